@@ -1,0 +1,1 @@
+"""What to mutate: git attribution, diff narrowing, libcst operators, mutant generation."""

@@ -1,0 +1,133 @@
+"""`[tool.mutagate]` in the target repository's pyproject.toml.
+
+Every key has a default, so a repository without the table works. Unknown keys are refused
+(exit 2): a typo in a gate's config must not silently turn the gate off.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mutator.errors import BadInput
+
+
+@dataclass(frozen=True)
+class AgentRule:
+    """A user's own commit-level signal: any of the regexes that matches names `agent`."""
+
+    agent: str
+    author: str | None = None  # matched against "Name <email>" of the author and the committer
+    trailer: str | None = None  # matched against each "Key: value" trailer line
+    message: str | None = None  # matched against the whole commit message
+
+
+@dataclass(frozen=True)
+class Config:
+    source: tuple[str, ...] = (".",)
+    tests: tuple[str, ...] = ()  # empty: detect tests by file and folder name
+    exclude: tuple[str, ...] = ()  # glob patterns, relative to the repo root
+    agent_rules: tuple[AgentRule, ...] = ()
+    disable_operators: tuple[str, ...] = ()
+    skip_calls: tuple[str, ...] = ()  # extra dotted call names whose arguments are arid
+    test_command: tuple[str, ...] = ("pytest",)
+    timeout_multiplier: float = 10.0
+    timeout_floor: float = 5.0
+    fail_under: float | None = None
+    threshold_high: float = 80.0
+    threshold_low: float = 60.0
+    pr_one_per_line: bool = False
+    no_bail: bool = False
+    deselect: tuple[str, ...] = ()  # pytest node ids known to fail; left out of every run
+
+
+_LIST_KEYS = {
+    "source": "source",
+    "tests": "tests",
+    "exclude": "exclude",
+    "disable-operators": "disable_operators",
+    "skip-calls": "skip_calls",
+    "deselect": "deselect",
+}
+_FLOAT_KEYS = {
+    "timeout-multiplier": "timeout_multiplier",
+    "timeout-floor": "timeout_floor",
+    "fail-under": "fail_under",
+}
+_BOOL_KEYS = {"pr-one-per-line": "pr_one_per_line", "no-bail": "no_bail"}
+_KNOWN = set(_LIST_KEYS) | set(_FLOAT_KEYS) | set(_BOOL_KEYS) | {"agents", "test-command", "thresholds"}
+
+
+def load_config(repo_root: Path) -> Config:
+    path = repo_root / "pyproject.toml"
+    if not path.is_file():
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: not valid TOML ({exc})") from None
+    table = data.get("tool", {}).get("mutagate", {})
+    return parse_config(table, where=f"{path} [tool.mutagate]")
+
+
+def parse_config(table: dict[str, Any], where: str = "[tool.mutagate]") -> Config:
+    unknown = sorted(set(table) - _KNOWN)
+    if unknown:
+        raise BadInput(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_KNOWN))})")
+    values: dict[str, Any] = {}
+    for key, attr in _LIST_KEYS.items():
+        if key in table:
+            values[attr] = _string_list(table[key], f"{where}: {key}")
+    for key, attr in _FLOAT_KEYS.items():
+        if key in table:
+            if not isinstance(table[key], (int, float)) or isinstance(table[key], bool):
+                raise BadInput(f"{where}: {key} must be a number")
+            values[attr] = float(table[key])
+    for key, attr in _BOOL_KEYS.items():
+        if key in table:
+            if not isinstance(table[key], bool):
+                raise BadInput(f"{where}: {key} must be true or false")
+            values[attr] = table[key]
+    if "test-command" in table:
+        command = table["test-command"]
+        values["test_command"] = tuple(command.split()) if isinstance(command, str) else _string_list(
+            command, f"{where}: test-command"
+        )
+    if "thresholds" in table:
+        thresholds = table["thresholds"]
+        if not isinstance(thresholds, dict) or set(thresholds) - {"high", "low"}:
+            raise BadInput(f"{where}: thresholds takes only high and low")
+        values["threshold_high"] = float(thresholds.get("high", 80.0))
+        values["threshold_low"] = float(thresholds.get("low", 60.0))
+    if "agents" in table:
+        values["agent_rules"] = tuple(_agent_rule(rule, f"{where}: agents") for rule in table["agents"])
+    return Config(**values)
+
+
+def _string_list(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadInput(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _agent_rule(rule: Any, where: str) -> AgentRule:
+    if not isinstance(rule, dict) or not isinstance(rule.get("agent"), str):
+        raise BadInput(f"{where}: each rule needs agent = \"<id>\" and one of author, trailer, message")
+    extra = set(rule) - {"agent", "author", "trailer", "message"}
+    if extra:
+        raise BadInput(f"{where}: unknown rule key {sorted(extra)[0]!r}")
+    patterns = {k: rule.get(k) for k in ("author", "trailer", "message")}
+    if not any(patterns.values()):
+        raise BadInput(f"{where}: rule for {rule['agent']!r} needs one of author, trailer, message")
+    for key, pattern in patterns.items():
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise BadInput(f"{where}: {key} pattern {pattern!r} is not a valid regex ({exc})") from None
+    return AgentRule(agent=rule["agent"].lower(), **patterns)

@@ -1,0 +1,1 @@
+"""What it found: DuckDB store and views, reports, badge, gate."""

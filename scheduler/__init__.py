@@ -1,0 +1,1 @@
+"""How to run it: baseline, test selection, activation, executors and the `mutagate` CLI."""
