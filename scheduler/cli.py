@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from mutator.errors import BadInput
+from scheduler.cli_common import EXIT_BAD_INPUT, EXIT_OK
 
-EXIT_OK, EXIT_FAULT, EXIT_BAD_INPUT, EXIT_BELOW_THRESHOLD = 0, 1, 2, 3
+# Each module has `register(subparsers)`, which adds its subcommand with a `handler`.
+COMMAND_MODULES = ("scheduler.commands_blame",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,42 +22,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="mutagate",
-        description="Mutation testing for the code AI coding agents write.",
-    )
+    parser = _Parser(prog="mutagate", description="Mutation testing for the code AI coding agents write.")
     parser.add_argument("-C", "--repo", default=".", metavar="DIR", help="the repository (default: .)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for register in _REGISTRY:
-        register(commands)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     return parser
 
 
-_REGISTRY: list[Callable[[argparse._SubParsersAction], None]] = []
-
-
-def command(register: Callable[[argparse._SubParsersAction], None]) -> Callable:
-    _REGISTRY.append(register)
-    return register
-
-
-def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base", metavar="REF", help="only lines changed since the merge-base with REF")
-    parser.add_argument(
-        "--agent",
-        metavar="NAME",
-        help="also take uncommitted and staged changes, attributed to agent NAME (an agent's stop hook)",
-    )
-    parser.add_argument("--all-authors", action="store_true", help="keep human lines too (agent 'human')")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    # Import for their @command registrations.
-    from scheduler import commands_blame  # noqa: F401
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or EXIT_OK)
     except BadInput as exc:
@@ -67,10 +43,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
-def repo_path(args: argparse.Namespace) -> Path:
-    return Path(args.repo)
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,10 +11,9 @@ from rich.table import Table
 
 from mutator.attribution import Attribution, Scope, attribute, relative_paths
 from mutator.git import open_repo
-from scheduler.cli import add_scope_arguments, command, print_json, repo_path
+from scheduler.cli_common import add_scope_arguments, print_json, repo_path
 
 
-@command
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("blame", help="AI-attributed lines of the Python files at HEAD")
     add_scope_arguments(parser)
