@@ -1,0 +1,57 @@
+"""The mutant: one small, exact text edit of one source file, with a stable id."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace bytes [start, end) of the UTF-8 source with `replacement`."""
+
+    start: int
+    end: int
+    replacement: str
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    file: str  # relative to the repo root
+    line: int  # 1-based line the edit starts on (the line the mutant belongs to)
+    end_line: int
+    column: int  # 1-based, in characters
+    end_column: int  # 1-based, exclusive (SARIF's convention)
+    start: int  # byte offsets of the edit in the UTF-8 source
+    end: int
+    operator: str
+    original: str
+    replacement: str
+    agent: str
+    qualname: str  # enclosing class/function, "<module>" at top level
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def mutant_id(file: str, qualname: str, operator: str, anchor: str, original: str, replacement: str, index: int) -> str:
+    """Stable across edits elsewhere: built from what is mutated and where in the code structure,
+    never from line numbers. `index` tells apart equal nodes in one function."""
+    key = "\0".join([file, qualname, operator, anchor, original, replacement, str(index)])
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+def apply_mutant(source: str | bytes, mutant: Mutant) -> str:
+    data = source.encode("utf-8") if isinstance(source, str) else source
+    return (data[: mutant.start] + mutant.replacement.encode("utf-8") + data[mutant.end :]).decode("utf-8")
+
+
+def unified_diff(source: str, mutant: Mutant, context: int = 1) -> str:
+    import difflib
+
+    before = source.splitlines(keepends=True)
+    after = apply_mutant(source, mutant).splitlines(keepends=True)
+    return "".join(
+        difflib.unified_diff(before, after, f"a/{mutant.file}", f"b/{mutant.file}", n=context)
+    )

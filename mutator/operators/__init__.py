@@ -1,0 +1,23 @@
+"""Mutation operators. Importing this package registers every operator in REGISTRY, in a fixed order."""
+
+from __future__ import annotations
+
+import fnmatch
+
+from mutator.operators import ai_failures, classic  # noqa: F401  (registration)
+from mutator.operators.base import REGISTRY, Ctx, Operator
+
+__all__ = ["REGISTRY", "Ctx", "Operator", "enabled_operators", "operator_names"]
+
+
+def operator_names() -> list[str]:
+    return [op.name for op in REGISTRY]
+
+
+def enabled_operators(disabled: tuple[str, ...] = ()) -> list[Operator]:
+    """Operators left after `disable-operators`: each entry is a name, a family, or a glob."""
+    return [
+        op
+        for op in REGISTRY
+        if not any(pattern == op.family or fnmatch.fnmatchcase(op.name, pattern) for pattern in disabled)
+    ]
