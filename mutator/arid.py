@@ -39,8 +39,10 @@ class AridRules:
             return type(node).__name__.lower()
         if isinstance(node, cst.Call):
             return self._call_reason(node)
+        if isinstance(node, cst.Expr):  # a statement that is only a logging/sleep/flag call
+            return self._value_reason(node.value)
         if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
-            return _assignment_reason(node)
+            return _assignment_reason(node) or self._value_reason(node.value)
         if isinstance(node, cst.Arg) and node.keyword is not None and TIMING_NAME.search(node.keyword.value):
             return "timing value"
         if isinstance(node, cst.Param) and TIMING_NAME.search(node.name.value):
@@ -48,6 +50,11 @@ class AridRules:
         if isinstance(node, cst.If):
             return _if_reason(node)
         return None
+
+    def _value_reason(self, value: cst.BaseExpression | None) -> str | None:
+        if isinstance(value, cst.Await):
+            value = value.expression
+        return self._call_reason(value) if isinstance(value, cst.Call) else None
 
     def _call_reason(self, node: cst.Call) -> str | None:
         name = call_name(node)

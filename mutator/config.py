@@ -39,7 +39,7 @@ class Config:
     fail_under: float | None = None
     threshold_high: float = 80.0
     threshold_low: float = 60.0
-    pr_one_per_line: bool = False
+    pr_one_per_line: bool = True  # with --base (a PR), keep one mutant per line
     no_bail: bool = False
     deselect: tuple[str, ...] = ()  # pytest node ids known to fail; left out of every run
 

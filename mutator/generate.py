@@ -113,7 +113,9 @@ def generate_file(
     data = source.encode("utf-8")
     ctx = Ctx(source=data, module=wrapper.module, spans=wrapper.resolve(ByteSpanPositionProvider))
     operators = enabled_operators(config.disable_operators)
-    visitor = _Visitor(ctx, operators, AridRules(config.skip_calls))
+    arid = AridRules(config.skip_calls)
+    ctx.arid = arid.reason
+    visitor = _Visitor(ctx, operators, arid)
     wrapper.visit(visitor)
 
     line_starts = [0] + [m.end() for m in re.finditer(b"\n", data)]

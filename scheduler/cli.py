@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from mutator.errors import BadInput
-from scheduler.cli_common import EXIT_BAD_INPUT, EXIT_OK
+from scheduler.cli_common import EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK
 
 # Each module has `register(subparsers)`, which adds its subcommand with a `handler`.
-COMMAND_MODULES = ("scheduler.commands_blame",)
+COMMAND_MODULES = ("scheduler.commands_blame", "scheduler.commands_mutants")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,6 +42,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mutagate: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `mutagate mutants | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # an internal fault: one line, exit 1; the traceback on request
+        if os.environ.get("MUTAGATE_DEBUG"):
+            raise
+        print(f"mutagate: internal error: {type(exc).__name__}: {exc} (MUTAGATE_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return EXIT_FAULT
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from mutator.attribution import Attribution, Scope, attribute, relative_paths
-from mutator.git import open_repo
+from mutator.attribution import Attribution, attribute
 from scheduler.cli_common import add_scope_arguments, print_json, repo_path
+from scheduler.targets import scope_from_args
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -21,16 +21,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--evidence", action="store_true", help="show the signal behind each attribution")
     parser.add_argument("paths", nargs="*", metavar="PATH", help="limit to these files or folders")
     parser.set_defaults(handler=run_blame)
-
-
-def scope_from_args(args: argparse.Namespace, paths: list[str] | None = None) -> Scope:
-    root = open_repo(repo_path(args)).root
-    return Scope(
-        base=args.base,
-        agent=args.agent.lower() if args.agent else None,
-        paths=relative_paths(root, paths or []),
-        all_authors=args.all_authors,
-    )
 
 
 def run_blame(args: argparse.Namespace) -> int:

@@ -14,13 +14,13 @@ from mutator.operators.base import Ctx, call_name, int_value, is_none, operator,
 # Exceptions -------------------------------------------------------------------------------------
 
 
-@operator("swallow-exception", "exception", cst.Raise, ("except KeyError:\n    raise", "except KeyError:\n    pass"), ai=True)
+@operator("swallow-exception", "exception", cst.Raise, ("try:\n    load()\nexcept KeyError:\n    raise", "try:\n    load()\nexcept KeyError:\n    pass"), ai=True)
 def swallow_exception(node: cst.Raise, ctx: Ctx) -> Iterator[Edit]:
     if ctx.handler_depth > 0 and id(node) not in ctx.guard_exits:
         yield ctx.replace(node, "pass")
 
 
-@operator("remove-raise", "exception", cst.Raise, ('raise ValueError("bad")', "pass"), ai=True)
+@operator("remove-raise", "exception", cst.Raise, ("if n < 0:\n    raise ValueError(n)", "if n < 0:\n    pass"), ai=True)
 def remove_raise(node: cst.Raise, ctx: Ctx) -> Iterator[Edit]:
     if ctx.handler_depth == 0 and id(node) not in ctx.guard_exits:
         yield ctx.replace(node, "pass")
@@ -29,7 +29,7 @@ def remove_raise(node: cst.Raise, ctx: Ctx) -> Iterator[Edit]:
 BROAD = {"Exception", "BaseException"}
 
 
-@operator("broaden-except", "exception", cst.ExceptHandler, ("except KeyError:", "except Exception:"), ai=True)
+@operator("broaden-except", "exception", cst.ExceptHandler, ("try:\n    load()\nexcept KeyError:\n    pass", "try:\n    load()\nexcept Exception:\n    pass"), ai=True)
 def broaden_except(node: cst.ExceptHandler, ctx: Ctx) -> Iterator[Edit]:
     if node.type is not None and not (isinstance(node.type, cst.Name) and node.type.value in BROAD):
         yield ctx.replace(node.type, "Exception")
@@ -70,13 +70,13 @@ def is_none_or_empty_check(test: cst.BaseExpression) -> bool:
     return False
 
 
-@operator("remove-guard", "guard", cst.If, ("if user is None:\n    return []", "pass"), ai=True)
+@operator("remove-guard", "guard", cst.If, ("def roles(user):\n    if user is None:\n        return []\n    return user.roles", "def roles(user):\n    pass\n    return user.roles"), ai=True)
 def remove_guard(node: cst.If, ctx: Ctx) -> Iterator[Edit]:
     if guard_exit(node) is not None and is_none_or_empty_check(node.test):
         yield ctx.replace(node, "pass")
 
 
-@operator("remove-early-return", "guard", cst.Return, ("if found:\n    return item", "if found:\n    pass"), ai=True)
+@operator("remove-early-return", "guard", cst.Return, ("for item in items:\n    if item.ok:\n        return item", "for item in items:\n    if item.ok:\n        pass"), ai=True)
 def remove_early_return(node: cst.Return, ctx: Ctx) -> Iterator[Edit]:
     # A return that ends its function only becomes `return None` (return-value covers that).
     if id(node) not in ctx.tail_returns and id(node) not in ctx.guard_exits:
@@ -86,7 +86,7 @@ def remove_early_return(node: cst.Return, ctx: Ctx) -> Iterator[Edit]:
 # Off by one -------------------------------------------------------------------------------------
 
 
-@operator("slice-off-by-one", "off-by-one", cst.Subscript, ("items[1:n]", "items[2:n - 1]"), ai=True)
+@operator("slice-off-by-one", "off-by-one", cst.Subscript, ("items[1:n]", "items[1:n - 1]"), ai=True)
 def slice_off_by_one(node: cst.Subscript, ctx: Ctx) -> Iterator[Edit]:
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Slice):
         return
@@ -159,6 +159,8 @@ def drop_keyword_argument(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
             continue
         if sorting and arg.keyword.value == "reverse":
             continue  # sorted-reverse flips it; dropping `reverse=True` would be the same mutant
+        if ctx.arid(arg):
+            continue  # e.g. `timeout=10`: dropping it is as useless as changing it
         yield remove_arg(node, index, ctx)
 
 

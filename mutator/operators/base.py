@@ -52,6 +52,7 @@ class Ctx:
     handler_depth: int = 0  # > 0 inside an `except` block
     guard_exits: set[int] = field(default_factory=set)  # id() of return/raise that is a removable guard's body
     tail_returns: set[int] = field(default_factory=set)  # id() of returns that end their function
+    arid: Callable[[cst.CSTNode], str | None] = lambda node: None  # why a node is arid, or None
 
     def span(self, node: cst.CSTNode) -> tuple[int, int]:
         s = self.spans[node]

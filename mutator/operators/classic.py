@@ -68,7 +68,7 @@ def boolean_operator(node: cst.BooleanOperation, ctx: Ctx) -> Iterator[Edit]:
     yield ctx.replace(node.operator, "or" if isinstance(node.operator, cst.And) else "and")
 
 
-@operator("remove-not", "boolean", cst.UnaryOperation, ("if not ok:", "if ok:"))
+@operator("remove-not", "boolean", cst.UnaryOperation, ("if not ok:\n    retry()", "if ok:\n    retry()"))
 def remove_not(node: cst.UnaryOperation, ctx: Ctx) -> Iterator[Edit]:
     if isinstance(node.operator, cst.Not):
         inner = ctx.module.code_for_node(node.expression)
@@ -85,7 +85,7 @@ def unary_sign(node: cst.UnaryOperation, ctx: Ctx) -> Iterator[Edit]:
         yield ctx.replace(node.operator, "-")
 
 
-@operator("number", "constant", cst.Integer, ("retries = 3", "retries = 4"))
+@operator("number", "constant", cst.Integer, ("limit = 3", "limit = 4"))
 def number(node: cst.Integer, ctx: Ctx) -> Iterator[Edit]:
     value = int(ast.literal_eval(node.value))
     yield ctx.replace(node, {0: "1", 1: "0"}.get(value, str(value + 1)))
@@ -111,12 +111,12 @@ def boolean_constant(node: cst.Name, ctx: Ctx) -> Iterator[Edit]:
         yield ctx.replace(node, "False" if node.value == "True" else "True")
 
 
-@operator("break-continue", "loop", cst.Break, ("break", "continue"))
+@operator("break-continue", "loop", cst.Break, ("for x in xs:\n    break", "for x in xs:\n    continue"))
 def break_to_continue(node: cst.Break, ctx: Ctx) -> Iterator[Edit]:
     yield ctx.replace(node, "continue")
 
 
-@operator("continue-break", "loop", cst.Continue, ("continue", "break"))
+@operator("continue-break", "loop", cst.Continue, ("for x in xs:\n    continue", "for x in xs:\n    break"))
 def continue_to_break(node: cst.Continue, ctx: Ctx) -> Iterator[Edit]:
     yield ctx.replace(node, "break")
 
@@ -140,13 +140,13 @@ def augmented_to_plain(node: cst.AugAssign, ctx: Ctx) -> Iterator[Edit]:
     yield ctx.replace(node.operator, "=")
 
 
-@operator("return-value", "return", cst.Return, ("return total", "return None"))
+@operator("return-value", "return", cst.Return, ("def f(xs):\n    return sum(xs)", "def f(xs):\n    return None"))
 def return_value(node: cst.Return, ctx: Ctx) -> Iterator[Edit]:
     if node.value is not None and not is_none(node.value):
         yield ctx.replace(node.value, "None")
 
 
-@operator("return-negate", "return", cst.Return, ("return a < b", "return not (a < b)"))
+@operator("return-negate", "return", cst.Return, ("def f(a, b):\n    return a < b", "def f(a, b):\n    return not (a < b)"))
 def return_negate(node: cst.Return, ctx: Ctx) -> Iterator[Edit]:
     if isinstance(node.value, (cst.Comparison, cst.BooleanOperation)):
         yield ctx.replace(node.value, f"not ({ctx.text(node.value)})")
@@ -170,7 +170,7 @@ def lambda_body(node: cst.Lambda, ctx: Ctx) -> Iterator[Edit]:
     yield ctx.replace(node.body, "0" if is_none(node.body) else "None")
 
 
-@operator("default-argument", "signature", cst.Param, ("def f(limit=10):", "def f(limit=None):"))
+@operator("default-argument", "signature", cst.Param, ("def f(limit=10):\n    pass", "def f(limit=None):\n    pass"))
 def default_argument(node: cst.Param, ctx: Ctx) -> Iterator[Edit]:
     if node.default is not None and not is_none(node.default):
         yield ctx.replace(node.default, "None")

@@ -1,0 +1,46 @@
+"""`mutagate mutants`: the mutants a run would test, without running anything."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+
+from rich.console import Console
+from rich.syntax import Syntax
+
+from mutator.mutant import unified_diff
+from scheduler.cli_common import add_scope_arguments, print_json
+from scheduler.targets import add_selection_arguments, collect_targets
+
+JSON_FIELDS = ("id", "file", "line", "end_line", "column", "end_column", "operator", "original",
+               "replacement", "agent", "qualname")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("mutants", help="the mutants a run would test, without running anything")
+    add_scope_arguments(parser)
+    add_selection_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="limit to these files or folders")
+    parser.set_defaults(handler=run_mutants)
+
+
+def run_mutants(args: argparse.Namespace) -> int:
+    targets = collect_targets(args)
+    errors = Console(stderr=True)
+    for warning in targets.attribution.warnings:
+        errors.print(f"[yellow]warning:[/] {warning}")
+    if args.json:
+        print_json({"mutants": [{k: m.to_json()[k] for k in JSON_FIELDS} for m in targets.mutants]})
+        return 0
+    console = Console(file=sys.stdout, highlight=False)
+    sources = targets.attribution.sources
+    for mutant in targets.mutants:
+        console.print(f"[bold]{mutant.id}[/]  {mutant.operator}  {mutant.agent}  {mutant.file}:{mutant.line}")
+        console.print(Syntax(unified_diff(sources[mutant.file], mutant), "diff", background_color="default"))
+    counts = Counter(m.agent for m in targets.mutants)
+    summary = ", ".join(f"{agent} {n}" for agent, n in sorted(counts.items())) or "none"
+    mode = "one per line" if targets.one_per_line else "every mutant"
+    console.print(f"{len(targets.mutants)} mutants ({mode}) on {len(targets.attribution.lines)} AI lines: {summary}")
+    return 0
