@@ -115,3 +115,10 @@ def test_examples_in_the_registry_are_real() -> None:
     for op in REGISTRY:
         before, after = op.example
         assert after + "\n" in mutations(before + "\n", op.name), op.name
+
+
+def test_readme_lists_every_operator() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert [op.name for op in REGISTRY if f"`{op.name}`" not in readme] == []
