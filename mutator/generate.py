@@ -43,16 +43,15 @@ class _Visitor(cst.CSTVisitor):
             self.by_type[op.node_type].append(op)
         self.removes_guards = any(op.name == "remove-guard" for op in operators)
         self.scope: list[str] = []
-        self.found: list[tuple[cst.CSTNode, Operator, Edit, str]] = []  # node, op, edit, qualname
+        self.function_bodies = 0  # > 0 inside a function body (not its signature or decorators)
+        self.found: list[tuple[cst.CSTNode, Operator, Edit, str, bool]] = []  # node, op, edit, qualname, in body
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.arid.reason(node) is not None:
             return False
         ctx = self.ctx
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
-            self.scope.append(node.name.value)
-            if isinstance(node, cst.FunctionDef):
-                ctx.tail_returns.update(id(r) for r in _tail_returns(node.body.body))
+        if isinstance(node, cst.FunctionDef):
+            ctx.tail_returns.update(id(r) for r in _tail_returns(node.body.body))
         elif isinstance(node, cst.ExceptHandler):
             ctx.handler_depth += 1
         elif isinstance(node, cst.If) and self.removes_guards:
@@ -62,16 +61,29 @@ class _Visitor(cst.CSTVisitor):
         ops = self.by_type.get(type(node))
         if ops:
             qualname = ".".join(self.scope) or "<module>"
+            in_body = self.function_bodies > 0
             for op in ops:
                 for edit in op.func(node, ctx):
-                    self.found.append((node, op, edit, qualname))
+                    self.found.append((node, op, edit, qualname, in_body))
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        if isinstance(original_node, (cst.FunctionDef, cst.ClassDef)):
-            self.scope.pop()
-        elif isinstance(original_node, cst.ExceptHandler):
+        if isinstance(original_node, cst.ExceptHandler):
             self.ctx.handler_depth -= 1
+
+    # A def's defaults and decorators run in the enclosing scope at definition time, so the
+    # function's name is pushed only around its body (libcst's attribute-visit hooks).
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        if attribute == "body" and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            self.scope.append(node.name.value)
+            if isinstance(node, cst.FunctionDef):
+                self.function_bodies += 1
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        if attribute == "body" and isinstance(original_node, (cst.FunctionDef, cst.ClassDef)):
+            self.scope.pop()
+            if isinstance(original_node, cst.FunctionDef):
+                self.function_bodies -= 1
 
 
 def _tail_returns(body: Iterable[cst.BaseStatement]) -> list[cst.Return]:
@@ -124,7 +136,7 @@ def generate_file(
     order = {op.name: i for i, op in enumerate(operators)}
     seen: Counter[tuple[str, ...]] = Counter()
     mutants = []
-    for node, op, edit, qualname in sorted(visitor.found, key=lambda f: (f[2].start, f[2].end, order[f[1].name])):
+    for node, op, edit, qualname, in_body in sorted(visitor.found, key=lambda f: (f[2].start, f[2].end, order[f[1].name])):
         line = bisect.bisect_right(line_starts, edit.start)
         end_line = bisect.bisect_right(line_starts, max(edit.start, edit.end - 1))
         if line not in ai_lines or line in pragma:
@@ -155,6 +167,7 @@ def generate_file(
                 replacement=edit.replacement,
                 agent=ai_lines[line],
                 qualname=qualname,
+                in_function=in_body,
             )
         )
     return mutants

@@ -30,6 +30,7 @@ class Mutant:
     replacement: str
     agent: str
     qualname: str  # enclosing class/function, "<module>" at top level
+    in_function: bool = False  # the edit runs when a function is called (not at import time)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -9,10 +9,11 @@ import sys
 from collections.abc import Sequence
 
 from mutator.errors import BadInput
+from results.errors import StoreError
 from scheduler.cli_common import EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK
 
 # Each module has `register(subparsers)`, which adds its subcommand with a `handler`.
-COMMAND_MODULES = ("scheduler.commands_blame", "scheduler.commands_mutants")
+COMMAND_MODULES = ("scheduler.commands_blame", "scheduler.commands_mutants", "scheduler.commands_run")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or EXIT_OK)
-    except BadInput as exc:
+    except (BadInput, StoreError) as exc:
         print(f"mutagate: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -116,3 +116,14 @@ def test_pr_mode_keeps_one_mutant_per_line_preferring_history() -> None:
 def test_syntax_error_is_bad_input() -> None:
     with pytest.raises(BadInput, match=r"m.py:2: syntax error"):
         generate_file("m.py", "x = 1\ndef (:\n", {1: "codex", 2: "codex"})
+
+
+def test_qualnames_and_import_time_edits() -> None:
+    source = "X = 1 + 2\nclass C:\n    y = 3\n    def m(self, k=4):\n        def inner():\n            return k + 5\n        return inner\n"
+    found = {(m.original, m.qualname, m.in_function) for m in gen(source) if m.operator in ("arithmetic", "number")}
+    assert found == {
+        ("+", "<module>", False), ("1", "<module>", False), ("2", "<module>", False),
+        ("3", "C", False),
+        ("4", "C", False),  # a default is evaluated when the class body runs, not when m is called
+        ("+", "C.m.inner", True), ("5", "C.m.inner", True),
+    }

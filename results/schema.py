@@ -1,0 +1,96 @@
+"""The results schema, its version, and migrations. Views are documented in README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from results.errors import StoreError
+
+SCHEMA_VERSION = 1
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    repo VARCHAR, head_commit VARCHAR, base_ref VARCHAR, merge_base VARCHAR, branch VARCHAR,
+    started TIMESTAMP, finished TIMESTAMP, tool_version VARCHAR, config JSON,
+    executor VARCHAR, jobs INTEGER, mode VARCHAR, status VARCHAR, baseline_seconds DOUBLE
+);
+CREATE TABLE IF NOT EXISTS mutants (
+    run_id VARCHAR, mutant_id VARCHAR, file VARCHAR, line INTEGER, end_line INTEGER, col INTEGER,
+    end_col INTEGER, operator VARCHAR, original VARCHAR, replacement VARCHAR, agent VARCHAR,
+    commit VARCHAR, qualname VARCHAR,
+    PRIMARY KEY (run_id, mutant_id)
+);
+CREATE TABLE IF NOT EXISTS outcomes (
+    run_id VARCHAR, mutant_id VARCHAR, status VARCHAR, killed_by VARCHAR[], tests_run INTEGER,
+    covering_tests VARCHAR[], seconds DOUBLE, reused BOOLEAN, cache_key VARCHAR, phase VARCHAR,
+    detail VARCHAR, recorded TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS attributions (
+    run_id VARCHAR, file VARCHAR, line INTEGER, agent VARCHAR, commit VARCHAR, evidence VARCHAR
+);
+"""
+
+# Score = (killed + timeout) / (killed + timeout + survived + no_coverage), as Stryker defines it.
+_COUNTS = """
+    count(*) AS mutants,
+    count(*) FILTER (WHERE o.status = 'killed') AS killed,
+    count(*) FILTER (WHERE o.status = 'timeout') AS timeout,
+    count(*) FILTER (WHERE o.status = 'survived') AS survived,
+    count(*) FILTER (WHERE o.status = 'no_coverage') AS no_coverage,
+    round(100.0 * count(*) FILTER (WHERE o.status IN ('killed', 'timeout')) / nullif(count(*), 0), 2) AS score
+"""
+
+VIEWS = f"""
+CREATE OR REPLACE VIEW mutant_outcomes AS
+    SELECT m.*, o.status, o.killed_by, o.tests_run, o.covering_tests, o.seconds, o.reused, o.phase
+    FROM mutants m JOIN outcomes o USING (run_id, mutant_id);
+CREATE OR REPLACE VIEW kill_rate_by_file AS
+    SELECT o.run_id, o.file, {_COUNTS} FROM mutant_outcomes o GROUP BY o.run_id, o.file;
+CREATE OR REPLACE VIEW kill_rate_by_agent AS
+    SELECT o.run_id, r.started, o.agent, {_COUNTS}
+    FROM mutant_outcomes o JOIN runs r USING (run_id) GROUP BY o.run_id, r.started, o.agent;
+CREATE OR REPLACE VIEW score_trend AS
+    SELECT o.run_id, r.started, r.head_commit, r.branch, r.mode, {_COUNTS}
+    FROM mutant_outcomes o JOIN runs r USING (run_id) GROUP BY o.run_id, r.started, r.head_commit, r.branch, r.mode;
+CREATE OR REPLACE VIEW weak_tests AS
+    WITH coverage AS (
+        SELECT o.run_id, o.mutant_id, o.status, o.killed_by, unnest(o.covering_tests) AS test
+        FROM mutant_outcomes o
+    )
+    SELECT run_id, test,
+        count(*) AS covered_mutants,
+        count(*) FILTER (WHERE list_contains(killed_by, test)) AS killed_mutants,
+        count(*) FILTER (WHERE status = 'survived') AS surviving_mutants,
+        round(100.0 * count(*) FILTER (WHERE list_contains(killed_by, test)) / count(*), 2) AS kill_rate,
+        list(mutant_id ORDER BY mutant_id) FILTER (WHERE status = 'survived') AS survivors
+    FROM coverage GROUP BY run_id, test;
+"""
+
+
+def migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Bring a database to SCHEMA_VERSION; refuse one written by a newer mutagate."""
+    try:
+        has_info = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'"
+        ).fetchone()[0]
+        version = con.execute("SELECT max(version) FROM schema_info").fetchone()[0] if has_info else None
+    except duckdb.Error as exc:
+        raise StoreError(f"{path} is not a readable mutagate DuckDB file ({str(exc).splitlines()[0]})") from None
+    if version is not None and version > SCHEMA_VERSION:
+        raise StoreError(f"{path} has schema version {version}, newer than this mutagate ({SCHEMA_VERSION}): upgrade mutagate")
+    if version == SCHEMA_VERSION:
+        return
+    if not has_info:
+        tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]
+        if tables:
+            raise StoreError(f"{path} is a DuckDB file of something else (no schema_info table); pass another --db")
+    con.execute("BEGIN")
+    con.execute(TABLES)
+    con.execute(VIEWS)
+    con.execute("DELETE FROM schema_info")
+    con.execute("INSERT INTO schema_info VALUES (?)", [SCHEMA_VERSION])
+    con.execute("COMMIT")

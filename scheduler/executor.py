@@ -1,0 +1,86 @@
+"""The executor interface, and the local executor: N workers pulling tasks from one queue.
+
+Workers pull (rather than receive fixed slices), so lopsided costs — a survivor runs all its
+covering tests, a killed mutant often one — balance themselves.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Protocol
+
+from scheduler.runtime import Runtime
+from scheduler.workcopy import clone_snapshot
+from scheduler.worker import Outcome, Task, Worker
+
+
+class Executor(Protocol):
+    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None]) -> None:
+        """Run every task, calling `on_outcome` on the caller's thread as each one finishes."""
+
+    def describe(self) -> str:
+        """Where the work ran, for the summary (e.g. "local: 2 workers")."""
+
+    def close(self) -> None: ...
+
+
+class LocalExecutor:
+    def __init__(self, runtime: Runtime, snapshot: Path, jobs: int) -> None:
+        self.runtime = runtime
+        self.snapshot = snapshot
+        self.jobs = max(1, jobs)
+        self.workers: list[Worker] = []
+        self._stop = threading.Event()
+
+    def _ensure_workers(self) -> None:
+        while len(self.workers) < self.jobs:
+            name = f"worker-{len(self.workers)}"
+            workdir = clone_snapshot(self.snapshot, self.runtime.scratch / name)
+            self.workers.append(Worker(self.runtime, workdir, name))
+
+    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None]) -> None:
+        self._ensure_workers()
+        todo: queue.Queue[Task] = queue.Queue()
+        count = 0
+        for task in tasks:
+            todo.put(task)
+            count += 1
+        done: queue.Queue[Outcome | BaseException] = queue.Queue()
+
+        def work(worker: Worker) -> None:
+            while not self._stop.is_set():
+                try:
+                    task = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    done.put(worker.run(task))
+                except BaseException as exc:  # noqa: BLE001 - surfaced on the caller's thread
+                    done.put(exc)
+                    return
+
+        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in self.workers[: max(1, min(self.jobs, count))]]
+        for thread in threads:
+            thread.start()
+        try:
+            for _ in range(count):
+                item = done.get()
+                if isinstance(item, BaseException):
+                    raise item
+                on_outcome(item)
+        finally:
+            self._stop.set()
+            for thread in threads:
+                thread.join(timeout=0.1)
+            self._stop.clear()
+
+    def describe(self) -> str:
+        return f"local: {self.jobs} worker{'s' if self.jobs != 1 else ''}"
+
+    def close(self) -> None:
+        self._stop.set()
+        for worker in self.workers:
+            worker.close()

@@ -1,0 +1,99 @@
+"""The plan: for each mutant, which tests to run, in which order, how, and for how long."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from mutator.config import Config
+from mutator.mutant import Mutant
+from scheduler.baseline import Baseline
+from scheduler.worker import Task
+
+
+@dataclass(frozen=True)
+class PlannedMutant:
+    mutant: Mutant
+    covering: tuple[str, ...]  # tests that ran the mutated lines in the baseline, fastest first
+    task: Task | None  # None: nothing covers it (no_coverage)
+    cache_key: str
+
+
+@dataclass(frozen=True)
+class TimeoutPolicy:
+    multiplier: float
+    floor: float
+    startup: float  # a fresh interpreter's start and collection, measured in the baseline
+
+    def for_tests(self, seconds: float, fresh: bool) -> float:
+        return self.multiplier * seconds + self.floor + (2 * self.startup if fresh else 0.0)
+
+
+def plan_mutants(
+    mutants: list[Mutant],
+    baseline: Baseline,
+    config: Config,
+    policy: TimeoutPolicy,
+    snapshot: Path,
+    tool_version: str,
+    test_args: tuple[str, ...],
+    no_bail: bool,
+) -> list[PlannedMutant]:
+    hasher = _ContentHashes(snapshot)
+    all_tests = baseline.ordered(frozenset(baseline.durations))
+    planned = []
+    for mutant in mutants:
+        covering = baseline.ordered(baseline.covering(mutant.file, mutant.line, mutant.end_line))
+        import_time = not mutant.in_function or baseline.runs_at_import(mutant.file, mutant.line, mutant.end_line)
+        if import_time:
+            # Code that runs when the module is imported is "covered" by every test that imports
+            # it, and only a fresh interpreter imports the mutated module: run the whole suite there.
+            tests = all_tests
+            seconds = baseline.seconds
+            task = Task(mutant, tests, policy.for_tests(seconds, fresh=True), "fresh", not no_bail, full_suite=True)
+        elif covering:
+            tests = covering
+            seconds = sum(baseline.durations.get(t, 0.0) for t in tests)
+            task = Task(mutant, tests, policy.for_tests(seconds, fresh=False), "patch", not no_bail)
+        else:
+            tests, task = (), None
+        key = cache_key(mutant, tests, hasher, tool_version, test_args, no_bail)
+        planned.append(PlannedMutant(mutant, tests, task, key))
+    return planned
+
+
+def confirmation_task(mutant: Mutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:
+    """A survivor of its covering tests, re-run against the whole suite in a fresh interpreter:
+    catches what test selection misses (module-level effects, code run in subprocesses)."""
+    timeout = policy.for_tests(baseline.seconds, fresh=True)
+    return Task(mutant, (), timeout, "fresh", bail=True, full_suite=True, phase="confirm")
+
+
+def cache_key(
+    mutant: Mutant,
+    tests: tuple[str, ...],
+    hasher: _ContentHashes,
+    tool_version: str,
+    test_args: tuple[str, ...],
+    no_bail: bool,
+) -> str:
+    """Same key = same verdict: the mutant, the text of its file, the tests that decide it and the
+    text of their files, the test arguments and the tool version."""
+    test_files = sorted({t.split("::", 1)[0] for t in tests})
+    parts = [tool_version, mutant.id, hasher.of(mutant.file), " ".join(test_args), str(no_bail), *sorted(tests)]
+    parts += [f"{f}:{hasher.of(f)}" for f in test_files]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+class _ContentHashes:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._cache: dict[str, str] = {}
+
+    def of(self, relative: str) -> str:
+        if relative not in self._cache:
+            path = self.root / relative
+            data = path.read_bytes() if path.is_file() else b""
+            self._cache[relative] = hashlib.sha256(data).hexdigest()
+        return self._cache[relative]

@@ -1,0 +1,323 @@
+"""Runs inside the *target's* interpreter; needs only the standard library, pytest and coverage.
+
+Three modes, each started as `python pytest_runner.py MODE ...` in a work copy:
+
+- `baseline`: the whole suite once under coverage.py, switching the coverage context to each test's
+  node id for its setup, call and teardown. Writes which tests ran each line, and each test's
+  duration and outcome.
+- `serve`: a fork server. Collects the suite once (importing the target and its tests), then for each
+  mutant sent on stdin forks; the child swaps the mutated function's code object into the live
+  function objects (so `from mod import f` references see it too) and runs the chosen tests in order,
+  stopping at the first failure. The parent enforces the timeout by killing the child's process
+  group, so infinite loops, crashes, `sys.exit` and `os._exit` cannot hang or break the server.
+- `fresh`: the suite (or some tests) in a fresh interpreter, for mutants that run at import time and
+  for confirming survivors; the mutated file is already on disk.
+
+Protocol of `serve`: one JSON object per line on stdin (a mutant) and on the original stdout (its
+result); everything the tests print goes to stderr.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import select
+import signal
+import sys
+import tempfile
+import time
+import types
+
+import pytest
+
+DONE = "__done__"
+
+
+class _Collector:
+    """Collects per-test outcomes and durations through pytest's public hooks."""
+
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+        self.outcomes: dict[str, str] = {}
+        self.durations: dict[str, float] = {}
+        self.current_failed = False
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+        if report.failed:
+            self.current_failed = True
+            self.outcomes[report.nodeid] = "failed"
+            if report.nodeid not in self.failed:
+                self.failed.append(report.nodeid)
+        elif report.when == "call" or (report.skipped and report.nodeid not in self.outcomes):
+            self.outcomes.setdefault(report.nodeid, report.outcome)
+
+
+# --- baseline ------------------------------------------------------------------------------------
+
+
+class _ContextSwitcher:
+    def __init__(self, cov) -> None:
+        self.cov = cov
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.cov.switch_context(item.nodeid)
+        yield
+        self.cov.switch_context("")
+
+
+def baseline(out: str, include: list[str], pytest_args: list[str]) -> int:
+    import coverage
+
+    data_file = out + ".coverage"
+    cov = coverage.Coverage(data_file=data_file, include=include or None, config_file=False)
+    collector = _Collector()
+    cov.start()
+    try:
+        code = pytest.main([*pytest_args, "-p", "no:cacheprovider", "-q", "-p", "no:randomly"],
+                           plugins=[collector, _ContextSwitcher(cov)])
+    finally:
+        cov.stop()
+        cov.save()
+    data = cov.get_data()
+    lines: dict[str, dict[str, list[str]]] = {}
+    for path in data.measured_files():
+        by_line = data.contexts_by_lineno(path)
+        lines[os.path.realpath(path)] = {str(n): sorted(set(ctx)) for n, ctx in by_line.items()}
+    result = {
+        "exit_code": int(code),
+        "tests": {
+            nodeid: {"outcome": collector.outcomes.get(nodeid, "passed"), "duration": duration}
+            for nodeid, duration in collector.durations.items()
+        },
+        "failed": collector.failed,
+        "lines": lines,
+    }
+    with open(out, "w") as handle:
+        json.dump(result, handle)
+    return 0
+
+
+# --- fork server ---------------------------------------------------------------------------------
+
+
+def _normalise(qualname: str) -> str:
+    return qualname.replace(".<locals>", "")
+
+
+def _live_functions(root: str) -> dict[tuple[str, str], list[types.FunctionType]]:
+    """Every function object defined in a file under `root`, by (file, qualified name)."""
+    index: dict[tuple[str, str], list[types.FunctionType]] = {}
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType):
+            code = obj.__code__
+            if code.co_filename.startswith(root):
+                index.setdefault((os.path.realpath(code.co_filename), _normalise(code.co_qualname)), []).append(obj)
+    return index
+
+
+def _find_code(code: types.CodeType, qualname: str) -> types.CodeType | None:
+    if _normalise(code.co_qualname) == qualname and code.co_name != "<module>":
+        return code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found = _find_code(const, qualname)
+            if found is not None:
+                return found
+    return None
+
+
+def _patch(request: dict, index: dict) -> str | None:
+    """Swap in the mutated code of the innermost live function around the edit; None on success."""
+    path = request["file"]
+    with open(path, "rb") as handle:
+        data = handle.read()
+    mutated = data[: request["start"]] + request["replacement"].encode() + data[request["end"] :]
+    module_code = compile(mutated, path, "exec", dont_inherit=True)
+    qualname = request["qualname"]
+    while qualname:
+        functions = index.get((path, qualname))
+        if functions:
+            new_code = _find_code(module_code, qualname)
+            if new_code is None:
+                return f"no code object for {qualname}"
+            try:
+                for function in functions:
+                    function.__code__ = new_code
+            except ValueError as exc:  # the mutation changed the closure's free variables
+                return str(exc)
+            return None
+        qualname = qualname.rpartition(".")[0]
+    return f"no live function for {request['qualname']}"
+
+
+class _Server:
+    def __init__(self, requests, protocol, root: str) -> None:
+        self.requests = requests
+        self.protocol = protocol
+        self.root = root
+        self.collector = _Collector()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        items = {item.nodeid: item for item in session.items}
+        index = _live_functions(self.root)
+        self._send({"ready": True, "tests": len(items), "functions": len(index)})
+        for line in self.requests:
+            if not line.strip():
+                continue
+            request = json.loads(line)
+            self._send(self._run_mutant(request, items, index, session))
+        return True
+
+    def _send(self, message: dict) -> None:
+        self.protocol.write(json.dumps(message) + "\n")
+        self.protocol.flush()
+
+    def _run_mutant(self, request: dict, items: dict, index: dict, session: pytest.Session) -> dict:
+        tests = [items[t] for t in request["tests"] if t in items]
+        started = time.perf_counter()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_end)
+            self._child(request, tests, index, write_end)
+        os.close(write_end)
+        finished, failed, ran, note = self._watch(pid, read_end, request["timeout"])
+        seconds = time.perf_counter() - started
+        running = [t.nodeid for t in tests[len(ran):len(ran) + 1]]
+        if note == "timeout":
+            return {"status": "timeout", "killed_by": running, "tests_run": len(ran) + 1, "seconds": seconds}
+        if note.startswith("unpatchable"):
+            return {"status": "unpatchable", "detail": note, "killed_by": [], "tests_run": 0, "seconds": seconds}
+        if failed:
+            return {"status": "killed", "killed_by": failed, "tests_run": len(ran), "seconds": seconds}
+        if not finished:  # died mid-test: segfault, os._exit, ...
+            return {"status": "killed", "killed_by": running, "tests_run": len(ran) + 1, "seconds": seconds,
+                    "detail": note}
+        return {"status": "survived", "killed_by": [], "tests_run": len(ran), "seconds": seconds}
+
+    def _child(self, request: dict, tests: list, index: dict, write_end: int) -> None:
+        os.setsid()  # one process group: the timeout kills whatever the tests started too
+        out = os.fdopen(write_end, "w", buffering=1)
+        code = 0
+        try:
+            private_tmp = tempfile.mkdtemp(prefix="mutagate-mutant-")
+            os.environ["TMPDIR"] = private_tmp
+            tempfile.tempdir = private_tmp
+            problem = _patch(request, index)
+            if problem:
+                out.write(json.dumps({"unpatchable": problem}) + "\n")
+            else:
+                for position, item in enumerate(tests):
+                    self.collector.current_failed = False
+                    nextitem = tests[position + 1] if position + 1 < len(tests) else None
+                    item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                    out.write(json.dumps({"test": item.nodeid, "failed": self.collector.current_failed}) + "\n")
+                    if self.collector.current_failed and request.get("bail", True):
+                        break
+                out.write(json.dumps({DONE: True}) + "\n")
+        except BaseException as exc:  # noqa: BLE001 - anything escaping the tests ends this child
+            try:
+                out.write(json.dumps({"crash": f"{type(exc).__name__}: {exc}"}) + "\n")
+            except BaseException:  # noqa: BLE001
+                pass
+            code = 3
+        finally:
+            try:
+                out.flush()
+            finally:
+                os._exit(code)
+
+    def _watch(self, pid: int, read_end: int, timeout: float) -> tuple[bool, list[str], list[str], str]:
+        deadline = time.monotonic() + timeout
+        buffer = b""
+        finished, failed, ran, note = False, [], [], ""
+        timed_out = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([read_end], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                raw, buffer = buffer.split(b"\n", 1)
+                message = json.loads(raw)
+                if DONE in message:
+                    finished = True
+                elif "unpatchable" in message:
+                    note = "unpatchable: " + message["unpatchable"]
+                elif "crash" in message:
+                    note = message["crash"]
+                else:
+                    ran.append(message["test"])
+                    if message["failed"]:
+                        failed.append(message["test"])
+        os.close(read_end)
+        try:
+            os.killpg(pid, signal.SIGKILL)  # the child and anything it started
+        except (ProcessLookupError, PermissionError):
+            pass
+        _, status = os.waitpid(pid, 0)
+        if timed_out:
+            return False, failed, ran, "timeout"
+        if not note and not finished:
+            if os.WIFSIGNALED(status):
+                note = f"crashed with signal {os.WTERMSIG(status)}"
+            else:
+                note = f"exited with status {os.WEXITSTATUS(status)}"
+        return finished, failed, ran, note
+
+
+def serve(root: str, pytest_args: list[str]) -> int:
+    # The protocol keeps private copies of stdin and stdout: pytest captures sys.stdin, and
+    # whatever pytest or the tests print must not reach the protocol stream.
+    requests = os.fdopen(os.dup(0), "r")
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    server = _Server(requests, protocol, os.path.realpath(root) + os.sep)
+    code = pytest.main([*pytest_args, "-p", "no:cacheprovider", "-q", "-p", "no:randomly"],
+                       plugins=[server, server.collector])
+    if code not in (0, 5):  # collection failed before the loop started
+        protocol.write(json.dumps({"ready": False, "error": f"pytest exited with {int(code)} before serving"}) + "\n")
+        protocol.flush()
+    return 0
+
+
+# --- fresh interpreter ---------------------------------------------------------------------------
+
+
+def fresh(out: str, pytest_args: list[str]) -> int:
+    collector = _Collector()
+    code = pytest.main([*pytest_args, "-x", "-p", "no:cacheprovider", "-q", "-p", "no:randomly"], plugins=[collector])
+    with open(out, "w") as handle:
+        json.dump({"exit_code": int(code), "failed": collector.failed, "tests_run": len(collector.outcomes)}, handle)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    mode, rest = argv[0], argv[1:]
+    split = rest.index("--") if "--" in rest else len(rest)
+    options, pytest_args = rest[:split], rest[split + 1 :]
+    if mode == "baseline":
+        return baseline(options[0], [p for p in options[1:]], pytest_args)
+    if mode == "serve":
+        return serve(options[0], pytest_args)
+    if mode == "fresh":
+        return fresh(options[0], pytest_args)
+    print(f"unknown mode {mode}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

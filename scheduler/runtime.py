@@ -1,0 +1,45 @@
+"""How the target's tests are started: its interpreter, its pytest arguments, a clean environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+RUNNER_SOURCE = Path(__file__).with_name("pytest_runner.py")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    python: str  # the target's interpreter
+    pytest_args: tuple[str, ...]
+    scratch: Path  # private folder for this run (runner copy, result files)
+    runner: Path
+
+    def env(self, workdir: Path) -> dict[str, str]:
+        """The work copy first on the import path (ahead of an editable install of the user's checkout),
+        no bytecode written (stale .pyc files cannot mask a mutant), no plugin autoload surprises."""
+        paths = [str(workdir)] + ([str(workdir / "src")] if (workdir / "src").is_dir() else [])
+        existing = os.environ.get("PYTHONPATH")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths + ([existing] if existing else []))}
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONHASHSEED"] = "0"
+        env.pop("COVERAGE_PROCESS_START", None)
+        return env
+
+
+def make_runtime(scratch: Path, python: str | None, test_command: tuple[str, ...], deselect: tuple[str, ...]) -> Runtime:
+    scratch.mkdir(parents=True, exist_ok=True)
+    # A private copy, so the runner's folder on sys.path holds nothing that could shadow the target.
+    runner_dir = scratch / "runner"
+    runner_dir.mkdir(exist_ok=True)
+    runner = runner_dir / "mutagate_pytest_runner.py"
+    shutil.copyfile(RUNNER_SOURCE, runner)
+    args = list(test_command)
+    if "pytest" in args:  # "pytest -x tests" or "python -m pytest tests": keep what follows pytest
+        args = args[args.index("pytest") + 1 :]
+    for nodeid in deselect:
+        args += ["--deselect", nodeid]
+    return Runtime(python=python or sys.executable, pytest_args=tuple(args), scratch=scratch, runner=runner)

@@ -1,0 +1,171 @@
+"""One worker: a private work copy, a fork server that imported the suite once, and fresh runs.
+
+Executors (the local pool, Ray actors) each drive Workers; a Worker runs one task at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from mutator.mutant import Mutant, apply_mutant
+from scheduler.runtime import Runtime
+from scheduler.workcopy import restore_if_dirty
+
+
+@dataclass(frozen=True)
+class Task:
+    mutant: Mutant
+    tests: tuple[str, ...]  # in the order to run them; empty with full_suite = the whole suite
+    timeout: float
+    mode: str  # "patch": hot-swap in a forked child; "fresh": mutated file on disk, new interpreter
+    bail: bool = True  # stop at the first failing test
+    full_suite: bool = False
+    phase: str = "select"  # "select" (covering tests) or "confirm" (a survivor against the whole suite)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    mutant_id: str
+    status: str  # killed | survived | timeout
+    killed_by: tuple[str, ...]
+    tests_run: int
+    seconds: float
+    phase: str
+    mode: str
+    detail: str = ""
+    worker: str = ""
+
+
+class ServerDied(Exception):
+    pass
+
+
+class Worker:
+    def __init__(self, runtime: Runtime, workdir: Path, name: str) -> None:
+        self.runtime = runtime
+        self.workdir = workdir
+        self.name = name
+        self._server: subprocess.Popen | None = None
+        self._log: IO[bytes] | None = None
+
+    # -- the fork server ---------------------------------------------------------------------------
+
+    def _start_server(self) -> subprocess.Popen:
+        self._log = open(self.runtime.scratch / f"{self.name}.log", "ab")
+        command = [self.runtime.python, str(self.runtime.runner), "serve", str(self.workdir), "--",
+                   *self.runtime.pytest_args]
+        server = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                                  text=True, bufsize=1, start_new_session=True)
+        hello = server.stdout.readline()
+        if not hello or not json.loads(hello).get("ready"):
+            server.kill()
+            raise ServerDied(f"fork server did not start: {hello.strip() or 'no answer'}")
+        return server
+
+    def _ask_server(self, task: Task) -> dict:
+        if self._server is None or self._server.poll() is not None:
+            self._server = self._start_server()
+        mutant = task.mutant
+        request = {"file": os.path.realpath(self.workdir / mutant.file), "qualname": mutant.qualname,
+                   "start": mutant.start, "end": mutant.end, "replacement": mutant.replacement,
+                   "tests": list(task.tests), "timeout": task.timeout, "bail": task.bail}
+        try:
+            self._server.stdin.write(json.dumps(request) + "\n")
+            self._server.stdin.flush()
+            answer = self._server.stdout.readline()
+        except (BrokenPipeError, OSError):
+            answer = ""
+        if not answer:
+            self.close()
+            raise ServerDied("fork server ended unexpectedly")
+        return json.loads(answer)
+
+    # -- running a task ----------------------------------------------------------------------------
+
+    def run(self, task: Task) -> Outcome:
+        try:
+            if task.mode == "patch":
+                try:
+                    answer = self._ask_server(task)
+                except ServerDied:
+                    answer = {"status": "unpatchable", "detail": "fork server died"}
+                if answer["status"] != "unpatchable":
+                    return self._outcome(task, answer, "patch")
+            return self._outcome(task, self._run_fresh(task), "fresh")
+        finally:
+            restore_if_dirty(self.workdir)  # what a mutant wrote must not reach the next one
+
+    def _outcome(self, task: Task, answer: dict, mode: str) -> Outcome:
+        return Outcome(
+            mutant_id=task.mutant.id,
+            status=answer["status"],
+            killed_by=tuple(answer.get("killed_by", ())),
+            tests_run=int(answer.get("tests_run", 0)),
+            seconds=float(answer.get("seconds", 0.0)),
+            phase=task.phase,
+            mode=mode,
+            detail=answer.get("detail", ""),
+            worker=self.name,
+        )
+
+    def _run_fresh(self, task: Task) -> dict:
+        target = self.workdir / task.mutant.file
+        original = target.read_bytes()
+        out = self.runtime.scratch / f"{self.name}-fresh.json"
+        out.unlink(missing_ok=True)
+        target.write_text(apply_mutant(original, task.mutant), encoding="utf-8")
+        tests = [] if task.full_suite else list(task.tests)
+        command = [self.runtime.python, str(self.runtime.runner), "fresh", str(out), "--",
+                   *self.runtime.pytest_args, *tests]
+        started = time.perf_counter()
+        try:
+            process = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
+                                       stdout=self._log_file(), stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                process.wait(timeout=task.timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(process)
+                return {"status": "timeout", "killed_by": [], "tests_run": 0, "seconds": time.perf_counter() - started}
+            _kill_group(process)  # anything the tests left running
+        finally:
+            target.write_bytes(original)
+        seconds = time.perf_counter() - started
+        if not out.is_file():
+            return {"status": "killed", "killed_by": [], "tests_run": 0, "seconds": seconds,
+                    "detail": f"test process died (exit {process.returncode})"}
+        result = json.loads(out.read_text())
+        if result["failed"]:
+            return {"status": "killed", "killed_by": result["failed"], "tests_run": result["tests_run"], "seconds": seconds}
+        if result["exit_code"] not in (0, 5):
+            return {"status": "killed", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds,
+                    "detail": f"pytest exited with {result['exit_code']} (import or collection error)"}
+        return {"status": "survived", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds}
+
+    def _log_file(self) -> IO[bytes]:
+        if self._log is None:
+            self._log = open(self.runtime.scratch / f"{self.name}.log", "ab")
+        return self._log
+
+    def close(self) -> None:
+        if self._server is not None:
+            _kill_group(self._server)
+            self._server = None
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
