@@ -87,7 +87,7 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     if not has_info:
         tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchone()[0]
         if tables:
-            raise StoreError(f"{path} is a DuckDB file of something else (no schema_info table); pass another --db")
+            raise StoreError(f"{path} is not a mutagate results database (it has other tables); pass another --db")
     con.execute("BEGIN")
     con.execute(TABLES)
     con.execute(VIEWS)

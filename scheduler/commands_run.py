@@ -85,8 +85,10 @@ def executor_factory(args: argparse.Namespace):
 
 class _RichProgress(RunProgress):
     def __init__(self, console: Console) -> None:
+        # Drawn only on a terminal: CI logs and scripts reading stderr get the summary alone.
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[tally]}"), TimeElapsedColumn(), console=console, transient=False)
+                            TextColumn("{task.fields[tally]}"), TimeElapsedColumn(), console=console,
+                            disable=not console.is_terminal)
         self.task = None
         self.tally: Counter[str] = Counter()
 

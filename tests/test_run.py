@@ -1,0 +1,187 @@
+"""`mutagate run` end to end on real repositories with real pytest runs and a real DuckDB file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.cli import ENTRY, PROJECT, assert_bad_input, mutagate
+from tests.gitrepo import GitRepo
+from tests.sample_project import build_sample
+
+
+def verdicts(summary: dict, db: Path) -> dict[tuple[str, str, str], tuple[str, list[str]]]:
+    """(function, operator, original) -> (status, killed_by) of its first occurrence, read back
+    from the DuckDB file."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT m.qualname, m.operator, m.original, o.status, o.killed_by FROM mutants m"
+            " JOIN outcomes o USING (run_id, mutant_id) WHERE run_id = ? ORDER BY m.line, m.col DESC",
+            [summary["run_id"]],
+        ).fetchall()
+    found: dict[tuple[str, str, str], tuple[str, list[str]]] = {}
+    for q, op, orig, status, killed in rows:
+        found.setdefault((q, op, orig), (status, list(killed or [])))
+    return found
+
+
+def checkout_state(root: Path) -> tuple[str, dict[str, bytes]]:
+    status = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=root, capture_output=True, text=True).stdout
+    status = "".join(line for line in status.splitlines(keepends=True) if ".mutagate/" not in line)  # our results
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
+             if p.is_file() and ".git" not in p.parts and ".mutagate" not in p.parts}
+    return status, files
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory) -> tuple[GitRepo, dict, dict, tuple]:
+    repo = build_sample(GitRepo(tmp_path_factory.mktemp("sample") / "repo"))
+    before = checkout_state(repo.root)
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    return repo, summary, verdicts(summary, repo.root / ".mutagate" / "results.duckdb"), before
+
+
+def test_kills_crashes_exits_and_timeouts(sample_run) -> None:
+    _, _, found, _ = sample_run
+    assert found[("countdown", "augmented-assignment", "-=")][0] == "timeout"  # loops forever
+    assert found[("countdown", "augmented-to-plain", "-=")][0] == "timeout"
+    assert found[("countdown", "comparison-boundary", ">")] == ("killed", ["tests/test_behaviours.py::test_countdown"])
+    assert found[("segfault_guard", "number", "0")] == ("killed", ["tests/test_behaviours.py::test_segfault_guard"])
+    assert found[("exit_guard", "number", "0")] == ("killed", ["tests/test_behaviours.py::test_exit_guard"])
+    assert found[("hard_exit_guard", "number", "0")] == ("killed", ["tests/test_behaviours.py::test_hard_exit_guard"])
+
+
+def test_no_coverage_and_survivors(sample_run) -> None:
+    _, summary, found, _ = sample_run
+    assert found[("untested", "arithmetic", "-")] == ("no_coverage", [])
+    assert found[("tail", "number", "0")][0] == "survived"  # an equivalent mutant
+    survivors = {(s["operator"], s["original"], s["status"]) for s in summary["survivors"]}
+    assert ("arithmetic", "-", "no_coverage") in survivors and ("number", "0", "survived") in survivors
+
+
+def test_survivors_are_confirmed_against_the_whole_suite(sample_run) -> None:
+    _, _, found, _ = sample_run
+    # `x * 2` -> `x / 2` passes test_double (0 / 2 == 0); only the subprocess test sees it.
+    assert found[("double", "arithmetic", "*")] == ("killed", ["tests/test_behaviours.py::test_double_in_a_subprocess"])
+
+
+def test_a_file_written_by_a_mutant_does_not_leak(sample_run) -> None:
+    repo, _, found, before = sample_run
+    # The mutant that writes the file is caught by the suite's own check ...
+    assert found[("note", "boolean-constant", "False")] == ("killed", ["tests/test_behaviours.py::test_zz_nothing_leaked"])
+    # ... but the mutants run after it on the same worker did not see the file (they survive),
+    assert found[("tail", "number", "0")][0] == "survived"
+    # and the user's checkout is exactly as it was.
+    assert checkout_state(repo.root) == before
+    assert not (repo.root / "MUTANT_WAS_HERE.txt").exists()
+
+
+def test_summary_contract(sample_run) -> None:
+    repo, summary, _, _ = sample_run
+    assert {"run_id", "score", "mutants", "killed", "survived", "no_coverage", "timeout", "by_agent", "by_file",
+            "survivors"} <= set(summary)
+    with duckdb.connect(str(repo.root / ".mutagate" / "results.duckdb"), read_only=True) as con:
+        stored = con.execute("SELECT count(*) FROM outcomes WHERE run_id = ?", [summary["run_id"]]).fetchone()[0]
+    assert summary["mutants"] == stored
+    assert summary["killed"] + summary["survived"] + summary["no_coverage"] + summary["timeout"] == summary["mutants"]
+    detected = summary["killed"] + summary["timeout"]
+    assert summary["score"] == round(100 * detected / summary["mutants"], 2)
+    assert set(summary["by_agent"]) == {"claude-code"}
+    assert summary["by_file"]["pkg/behaviours.py"]["mutants"] == summary["mutants"]
+
+
+def test_second_run_reuses_every_verdict_and_a_test_change_invalidates(sample_run) -> None:
+    repo, first, found, _ = sample_run
+    again = json.loads(mutagate("run", "--json", "--jobs", "2", cwd=repo.root).stdout)
+    assert again["reused"] == again["mutants"] == first["mutants"]
+    db = repo.root / ".mutagate" / "results.duckdb"
+    assert verdicts(again, db) == found
+    # Editing a test file re-runs the mutants that file's tests decide; the rest are reused.
+    path = repo.root / "tests" / "test_behaviours.py"
+    path.write_text(path.read_text() + "\n\ndef test_extra():\n    assert True\n")
+    repo.commit("human: one more test")
+    third = json.loads(mutagate("run", "--json", "--jobs", "2", cwd=repo.root).stdout)
+    no_coverage = third["no_coverage"]
+    assert third["reused"] == no_coverage  # every covered mutant's tests live in the edited file
+    assert verdicts(third, db) == found
+
+
+def test_fail_under_gate(sample_run) -> None:
+    repo, summary, _, _ = sample_run
+    low = mutagate("run", "--fail-under", "99", cwd=repo.root)
+    assert low.returncode == 3, low.stderr
+    assert "below --fail-under 99" in low.stderr
+    assert mutagate("run", "--fail-under", "1", cwd=repo.root).returncode == 0
+    assert_bad_input(mutagate("run", "--fail-under", "150", cwd=repo.root), "--fail-under")
+
+
+def test_interrupted_run_loses_nothing_and_resumes(tmp_path: Path) -> None:
+    repo = build_sample(GitRepo(tmp_path / "repo"))
+    db = tmp_path / "r.duckdb"
+    process = subprocess.Popen(
+        [sys.executable, "-c", ENTRY, "run", "--jobs", "1", "--db", str(db)], cwd=repo.root,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    measured = 0
+    deadline = time.monotonic() + 120
+    while measured < 4 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+        try:
+            with duckdb.connect(str(db), read_only=True) as con:
+                measured = con.execute("SELECT count(*) FROM outcomes WHERE phase = 'select'").fetchone()[0]
+        except duckdb.Error:
+            continue  # the run is writing right now
+    assert process.poll() is None, "the run ended before it could be interrupted"
+    process.send_signal(signal.SIGKILL)  # worse than Ctrl-C: no chance to clean up
+    process.wait()
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = con.execute("SELECT count(*) FROM outcomes WHERE status != 'no_coverage'").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM runs WHERE finished IS NULL").fetchone()[0] == 1
+    assert stored >= 4
+    resumed = mutagate("run", "--json", "--jobs", "2", "--db", str(db), cwd=repo.root)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    assert summary["reused"] >= stored - 1  # an unconfirmed survivor is measured again
+    assert summary["killed"] + summary["timeout"] + summary["survived"] + summary["no_coverage"] == summary["mutants"]
+
+
+def test_failing_baseline_is_bad_input_and_can_be_deselected(repo: GitRepo) -> None:
+    repo.commit(
+        "feat\n\nCo-Authored-By: Claude <noreply@anthropic.com>",
+        files={
+            "pkg/__init__.py": "",
+            "pkg/m.py": "def inc(x):\n    return x + 1\n",
+            "tests/test_m.py": "from pkg.m import inc\n\n\ndef test_inc():\n    assert inc(1) == 2\n\n\n"
+                               "def test_broken():\n    assert False\n",
+        },
+    )
+    assert_bad_input(mutagate("run", cwd=repo.root), "fail before any mutation", "tests/test_m.py::test_broken")
+    ok = mutagate("run", "--json", "--deselect", "tests/test_m.py::test_broken", cwd=repo.root)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["killed"] >= 2
+
+
+def test_no_tests_is_bad_input(repo: GitRepo) -> None:
+    repo.commit("feat\n\nCo-Authored-By: Claude <noreply@anthropic.com>", files={"pkg/m.py": "X = 1 + 2\n"})
+    assert_bad_input(mutagate("run", cwd=repo.root), "no tests")
+
+
+def test_corrupt_and_foreign_databases_are_bad_input(repo: GitRepo, tmp_path: Path) -> None:
+    repo.commit("feat\n\nCo-Authored-By: Claude <noreply@anthropic.com>", files={"pkg/m.py": "X = 1 + 2\n"})
+    junk = tmp_path / "junk.duckdb"
+    junk.write_bytes(b"this is not a database" * 100)
+    assert_bad_input(mutagate("run", "--db", str(junk), cwd=repo.root), str(junk))
+    foreign = tmp_path / "foreign.duckdb"
+    with duckdb.connect(str(foreign)) as con:
+        con.execute("CREATE TABLE sales (x INTEGER)")
+    assert_bad_input(mutagate("run", "--db", str(foreign), cwd=repo.root), "not a mutagate", str(foreign))
