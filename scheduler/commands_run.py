@@ -193,13 +193,11 @@ def print_summary(result: RunResult, summary: dict) -> None:
         console.print()
     survivors = summary["survivors"]
     if survivors:
-        table = Table(title="Undetected mutants", title_justify="left", show_edge=False)
-        for column in ("id", "where", "agent", "operator", "status", "change"):
-            table.add_column(column)
+        console.print("[bold]Undetected mutants[/] (add a test that fails on each):")
         for s in survivors:
-            table.add_row(s["id"], f"{s['file']}:{s['line']}", s["agent"], s["operator"], s["status"],
-                          f"{s['original']!r} -> {s['replacement']!r}")
-        console.print(table)
+            change = f"{_short(s['original'])} -> {_short(s['replacement'])}"
+            console.print(f"  {s['id']}  {s['file']}:{s['line']}  {s['agent']}  {s['operator']}  "
+                          f"[yellow]{s['status']}[/]  {change}")
         console.print()
     console.print(
         f"[bold]score {summary['score']:.1f}%[/] ({summary['score_covered']:.1f}% on covered code) — "
@@ -207,3 +205,8 @@ def print_summary(result: RunResult, summary: dict) -> None:
         f"{summary['survived']} survived, {summary['no_coverage']} no coverage; "
         f"{summary['reused']} reused from earlier runs; {result.executor}; {summary['seconds']:.1f} s; run {result.run_id}"
     )
+
+
+def _short(text: str, limit: int = 48) -> str:
+    flat = repr(text)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
