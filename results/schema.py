@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS outcomes (
     covering_tests VARCHAR[], seconds DOUBLE, reused BOOLEAN, cache_key VARCHAR, phase VARCHAR,
     detail VARCHAR, recorded TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS test_durations (run_id VARCHAR, test VARCHAR, seconds DOUBLE);
 CREATE TABLE IF NOT EXISTS attributions (
     run_id VARCHAR, file VARCHAR, line INTEGER, agent VARCHAR, commit VARCHAR, evidence VARCHAR
 );

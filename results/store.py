@@ -178,6 +178,16 @@ class ResultStore:
             )
             con.execute("COMMIT")
 
+    def record_test_durations(self, run_id: str, durations: dict[str, float]) -> None:
+        """The baseline's time per test: the run's cost model, and the bench's physical limit."""
+        if not durations:
+            return
+        with connect(self.path) as con:
+            con.execute(
+                "INSERT INTO test_durations SELECT ?, unnest(?), unnest(?)",
+                [run_id, list(durations), list(durations.values())],
+            )
+
     def finish_run(self, run_id: str, status: str, executor: str | None) -> None:
         with connect(self.path) as con:
             con.execute(

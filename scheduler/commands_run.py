@@ -168,6 +168,8 @@ def summarise(result: RunResult) -> dict:
         "reused": result.reused,
         "executor": result.executor,
         "seconds": round(result.wall_seconds, 2),
+        "timings": {phase: round(seconds, 3) for phase, seconds in result.timings.items()},
+        "workers": list(result.workers),
         "by_agent": {agent: _counts(vs) for agent, vs in sorted(by_agent.items())},
         "by_file": {file: _counts(vs) for file, vs in sorted(by_file.items())},
         "survivors": [

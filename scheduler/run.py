@@ -47,6 +47,7 @@ class RunResult:
     baseline_seconds: float
     wall_seconds: float
     workers: tuple[str, ...] = field(default_factory=tuple)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ def execute_run(targets: Targets, options: RunOptions, progress: Progress = Prog
 
     scratch = Path(tempfile.mkdtemp(prefix="mutagate-"))
     status, description = "interrupted", None
+    timings: dict[str, float] = {}
     try:
         snapshot = make_snapshot(attribution, scratch / "snapshot")
         runtime = make_runtime(scratch, options.python, config.test_command, config.deselect + options.deselect)
@@ -108,15 +110,17 @@ def execute_run(targets: Targets, options: RunOptions, progress: Progress = Prog
         progress.phase("baseline", 1)
         baseline_started = time.perf_counter()
         baseline = run_baseline(runtime, snapshot, files)
-        startup = max(0.0, time.perf_counter() - baseline_started - baseline.seconds)
+        timings["baseline"] = time.perf_counter() - baseline_started
+        startup = max(0.0, timings["baseline"] - baseline.seconds)
+        store.record_test_durations(run_id, baseline.durations)
         restore_if_dirty(snapshot)
         policy = TimeoutPolicy(config.timeout_multiplier, config.timeout_floor, startup)
         planned = plan_mutants(list(targets.mutants), baseline, config, policy, snapshot, TOOL_VERSION,
                                runtime.pytest_args, options.no_bail)
-        result = _execute(run_id, planned, baseline, policy, store, options, runtime, snapshot, progress)
+        result = _execute(run_id, planned, baseline, policy, store, options, runtime, snapshot, progress, timings)
         status, description = "finished", result[2]
         return RunResult(run_id, result[0], result[1], result[2], baseline.seconds,
-                         time.perf_counter() - started, result[3])
+                         time.perf_counter() - started, result[3], timings)
     finally:
         store.finish_run(run_id, status, description)
         if not options.keep_scratch:
@@ -133,6 +137,7 @@ def _execute(
     runtime: Runtime,
     snapshot: Path,
     progress: Progress,
+    timings: dict[str, float],
 ) -> tuple[tuple[Verdict, ...], int, str, tuple[str, ...]]:
     by_id = {p.mutant.id: p for p in planned}
     reusable = store.reusable_verdicts([p.cache_key for p in planned])
@@ -179,7 +184,9 @@ def _execute(
             progress.advance(outcome.status)
 
         progress.phase("mutants", len(to_run))
+        phase_started = time.perf_counter()
         executor.run(to_run, selected)
+        timings["mutants"] = time.perf_counter() - phase_started
         store.record_outcomes(run_id, pending)
         pending.clear()
 
@@ -193,7 +200,9 @@ def _execute(
             progress.advance(outcome.status)
 
         progress.phase("survivors vs whole suite", len(survivors))
+        phase_started = time.perf_counter()
         executor.run([confirmation_task(m, baseline, policy) for m in survivors], confirmed)
+        timings["confirm"] = time.perf_counter() - phase_started
         store.record_outcomes(run_id, pending)
         pending.clear()
         description = executor.describe()
