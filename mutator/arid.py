@@ -22,12 +22,15 @@ FLAG_CALLS = ("*.add_argument", "*.add_option", "*.add_argument_group", "*.set_d
               "getenv", "os.environ.get", "os.environ.setdefault", "environ.get", "flags.DEFINE*",
               "absl.flags.DEFINE*", "click.option", "click.argument", "typer.Option", "typer.Argument")
 SLEEP_CALLS = ("time.sleep", "sleep", "asyncio.sleep")
+# Declarations for the type checker: mutating them only yields equivalent or import-crashing mutants.
+TYPING_CALLS = ("TypeVar", "typing.TypeVar", "NewType", "typing.NewType", "ParamSpec", "typing.ParamSpec",
+                "TypeVarTuple", "typing.TypeVarTuple", "TypeAliasType", "typing.TypeAliasType")
 OUTPUT_CALLS = ("print", "pprint", "pprint.pprint", "warnings.warn", "sys.stdout.write", "sys.stderr.write")
 
 
 class AridRules:
     def __init__(self, skip_calls: tuple[str, ...] = ()) -> None:
-        self.call_patterns = FLAG_CALLS + SLEEP_CALLS + OUTPUT_CALLS + tuple(skip_calls)
+        self.call_patterns = FLAG_CALLS + SLEEP_CALLS + OUTPUT_CALLS + TYPING_CALLS + tuple(skip_calls)
 
     def reason(self, node: cst.CSTNode) -> str | None:
         """Why `node` and everything under it is arid, or None."""

@@ -63,11 +63,14 @@ def plan_mutants(
     return planned
 
 
-def confirmation_task(mutant: Mutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:
-    """A survivor of its covering tests, re-run against the whole suite in a fresh interpreter:
-    catches what test selection misses (module-level effects, code run in subprocesses)."""
-    timeout = policy.for_tests(baseline.seconds, fresh=True)
-    return Task(mutant, (), timeout, "fresh", bail=True, full_suite=True, phase="confirm")
+def confirmation_task(planned: PlannedMutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:
+    """A survivor of its covering tests, re-run against the rest of the suite: catches what test
+    selection misses (code run in subprocesses, coverage the tracer could not see). Its code runs
+    only inside functions (import-time mutants ran the whole suite fresh already), so a fork of the
+    server, with the mutant also on disk for subprocesses, sees what a fresh interpreter would."""
+    timeout = policy.for_tests(baseline.seconds, fresh=False)
+    # The covering tests run again too: their side effects may be what a later test detects.
+    return Task(planned.mutant, (), timeout, "patch", bail=True, full_suite=True, phase="confirm")
 
 
 def cache_key(

@@ -129,28 +129,49 @@ def _find_code(code: types.CodeType, qualname: str) -> types.CodeType | None:
     return None
 
 
-def _patch(request: dict, index: dict) -> str | None:
-    """Swap in the mutated code of the innermost live function around the edit; None on success."""
-    path = request["file"]
-    with open(path, "rb") as handle:
-        data = handle.read()
-    mutated = data[: request["start"]] + request["replacement"].encode() + data[request["end"] :]
-    module_code = compile(mutated, path, "exec", dont_inherit=True)
-    qualname = request["qualname"]
-    while qualname:
-        functions = index.get((path, qualname))
-        if functions:
-            new_code = _find_code(module_code, qualname)
-            if new_code is None:
-                return f"no code object for {qualname}"
-            try:
-                for function in functions:
-                    function.__code__ = new_code
-            except ValueError as exc:  # the mutation changed the closure's free variables
-                return str(exc)
-            return None
-        qualname = qualname.rpartition(".")[0]
-    return f"no live function for {request['qualname']}"
+class _Patcher:
+    """Finds the live functions around an edit and compiles their mutated code.
+
+    Compiling happens in the server, before the fork: in a forked child the compiler's allocations
+    fault in copy-on-write pages and cost twice as much. Sources are read once, when the server
+    starts on a clean work copy, because a survivor's confirmation puts the mutant on disk."""
+
+    def __init__(self, index: dict) -> None:
+        self.index = index
+        self.sources = {}
+        for path, _ in index:
+            if path not in self.sources:
+                with open(path, "rb") as handle:
+                    self.sources[path] = handle.read()
+
+    def prepare(self, request: dict) -> tuple[list[types.FunctionType], types.CodeType] | str:
+        """The functions to change and their new code, or why the mutant cannot be patched."""
+        path = request["file"]
+        data = self.sources.get(path)
+        if data is None:
+            return f"no live function in {path}"
+        mutated = data[: request["start"]] + request["replacement"].encode() + data[request["end"] :]
+        try:
+            module_code = compile(mutated, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            return f"does not compile: {exc}"
+        qualname = request["qualname"]
+        while qualname:
+            functions = self.index.get((path, qualname))
+            if functions:
+                new_code = _find_code(module_code, qualname)
+                if new_code is None:
+                    return f"no code object for {qualname}"
+                if new_code.co_freevars != functions[0].__code__.co_freevars:
+                    return "the mutation changes the closure's free variables"
+                return functions, new_code
+            qualname = qualname.rpartition(".")[0]
+        return f"no live function for {request['qualname']}"
+
+
+def _apply(functions: list[types.FunctionType], new_code: types.CodeType) -> None:
+    for function in functions:
+        function.__code__ = new_code
 
 
 class _Server:
@@ -164,26 +185,40 @@ class _Server:
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         items = {item.nodeid: item for item in session.items}
         index = _live_functions(self.root)
+        patcher = _Patcher(index)
+        # A child only needs pass/fail: one-line failure reports cost a third of a long traceback.
+        session.config.option.tbstyle = "line"
+        # Everything alive now is shared with every child: keep the collector off those pages, so
+        # forking copies as little memory as possible.
+        gc.collect()
+        gc.freeze()
         self._send({"ready": True, "tests": len(items), "functions": len(index)})
         for line in self.requests:
             if not line.strip():
                 continue
             request = json.loads(line)
-            self._send(self._run_mutant(request, items, index, session))
+            self._send(self._run_mutant(request, items, patcher, session.items))
         return True
 
     def _send(self, message: dict) -> None:
         self.protocol.write(json.dumps(message) + "\n")
         self.protocol.flush()
 
-    def _run_mutant(self, request: dict, items: dict, index: dict, session: pytest.Session) -> dict:
-        tests = [items[t] for t in request["tests"] if t in items]
+    def _run_mutant(self, request: dict, items: dict, patcher: _Patcher, session_items: list) -> dict:
         started = time.perf_counter()
+        if request.get("full_suite"):
+            tests = list(session_items)
+        else:
+            tests = [items[t] for t in request["tests"] if t in items]
+        patch = patcher.prepare(request)
+        if isinstance(patch, str):
+            return {"status": "unpatchable", "detail": patch, "killed_by": [], "tests_run": 0,
+                    "seconds": time.perf_counter() - started}
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(read_end)
-            self._child(request, tests, index, write_end)
+            self._child(request, tests, patch, write_end)
         os.close(write_end)
         finished, failed, ran, note = self._watch(pid, read_end, request["timeout"])
         seconds = time.perf_counter() - started
@@ -199,7 +234,7 @@ class _Server:
                     "detail": note}
         return {"status": "survived", "killed_by": [], "tests_run": len(ran), "seconds": seconds}
 
-    def _child(self, request: dict, tests: list, index: dict, write_end: int) -> None:
+    def _child(self, request: dict, tests: list, patch: tuple, write_end: int) -> None:
         os.setsid()  # one process group: the timeout kills whatever the tests started too
         out = os.fdopen(write_end, "w", buffering=1)
         code = 0
@@ -207,9 +242,10 @@ class _Server:
             private_tmp = tempfile.mkdtemp(prefix="mutagate-mutant-")
             os.environ["TMPDIR"] = private_tmp
             tempfile.tempdir = private_tmp
-            problem = _patch(request, index)
-            if problem:
-                out.write(json.dumps({"unpatchable": problem}) + "\n")
+            try:
+                _apply(*patch)
+            except ValueError as exc:  # a code object the function cannot take
+                out.write(json.dumps({"unpatchable": str(exc)}) + "\n")
             else:
                 for position, item in enumerate(tests):
                     self.collector.current_failed = False

@@ -171,7 +171,7 @@ def _execute(
     executor = options.executor_factory(runtime, snapshot)
     workers: set[str] = set()
     try:
-        survivors: list[Mutant] = []
+        survivors: list[PlannedMutant] = []
 
         def selected(outcome: Outcome) -> None:
             workers.add(outcome.worker)
@@ -180,7 +180,7 @@ def _execute(
                             outcome.seconds, False, p.cache_key,
                             "confirm" if p.task and p.task.full_suite else "select", outcome.detail))
             if outcome.status == "survived" and not (p.task and p.task.full_suite):
-                survivors.append(p.mutant)
+                survivors.append(p)
             progress.advance(outcome.status)
 
         progress.phase("mutants", len(to_run))
@@ -201,7 +201,7 @@ def _execute(
 
         progress.phase("survivors vs whole suite", len(survivors))
         phase_started = time.perf_counter()
-        executor.run([confirmation_task(m, baseline, policy) for m in survivors], confirmed)
+        executor.run([confirmation_task(p, baseline, policy) for p in survivors], confirmed)
         timings["confirm"] = time.perf_counter() - phase_started
         store.record_outcomes(run_id, pending)
         pending.clear()

@@ -20,11 +20,14 @@ class Runtime:
 
     def env(self, workdir: Path) -> dict[str, str]:
         """The work copy first on the import path (ahead of an editable install of the user's checkout),
-        no bytecode written (stale .pyc files cannot mask a mutant), no plugin autoload surprises."""
+        bytecode cached outside every checkout. Caching halves a fresh run (pytest's assertion
+        rewriting is most of its collection); mutated files get unique mtimes (see worker.py),
+        so a cached .pyc can never stand in for a mutant."""
         paths = [str(workdir)] + ([str(workdir / "src")] if (workdir / "src").is_dir() else [])
         existing = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths + ([existing] if existing else []))}
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(self.scratch / "pycache")
         env["PYTHONHASHSEED"] = "0"
         env.pop("COVERAGE_PROCESS_START", None)
         return env

@@ -27,7 +27,8 @@ class Task:
     mode: str  # "patch": hot-swap in a forked child; "fresh": mutated file on disk, new interpreter
     bail: bool = True  # stop at the first failing test
     full_suite: bool = False
-    phase: str = "select"  # "select" (covering tests) or "confirm" (a survivor against the whole suite)
+    phase: str = "select"
+    already_passed: tuple[str, ...] = ()  # with full_suite in a fork: tests not to run again  # "select" (covering tests) or "confirm" (a survivor against the whole suite)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Worker:
         self.name = name
         self._server: subprocess.Popen | None = None
         self._log: IO[bytes] | None = None
+        self._writes = 0
 
     # -- the fork server ---------------------------------------------------------------------------
 
@@ -76,7 +78,8 @@ class Worker:
         mutant = task.mutant
         request = {"file": os.path.realpath(self.workdir / mutant.file), "qualname": mutant.qualname,
                    "start": mutant.start, "end": mutant.end, "replacement": mutant.replacement,
-                   "tests": list(task.tests), "timeout": task.timeout, "bail": task.bail}
+                   "tests": list(task.tests), "timeout": task.timeout, "bail": task.bail,
+                   "full_suite": task.full_suite}
         try:
             self._server.stdin.write(json.dumps(request) + "\n")
             self._server.stdin.flush()
@@ -93,15 +96,39 @@ class Worker:
     def run(self, task: Task) -> Outcome:
         try:
             if task.mode == "patch":
-                try:
-                    answer = self._ask_server(task)
-                except ServerDied:
-                    answer = {"status": "unpatchable", "detail": "fork server died"}
+                answer = self._run_patched(task)
                 if answer["status"] != "unpatchable":
                     return self._outcome(task, answer, "patch")
             return self._outcome(task, self._run_fresh(task), "fresh")
         finally:
             restore_if_dirty(self.workdir)  # what a mutant wrote must not reach the next one
+
+    def _run_patched(self, task: Task) -> dict:
+        """In a fork of the server. A whole-suite run also puts the mutant on disk, for tests that
+        run the target in a subprocess."""
+        target = self.workdir / task.mutant.file
+        original = target.read_bytes() if task.full_suite else None
+        try:
+            if original is not None:
+                self._write_mutant(target, original, task.mutant)
+            return self._ask_server(task)
+        except ServerDied:
+            return {"status": "unpatchable", "detail": "fork server died"}
+        finally:
+            if original is not None:
+                self._restore(target, original)
+
+    def _write_mutant(self, target: Path, original: bytes, mutant: Mutant) -> None:
+        """The mutant on disk with an mtime no earlier write had: a .pyc cached for another version
+        of the file (keyed by mtime and size) can never match it."""
+        self._writes += 1
+        self._stat = target.stat()
+        target.write_text(apply_mutant(original, mutant), encoding="utf-8")
+        os.utime(target, ns=(self._stat.st_atime_ns, self._stat.st_mtime_ns - self._writes * 1_000_000_000))
+
+    def _restore(self, target: Path, original: bytes) -> None:
+        target.write_bytes(original)
+        os.utime(target, ns=(self._stat.st_atime_ns, self._stat.st_mtime_ns))
 
     def _outcome(self, task: Task, answer: dict, mode: str) -> Outcome:
         return Outcome(
@@ -121,7 +148,7 @@ class Worker:
         original = target.read_bytes()
         out = self.runtime.scratch / f"{self.name}-fresh.json"
         out.unlink(missing_ok=True)
-        target.write_text(apply_mutant(original, task.mutant), encoding="utf-8")
+        self._write_mutant(target, original, task.mutant)
         tests = [] if task.full_suite else list(task.tests)
         command = [self.runtime.python, str(self.runtime.runner), "fresh", str(out), "--",
                    *self.runtime.pytest_args, *tests]
@@ -136,7 +163,7 @@ class Worker:
                 return {"status": "timeout", "killed_by": [], "tests_run": 0, "seconds": time.perf_counter() - started}
             _kill_group(process)  # anything the tests left running
         finally:
-            target.write_bytes(original)
+            self._restore(target, original)
         seconds = time.perf_counter() - started
         if not out.is_file():
             return {"status": "killed", "killed_by": [], "tests_run": 0, "seconds": seconds,

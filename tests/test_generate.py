@@ -48,6 +48,7 @@ def test_mutants_only_on_ai_lines_and_never_reaching_a_human_line() -> None:
         ("async def f():\n    await asyncio.sleep(1)\n", "awaited sleep"),
         ("if __name__ == '__main__':\n    main(1 + 2)\n", "__main__"),
         ("if TYPE_CHECKING:\n    x = 1\n", "TYPE_CHECKING"),
+        ("T = TypeVar('T', bound='Version')\nUserId = typing.NewType('UserId', int)\n", "typing declarations"),
         ("@app.route('/x', methods=['GET'])\ndef f():\n    return None\n", "decorator"),
     ],
 )
