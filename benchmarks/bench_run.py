@@ -122,10 +122,10 @@ def physical_limit(db: Path, run_id: str, jobs: int) -> float:
     return total / jobs
 
 
-def run_mutagate(tree: Path, jobs: int, executor: str) -> dict:
-    db = tree.parent / f"results-{executor}.duckdb"
+def run_mutagate(tree: Path, jobs: int, executor: str, *extra: str) -> dict:
+    db = tree.parent / f"results-{executor}-{jobs}-{time.monotonic_ns()}.duckdb"
     command = [sys.executable, "-m", "scheduler.cli", "run", "--every-mutant", "--jobs", str(jobs),
-               "--executor", executor, "--db", str(db), "--json"]
+               "--executor", executor, "--db", str(db), "--json", *extra]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=tree, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(HERE.parent)})

@@ -29,8 +29,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_selection_arguments(parser)
     parser.add_argument("--executor", choices=("local", "ray"), default="local", help="where mutants run")
     parser.add_argument("--ray-address", metavar="ADDR", help="join this Ray cluster (default: a private local one)")
-    parser.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
-                        help="parallel workers (default: cores)")
+    parser.add_argument("--ray-shared-path", action="store_true",
+                        help="every Ray node reads the run's snapshot at the driver's path (a shared file system) "
+                             "instead of receiving it as the actors' runtime_env working_dir")
+    parser.add_argument("--jobs", type=_positive_int, metavar="N",
+                        help="parallel workers (default: this machine's cores; with Ray, the cluster's CPUs)")
     parser.add_argument("--db", type=Path, metavar="PATH", help=f"results database (default: <repo>/{DEFAULT_DB})")
     parser.add_argument("--fail-under", type=_percent, metavar="PERCENT", help="exit 3 if the score is below this")
     parser.add_argument("--no-bail", action="store_true", default=None,
@@ -79,8 +82,9 @@ def executor_factory(args: argparse.Namespace):
     if args.executor == "ray":
         from scheduler.executor_ray import make_ray_executor  # optional extra
 
-        return lambda runtime, snapshot: make_ray_executor(runtime, snapshot, args.jobs, args.ray_address)
-    return lambda runtime, snapshot: LocalExecutor(runtime, snapshot, args.jobs)
+        return lambda runtime, snapshot: make_ray_executor(runtime, snapshot, args.jobs, args.ray_address,
+                                                           args.ray_shared_path)
+    return lambda runtime, snapshot: LocalExecutor(runtime, snapshot, args.jobs or os.cpu_count() or 1)
 
 
 class _RichProgress(RunProgress):
@@ -112,7 +116,7 @@ def run_command(args: argparse.Namespace) -> int:
     targets = collect_targets(args, priority=history)
     config = targets.config
     no_bail = args.no_bail if args.no_bail is not None else config.no_bail
-    options = RunOptions(db=db, jobs=args.jobs, no_bail=no_bail, python=args.python,
+    options = RunOptions(db=db, jobs=args.jobs or os.cpu_count() or 1, no_bail=no_bail, python=args.python,
                          deselect=tuple(args.deselect), executor_factory=executor_factory(args), base_ref=args.base)
     errors = Console(stderr=True)
     for warning in targets.attribution.warnings:

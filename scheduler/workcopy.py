@@ -47,10 +47,23 @@ def make_snapshot(attribution: Attribution, dest: Path) -> Path:
         archive = run_git(root, "archive", "--format=tar", attribution.head)
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(dest, filter="data")
+    return _commit_all(dest)
+
+
+def _commit_all(dest: Path) -> Path:
     _git(dest, "init", "-q")
     _git(dest, "add", "-A", "-f")
     _git(dest, "commit", "-q", "--no-verify", "--allow-empty", "-m", "mutagate snapshot")
     return dest
+
+
+def work_copy_from(source: Path, dest: Path) -> Path:
+    """A work copy from a snapshot as it reached this node: a clone if its git data came along,
+    otherwise a copy committed afresh (Ray's working_dir upload may leave .git behind)."""
+    if (source / ".git").is_dir():
+        return clone_snapshot(source, dest)
+    shutil.copytree(source, dest, symlinks=True)
+    return _commit_all(dest)
 
 
 def clone_snapshot(snapshot: Path, dest: Path) -> Path:

@@ -1,0 +1,186 @@
+"""The Ray executor on real Ray: a private local instance (one per session), and a two-node
+cluster on this machine started and stopped by its own test."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from scheduler.cli import build_parser, main
+from scheduler.commands_run import executor_factory
+from scheduler.run import Progress, RunOptions, execute_run
+from scheduler.targets import collect_targets
+from tests.cli import PROJECT, assert_bad_input, mutagate
+from tests.gitrepo import GitRepo
+from tests.sample_project import build_sample
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.ray
+
+RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
+
+
+@pytest.fixture(scope="session")
+def private_ray():
+    # Short paths: Ray's unix sockets live under its temp dir and must stay under 108 bytes.
+    temp = tempfile.mkdtemp(prefix="mgray-", dir="/tmp")
+    saved = {k: os.environ.get(k) for k in RAY_ENV}
+    os.environ.update(RAY_ENV)
+    ray.init(address="local", _node_ip_address="127.0.0.2", num_cpus=2, object_store_memory=128 * 1024 * 1024,
+             include_dashboard=False, log_to_driver=False, _temp_dir=temp)
+    yield
+    ray.shutdown()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> GitRepo:
+    return build_sample(GitRepo(tmp_path_factory.mktemp("ray-sample") / "repo"))
+
+
+def verdicts(db: Path, run_id: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT mutant_id, status, killed_by FROM outcomes WHERE run_id = ?", [run_id]).fetchall()
+    assert len(rows) == len({r[0] for r in rows}), "a mutant was counted twice"
+    return {mutant: (status, tuple(killed or ())) for mutant, status, killed in rows}
+
+
+@pytest.fixture(scope="module")
+def local_verdicts(sample: GitRepo, tmp_path_factory) -> dict:
+    db = tmp_path_factory.mktemp("local") / "results.duckdb"
+    result = mutagate("run", "--json", "--jobs", "2", "--db", str(db), cwd=sample.root)
+    assert result.returncode == 0, result.stderr
+    return verdicts(db, json.loads(result.stdout)["run_id"])
+
+
+def run_in_process(repo: GitRepo, db: Path, *flags: str, progress: Progress = Progress(), hold: list | None = None):
+    args = build_parser().parse_args(["-C", str(repo.root), "run", "--db", str(db), *flags])
+    make = executor_factory(args)
+
+    def factory(runtime, snapshot):
+        executor = make(runtime, snapshot)
+        if hold is not None:
+            hold.append(executor)
+        return executor
+
+    options = RunOptions(db=db, jobs=args.jobs or 2, no_bail=False, python=None, deselect=(), executor_factory=factory)
+    return execute_run(collect_targets(args), options, progress)
+
+
+def test_ray_gives_the_local_executors_verdicts(private_ray, sample, local_verdicts, tmp_path) -> None:
+    db = tmp_path / "ray.duckdb"
+    result = run_in_process(sample, db, "--executor", "ray", "--jobs", "2")
+    assert result.executor.startswith("ray: 1 node, 2 workers")
+    assert verdicts(db, result.run_id) == local_verdicts
+    # the interesting fates are among them: a timeout, a crash, a kill only the whole suite sees
+    statuses = {status for status, _ in local_verdicts.values()}
+    assert {"killed", "timeout", "survived", "no_coverage"} <= statuses
+
+
+class _KillOneActor(Progress):
+    """After the first verdict arrives, SIGKILL one actor's process: its batches are in flight."""
+
+    def __init__(self, hold: list) -> None:
+        self.hold = hold
+        self.killed: tuple[str, int] | None = None
+
+    def advance(self, verdict_status: str) -> None:
+        if self.killed is None and self.hold:
+            processes = self.hold[0].actor_processes()
+            key = max(processes)
+            self.killed = processes[key]
+            os.kill(self.killed[1], signal.SIGKILL)
+
+
+def test_a_worker_killed_mid_run_loses_nothing(private_ray, sample, local_verdicts, tmp_path) -> None:
+    hold: list = []
+    progress = _KillOneActor(hold)
+    db = tmp_path / "ray.duckdb"
+    result = run_in_process(sample, db, "--executor", "ray", "--jobs", "2", progress=progress, hold=hold)
+    assert progress.killed is not None
+    assert hold[0].retried >= 1 and "retried" in result.executor
+    assert verdicts(db, result.run_id) == local_verdicts  # every mutant once, each with the same fate
+
+
+def test_cli_starts_a_private_instance_and_summarises_nodes_and_workers(sample, local_verdicts, tmp_path) -> None:
+    db = tmp_path / "cli.duckdb"
+    result = mutagate("run", "--executor", "ray", "--jobs", "2", "--db", str(db), cwd=sample.root)
+    assert result.returncode == 0, result.stderr
+    assert "ray: 1 node, 2 workers" in result.stdout
+    run_id = result.stdout.rsplit("run ", 1)[1].split()[0]
+    assert verdicts(db, run_id) == local_verdicts
+
+
+def test_ray_missing_is_a_clear_bad_input(sample, tmp_path) -> None:
+    # The one fault made by hand: an interpreter on which `import ray` fails.
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "ray.py").write_text("raise ImportError('No module named ray')\n")
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from scheduler.cli import main; sys.exit(main())", "run", "--executor", "ray"],
+        cwd=sample.root, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": f"{shadow}{os.pathsep}{PROJECT}"},
+    )
+    assert_bad_input(result, "pip install 'mutagate[ray]'")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.2", 0))
+        return s.getsockname()[1]
+
+
+def _ray_processes(temp: str) -> list[int]:
+    """Processes of the cluster started with this temp dir (never `ray stop`: it ends every Ray)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if temp.encode() in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.mark.slow
+def test_two_node_cluster_runs_on_both_nodes_with_the_same_verdicts(sample, local_verdicts, tmp_path) -> None:
+    ray_bin = str(Path(sys.executable).with_name("ray"))
+    temp = tempfile.mkdtemp(prefix="mgrc-", dir="/tmp")
+    port = _free_port()
+    env = {**os.environ, **RAY_ENV}
+    common = ["--num-cpus=1", "--node-ip-address=127.0.0.2", f"--temp-dir={temp}", "--disable-usage-stats"]
+    try:
+        subprocess.run([ray_bin, "start", "--head", f"--port={port}", "--include-dashboard=false", *common],
+                       check=True, capture_output=True, env=env, timeout=120)
+        subprocess.run([ray_bin, "start", f"--address=127.0.0.2:{port}", *common],
+                       check=True, capture_output=True, env=env, timeout=120)
+        db = tmp_path / "cluster.duckdb"
+        result = mutagate("run", "--executor", "ray", "--ray-address", f"127.0.0.2:{port}", "--db", str(db),
+                          cwd=sample.root)
+        assert result.returncode == 0, result.stderr
+        assert "ray: 2 nodes, 2 workers" in result.stdout  # the snapshot reached both as a working_dir
+        run_id = result.stdout.rsplit("run ", 1)[1].split()[0]
+        assert verdicts(db, run_id) == local_verdicts
+    finally:
+        for pid in _ray_processes(temp):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(temp, ignore_errors=True)
