@@ -13,7 +13,8 @@ from results.errors import StoreError
 from scheduler.cli_common import EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK
 
 # Each module has `register(subparsers)`, which adds its subcommand with a `handler`.
-COMMAND_MODULES = ("scheduler.commands_blame", "scheduler.commands_mutants", "scheduler.commands_run", "scheduler.commands_demo")
+COMMAND_MODULES = ("scheduler.commands_blame", "scheduler.commands_mutants", "scheduler.commands_run",
+                   "scheduler.commands_results", "scheduler.commands_demo")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,41 @@
+"""The open mutation-testing-report-schema (what Stryker, PIT and mutation-testing-elements read)."""
+
+from __future__ import annotations
+
+from results.report_data import RunReport
+
+STATUS = {"killed": "Killed", "survived": "Survived", "no_coverage": "NoCoverage", "timeout": "Timeout"}
+
+
+def stryker_report(report: RunReport, high: int = 80, low: int = 60) -> dict:
+    files: dict[str, dict] = {}
+    tests: dict[str, list[str]] = {}
+    for m in report.mutants:
+        entry = files.setdefault(m.file, {"language": "python", "source": report.source(m.file), "mutants": []})
+        mutant = {
+            "id": m.id,
+            "mutatorName": m.operator,
+            "replacement": m.replacement,
+            "location": {"start": {"line": m.line, "column": m.col}, "end": {"line": m.end_line, "column": m.end_col}},
+            "status": STATUS.get(m.status, "RuntimeError"),
+            "description": f"{m.original!r} -> {m.replacement!r} in {m.qualname or '<module>'} ({m.agent})",
+            "coveredBy": list(m.covering),
+            "killedBy": list(m.killed_by),
+            "testsCompleted": m.tests_run,
+            "duration": round(m.seconds * 1000),
+        }
+        entry["mutants"].append(mutant)
+        for test in (*m.covering, *m.killed_by):
+            tests.setdefault(test.split("::", 1)[0], [])
+            if test not in tests[test.split("::", 1)[0]]:
+                tests[test.split("::", 1)[0]].append(test)
+    return {
+        "$schema": "https://git.io/mutation-testing-schema",
+        "schemaVersion": "2",
+        "thresholds": {"high": high, "low": low},
+        "projectRoot": report.repo,
+        "files": files,
+        "testFiles": {path: {"tests": [{"id": t, "name": t.split("::", 1)[-1]} for t in ids]}
+                      for path, ids in sorted(tests.items())},
+        "framework": {"name": "mutagate", "version": report.tool_version},
+    }
