@@ -14,7 +14,7 @@ from scheduler.cli_common import EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK
 
 # Each module has `register(subparsers)`, which adds its subcommand with a `handler`.
 COMMAND_MODULES = ("scheduler.commands_blame", "scheduler.commands_mutants", "scheduler.commands_run",
-                   "scheduler.commands_results", "scheduler.commands_demo")
+                   "scheduler.commands_results", "scheduler.commands_import", "scheduler.commands_demo")
 
 
 class _Parser(argparse.ArgumentParser):
