@@ -185,3 +185,23 @@ def test_corrupt_and_foreign_databases_are_bad_input(repo: GitRepo, tmp_path: Pa
     with duckdb.connect(str(foreign)) as con:
         con.execute("CREATE TABLE sales (x INTEGER)")
     assert_bad_input(mutagate("run", "--db", str(foreign), cwd=repo.root), "not a mutagate", str(foreign))
+
+
+def test_cached_bytecode_never_stands_in_for_a_mutant(repo: GitRepo) -> None:
+    """Two import-time mutants of the same size, run back to back by one worker within a second:
+    timestamp-and-size .pyc validation alone would run the second with the first one's bytecode."""
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={
+        "pyproject.toml": '[tool.mutagate]\ndisable-operators = ["assign-none"]\n',
+        "pkg/__init__.py": "", "tests/__init__.py": "",
+        "pkg/consts.py": "FIRST = 3\nSECOND = 5\n\n\ndef first():\n    return FIRST\n",
+        "tests/test_consts.py": "from pkg.consts import first\n\n\ndef test_first():\n    assert first() == 3\n",
+    })
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    found = verdicts(summary, repo.root / ".mutagate" / "results.duckdb")
+    module = next(q for q, op, orig in found if orig == "3")
+    assert found[(module, "number", "3")] == ("killed", ["tests/test_consts.py::test_first"])
+    assert found[(module, "number", "5")] == ("survived", [])  # SECOND is unused: nothing can see 5 -> 6
