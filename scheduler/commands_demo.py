@@ -40,5 +40,9 @@ def run_demo(args: argparse.Namespace) -> int:
     console.print(f"The sample repository is in {target}. Try:\n"
                   f"  mutagate -C {target} mutants\n"
                   f"  mutagate -C {target} run --json\n"
+                  f"  mutagate -C {target} weak-tests\n"
+                  f"  mutagate -C {target} report --format markdown\n"
+                  f"  mutagate -C {target} report --format html -o report.html\n"
+                  f"  mutagate -C {target} badge -o badge.svg\n"
                   f"  duckdb {target}/.mutagate/results.duckdb \"SELECT * FROM kill_rate_by_agent\"")
     return code

@@ -114,12 +114,14 @@ def run_weak_tests(args: argparse.Namespace) -> int:
     if not rows:
         console.print(f"No weak tests in run {run_id}: every test that covers AI mutants kills them.")
         return 0
-    table = Table(title=f"Weak tests, run {run_id}: they cover AI mutants that survive")
-    for column in ("test", "covers", "kills", "kill rate", "survivors it should catch"):
-        table.add_column(column, justify="right" if column in ("covers", "kills", "kill rate") else "left")
+    table = Table(title=f"Weak tests, run {run_id}: they run AI mutants that survive")
+    table.add_column("test", overflow="fold")
+    for column in ("covers", "kills", "survive"):
+        table.add_column(column, justify="right")
+    table.add_column("first survivor to catch", overflow="fold")
     for row in rows:
-        shown = ", ".join(f"{s['file']}:{s['line']} {s['operator']}" for s in row.survivors[:3])
-        more = f" +{len(row.survivors) - 3}" if len(row.survivors) > 3 else ""
-        table.add_row(row.test, str(row.covered_mutants), str(row.killed_mutants), f"{row.kill_rate:.0f}%", shown + more)
+        first = row.survivors[0]
+        table.add_row(row.test, str(row.covered_mutants), str(row.killed_mutants), str(row.surviving_mutants),
+                      f"{first['file']}:{first['line']} {first['operator']} {first['original']!r} -> {first['replacement']!r}")
     console.print(table)
     return 0
