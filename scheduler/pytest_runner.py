@@ -10,8 +10,10 @@ Three modes, each started as `python pytest_runner.py MODE ...` in a work copy:
   function objects (so `from mod import f` references see it too) and runs the chosen tests in order,
   stopping at the first failure. The parent enforces the timeout by killing the child's process
   group, so infinite loops, crashes, `sys.exit` and `os._exit` cannot hang or break the server.
-- `fresh`: the suite (or some tests) in a fresh interpreter, for mutants that run at import time and
-  for confirming survivors; the mutated file is already on disk.
+- `fresh`: the suite (or some tests) in a fresh interpreter, for mutants that run at import time;
+  the mutated file is already on disk.
+- `zygote`: imports pytest, its plugins and the installed modules the baseline saw (never the
+  target), then forks a `fresh` run per request: an interpreter start and those imports paid once.
 
 Protocol of `serve`: one JSON object per line on stdin (a mutant) and on the original stdout (its
 result); everything the tests print goes to stderr.
@@ -94,6 +96,7 @@ def baseline(out: str, include: list[str], pytest_args: list[str]) -> int:
         },
         "failed": collector.failed,
         "lines": lines,
+        "modules": _installed_modules(),
     }
     with open(out, "w") as handle:
         json.dump(result, handle)
@@ -186,8 +189,12 @@ class _Server:
         items = {item.nodeid: item for item in session.items}
         index = _live_functions(self.root)
         patcher = _Patcher(index)
-        # A child only needs pass/fail: one-line failure reports cost a third of a long traceback.
+        # A child only needs pass/fail: one-line failure reports cost a third of a long traceback,
+        # and nobody reads the progress dots.
         session.config.option.tbstyle = "line"
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            session.config.pluginmanager.unregister(reporter)
         # Everything alive now is shared with every child: keep the collector off those pages, so
         # forking copies as little memory as possible.
         gc.collect()
@@ -333,11 +340,93 @@ def serve(root: str, pytest_args: list[str]) -> int:
 # --- fresh interpreter ---------------------------------------------------------------------------
 
 
+def _installed_modules() -> list[str]:
+    """Modules the suite imported from the standard library and site-packages: what a fresh run
+    imports again but no mutant can change, so a zygote may import them once."""
+    prefixes = tuple({os.path.realpath(p) + os.sep for p in (sys.base_prefix, sys.prefix)})
+    names = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.realpath(path).startswith(prefixes) and not name.startswith("__"):
+            names.append(name)
+    return sorted(names)
+
+
 def fresh(out: str, pytest_args: list[str]) -> int:
     collector = _Collector()
     code = pytest.main([*pytest_args, "-x", "-p", "no:cacheprovider", "-q", "-p", "no:randomly"], plugins=[collector])
     with open(out, "w") as handle:
         json.dump({"exit_code": int(code), "failed": collector.failed, "tests_run": len(collector.outcomes)}, handle)
+    return 0
+
+
+# --- zygote: fresh runs forked from a pre-imported interpreter ------------------------------------
+
+
+def _preload(root: str, modules_file: str) -> str | None:
+    """Import pytest's plugins and the installed modules the baseline saw; None if it is then safe
+    to fork fresh runs from here, else why not."""
+    import importlib
+    import importlib.metadata
+    import threading
+
+    names = [ep.module for ep in importlib.metadata.entry_points(group="pytest11")]
+    try:
+        with open(modules_file) as handle:
+            names += json.load(handle).get("modules", [])
+    except (OSError, ValueError):
+        pass
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - a module that cannot be preloaded is imported fresh
+            continue
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.realpath(path).startswith(root):
+            return f"preloading imported the target ({name})"
+    if threading.active_count() > 1:
+        return "preloading started threads: forking would be unsafe"
+    return None
+
+
+def zygote(root: str, modules_file: str, pytest_args: list[str]) -> int:
+    requests = os.fdopen(os.dup(0), "r")
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    problem = _preload(os.path.realpath(root) + os.sep, modules_file)
+    protocol.write(json.dumps({"ready": problem is None, "error": problem}) + "\n")
+    protocol.flush()
+    if problem:
+        return 0
+    gc.collect()
+    gc.freeze()
+    for line in requests:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.setsid()
+            os.close(read_end)
+            code = 3
+            try:
+                code = fresh(request["out"], [*pytest_args, *request["tests"]])
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        ready, _, _ = select.select([read_end], [], [], request["timeout"])  # EOF when the child ends
+        os.close(read_end)
+        try:
+            os.killpg(pid, signal.SIGKILL)  # the child and whatever its tests started
+        except (ProcessLookupError, PermissionError):
+            pass
+        _, status = os.waitpid(pid, 0)
+        protocol.write(json.dumps({"timeout": not ready, "status": status}) + "\n")
+        protocol.flush()
     return 0
 
 
@@ -351,6 +440,8 @@ def main(argv: list[str]) -> int:
         return serve(options[0], pytest_args)
     if mode == "fresh":
         return fresh(options[0], pytest_args)
+    if mode == "zygote":
+        return zygote(options[0], options[1], pytest_args)
     print(f"unknown mode {mode}", file=sys.stderr)
     return 2
 

@@ -56,6 +56,7 @@ class Worker:
         self._server: subprocess.Popen | None = None
         self._log: IO[bytes] | None = None
         self._writes = 0
+        self._zygote: subprocess.Popen | bool | None = None  # False: tried, not usable here
 
     # -- the fork server ---------------------------------------------------------------------------
 
@@ -150,24 +151,19 @@ class Worker:
         out.unlink(missing_ok=True)
         self._write_mutant(target, original, task.mutant)
         tests = [] if task.full_suite else list(task.tests)
-        command = [self.runtime.python, str(self.runtime.runner), "fresh", str(out), "--",
-                   *self.runtime.pytest_args, *tests]
         started = time.perf_counter()
         try:
-            process = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
-                                       stdout=self._log_file(), stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                process.wait(timeout=task.timeout)
-            except subprocess.TimeoutExpired:
-                _kill_group(process)
-                return {"status": "timeout", "killed_by": [], "tests_run": 0, "seconds": time.perf_counter() - started}
-            _kill_group(process)  # anything the tests left running
+            exit_note = self._fresh_in_zygote(out, tests, task.timeout)
+            if exit_note is None:
+                exit_note = self._fresh_in_new_interpreter(out, tests, task.timeout)
         finally:
             self._restore(target, original)
+        if exit_note == "timeout":
+            return {"status": "timeout", "killed_by": [], "tests_run": 0, "seconds": time.perf_counter() - started}
         seconds = time.perf_counter() - started
         if not out.is_file():
             return {"status": "killed", "killed_by": [], "tests_run": 0, "seconds": seconds,
-                    "detail": f"test process died (exit {process.returncode})"}
+                    "detail": f"test process died ({exit_note})"}
         result = json.loads(out.read_text())
         if result["failed"]:
             return {"status": "killed", "killed_by": result["failed"], "tests_run": result["tests_run"], "seconds": seconds}
@@ -175,6 +171,52 @@ class Worker:
             return {"status": "killed", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds,
                     "detail": f"pytest exited with {result['exit_code']} (import or collection error)"}
         return {"status": "survived", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds}
+
+    def _fresh_in_new_interpreter(self, out: Path, tests: list[str], timeout: float) -> str:
+        command = [self.runtime.python, str(self.runtime.runner), "fresh", str(out), "--",
+                   *self.runtime.pytest_args, *tests]
+        process = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
+                                   stdout=self._log_file(), stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "timeout"
+        finally:
+            _kill_group(process)  # anything the tests left running
+        return f"exit {process.returncode}"
+
+    def _fresh_in_zygote(self, out: Path, tests: list[str], timeout: float) -> str | None:
+        """A fresh run forked from the zygote; None when there is no usable zygote."""
+        if self._zygote is False:
+            return None
+        if self._zygote is None or self._zygote.poll() is not None:
+            self._zygote = self._start_zygote()
+            if self._zygote is False:
+                return None
+        try:
+            self._zygote.stdin.write(json.dumps({"out": str(out), "tests": tests, "timeout": timeout}) + "\n")
+            self._zygote.stdin.flush()
+            answer = self._zygote.stdout.readline()
+        except (BrokenPipeError, OSError):
+            answer = ""
+        if not answer:
+            _kill_group(self._zygote)
+            self._zygote = None
+            return None
+        reply = json.loads(answer)
+        return "timeout" if reply["timeout"] else f"wait status {reply['status']}"
+
+    def _start_zygote(self) -> subprocess.Popen | bool:
+        command = [self.runtime.python, str(self.runtime.runner), "zygote", str(self.workdir),
+                   str(self.runtime.scratch / "baseline.json"), "--", *self.runtime.pytest_args]
+        zygote = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log_file(),
+                                  text=True, bufsize=1, start_new_session=True)
+        hello = zygote.stdout.readline()
+        if not hello or not json.loads(hello).get("ready"):
+            _kill_group(zygote)
+            return False  # fresh runs start new interpreters from now on
+        return zygote
 
     def _log_file(self) -> IO[bytes]:
         if self._log is None:
@@ -185,6 +227,9 @@ class Worker:
         if self._server is not None:
             _kill_group(self._server)
             self._server = None
+        if isinstance(self._zygote, subprocess.Popen):
+            _kill_group(self._zygote)
+        self._zygote = None
 
 
 def _kill_group(process: subprocess.Popen) -> None:
