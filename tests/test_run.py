@@ -205,3 +205,21 @@ def test_cached_bytecode_never_stands_in_for_a_mutant(repo: GitRepo) -> None:
     module = next(q for q, op, orig in found if orig == "3")
     assert found[(module, "number", "3")] == ("killed", ["tests/test_consts.py::test_first"])
     assert found[(module, "number", "5")] == ("survived", [])  # SECOND is unused: nothing can see 5 -> 6
+
+
+def test_an_import_time_mutant_that_never_finishes_importing_times_out(repo: GitRepo) -> None:
+    """Fresh runs fork from the zygote: its deadline and process-group kill must hold there too."""
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={
+        "pyproject.toml": "[tool.mutagate]\ntimeout-floor = 1.5\ntimeout-multiplier = 2\n",
+        "pkg/__init__.py": "", "tests/__init__.py": "",
+        "pkg/table.py": "ROWS = []\nn = 3\nwhile n > 0:\n    ROWS.append(n)\n    n -= 1\n",
+        "tests/test_table.py": "from pkg.table import ROWS\n\n\ndef test_rows():\n    assert ROWS == [3, 2, 1]\n",
+    })
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    found = verdicts(json.loads(result.stdout), repo.root / ".mutagate" / "results.duckdb")
+    module = next(q for q, op, orig in found if orig == "-=")
+    assert found[(module, "augmented-assignment", "-=")][0] == "timeout"  # n += 1: the import never ends
+    assert found[(module, "comparison-boundary", ">")][0] == "killed"  # n >= 0: one row too many
