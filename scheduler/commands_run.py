@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -110,7 +111,7 @@ class _RichProgress(RunProgress):
 
 def run_command(args: argparse.Namespace) -> int:
     if args.executor == "ray":
-        _require_ray()
+        _require_ray(args.ray_address)
     db = default_db(args)
     history = ResultStore(db).operator_survival()
     targets = collect_targets(args, priority=history)
@@ -136,11 +137,22 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _require_ray() -> None:
+def _require_ray(address: str | None) -> None:
+    """Ray importable, and a given cluster address answering: before the baseline, not after it
+    (ray.init retries an unreachable address for minutes)."""
     try:
         import ray  # noqa: F401
     except ImportError:
         raise BadInput("--executor ray needs Ray: pip install 'mutagate[ray]'") from None
+    if not address or address == "auto" or "://" in address:
+        return  # Ray resolves these itself (and fails fast when there is nothing to find)
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise BadInput(f"--ray-address {address!r} is not HOST:PORT (or auto)")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise BadInput(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})") from None
 
 
 def _counts(verdicts: list[Verdict]) -> dict:

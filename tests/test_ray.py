@@ -184,3 +184,9 @@ def test_two_node_cluster_runs_on_both_nodes_with_the_same_verdicts(sample, loca
             except ProcessLookupError:
                 pass
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_an_unreachable_cluster_is_bad_input_before_any_test_runs(sample) -> None:
+    result = mutagate("run", "--executor", "ray", "--ray-address", "127.0.0.2:1", cwd=sample.root)
+    assert_bad_input(result, "cannot reach the Ray cluster at 127.0.0.2:1")
+    assert_bad_input(mutagate("run", "--executor", "ray", "--ray-address", "nowhere", cwd=sample.root), "HOST:PORT")
