@@ -25,6 +25,10 @@ SLEEP_CALLS = ("time.sleep", "sleep", "asyncio.sleep")
 # Declarations for the type checker: mutating them only yields equivalent or import-crashing mutants.
 TYPING_CALLS = ("TypeVar", "typing.TypeVar", "NewType", "typing.NewType", "ParamSpec", "typing.ParamSpec",
                 "TypeVarTuple", "typing.TypeVarTuple", "TypeAliasType", "typing.TypeAliasType")
+# Generic types: `Alias = Union["Version", str]` only informs the type checker.
+TYPING_GENERICS = {"Union", "Optional", "Callable", "Dict", "List", "Tuple", "Set", "FrozenSet", "Type",
+                   "Literal", "Annotated", "Mapping", "MutableMapping", "Sequence", "Iterable", "Iterator",
+                   "Collection", "Generator", "Awaitable", "Coroutine", "ClassVar", "Final"}
 OUTPUT_CALLS = ("print", "pprint", "pprint.pprint", "warnings.warn", "sys.stdout.write", "sys.stderr.write")
 
 
@@ -85,10 +89,20 @@ def _target_names(node: cst.Assign | cst.AnnAssign | cst.AugAssign) -> list[str]
     return names
 
 
+def _is_type_alias(value: cst.BaseExpression | None) -> bool:
+    if not isinstance(value, cst.Subscript):
+        return False
+    base = value.value
+    name = base.attr.value if isinstance(base, cst.Attribute) else base.value if isinstance(base, cst.Name) else ""
+    return name in TYPING_GENERICS
+
+
 def _assignment_reason(node: cst.Assign | cst.AnnAssign | cst.AugAssign) -> str | None:
     names = _target_names(node)
     if "__all__" in names:
         return "__all__"
+    if not isinstance(node, cst.AugAssign) and _is_type_alias(node.value):
+        return "type alias"
     if any(TIMING_NAME.search(name) for name in names):
         return "timing value"
     return None

@@ -49,6 +49,7 @@ def test_mutants_only_on_ai_lines_and_never_reaching_a_human_line() -> None:
         ("if __name__ == '__main__':\n    main(1 + 2)\n", "__main__"),
         ("if TYPE_CHECKING:\n    x = 1\n", "TYPE_CHECKING"),
         ("T = TypeVar('T', bound='Version')\nUserId = typing.NewType('UserId', int)\n", "typing declarations"),
+        ('Part = Union["Version", Dict[str, int], str]\nHook = typing.Callable[["Version"], bool]\n', "type aliases"),
         ("@app.route('/x', methods=['GET'])\ndef f():\n    return None\n", "decorator"),
     ],
 )
