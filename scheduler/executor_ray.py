@@ -63,9 +63,9 @@ class _Batch:
     tasks: list[Task]
     attempts: int = 0
 
-    @property
-    def deadline_seconds(self) -> float:
-        return sum(t.timeout for t in self.tasks) + DEADLINE_SLACK
+    def deadline(self, slack: float) -> float:
+        """Seconds a batch may run: its mutants' own timeouts, plus slack for starting servers."""
+        return sum(t.timeout for t in self.tasks) + slack
 
 
 def make_batches(tasks: list[Task], workers: int) -> list[_Batch]:
@@ -100,6 +100,7 @@ class RayExecutor:
         self.nodes: set[str] = set()
         self.workers: set[str] = set()
         self.retried = 0
+        self.deadline_slack = DEADLINE_SLACK
 
     # -- actors --------------------------------------------------------------------------------------
 
@@ -161,6 +162,9 @@ class RayExecutor:
             ref = ready[0]
             key, batch, _ = in_flight.pop(ref)
             queued[key] = queued.get(key, 1) - 1
+            for other, (k, b, _) in list(in_flight.items()):
+                if k == key:  # the batch queued behind this one starts now: its deadline too
+                    in_flight[other] = (k, b, time.monotonic())
             try:
                 outcomes = ray.get(ref)
             except (RayActorError, WorkerCrashedError, RayTaskError) as exc:
@@ -180,7 +184,7 @@ class RayExecutor:
             if key not in running or sent < running[key][2]:
                 running[key] = (ref, batch, sent)
         for key, (ref, batch, sent) in running.items():
-            if now - sent > batch.deadline_seconds * 2:  # the queued batch waited for the one before
+            if now - sent > batch.deadline(self.deadline_slack):
                 self._lost(key, batch, in_flight, queued, todo, TimeoutError("batch deadline"), ref)
 
     def _lost(self, key: int, batch: _Batch, in_flight: dict, queued: dict, todo: deque,

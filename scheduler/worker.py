@@ -110,6 +110,9 @@ class Worker:
         target = self.workdir / task.mutant.file
         original = target.read_bytes() if task.full_suite else None
         try:
+            if self._server is None or self._server.poll() is not None:
+                # The server reads the sources it patches when it starts: before any mutant is on disk.
+                self._server = self._start_server()
             if original is not None:
                 self._write_mutant(target, original, task.mutant)
             return self._ask_server(task)

@@ -68,12 +68,13 @@ def local_verdicts(sample: GitRepo, tmp_path_factory) -> dict:
     return verdicts(db, json.loads(result.stdout)["run_id"])
 
 
-def run_in_process(repo: GitRepo, db: Path, *flags: str, progress: Progress = Progress(), hold: list | None = None):
+def run_in_process(repo: GitRepo, db: Path, *flags: str, progress: Progress = Progress(), hold: list | None = None,
+                   adjust=lambda executor: executor):
     args = build_parser().parse_args(["-C", str(repo.root), "run", "--db", str(db), *flags])
     make = executor_factory(args)
 
     def factory(runtime, snapshot):
-        executor = make(runtime, snapshot)
+        executor = adjust(make(runtime, snapshot))
         if hold is not None:
             hold.append(executor)
         return executor
@@ -92,11 +93,12 @@ def test_ray_gives_the_local_executors_verdicts(private_ray, sample, local_verdi
     assert {"killed", "timeout", "survived", "no_coverage"} <= statuses
 
 
-class _KillOneActor(Progress):
-    """After the first verdict arrives, SIGKILL one actor's process: its batches are in flight."""
+class _SignalOneActor(Progress):
+    """After the first verdict arrives, send one actor's process a signal: its batches are in flight."""
 
-    def __init__(self, hold: list) -> None:
+    def __init__(self, hold: list, signum: int) -> None:
         self.hold = hold
+        self.signum = signum
         self.killed: tuple[str, int] | None = None
 
     def advance(self, verdict_status: str) -> None:
@@ -104,17 +106,40 @@ class _KillOneActor(Progress):
             processes = self.hold[0].actor_processes()
             key = max(processes)
             self.killed = processes[key]
-            os.kill(self.killed[1], signal.SIGKILL)
+            os.kill(self.killed[1], self.signum)
 
 
 def test_a_worker_killed_mid_run_loses_nothing(private_ray, sample, local_verdicts, tmp_path) -> None:
     hold: list = []
-    progress = _KillOneActor(hold)
+    progress = _SignalOneActor(hold, signal.SIGKILL)
     db = tmp_path / "ray.duckdb"
     result = run_in_process(sample, db, "--executor", "ray", "--jobs", "2", progress=progress, hold=hold)
     assert progress.killed is not None
     assert hold[0].retried >= 1 and "retried" in result.executor
     assert verdicts(db, result.run_id) == local_verdicts  # every mutant once, each with the same fate
+
+
+def test_a_wedged_worker_is_cancelled_past_its_deadline_and_its_batch_retried(private_ray, sample, local_verdicts,
+                                                                            tmp_path) -> None:
+    hold: list = []
+    progress = _SignalOneActor(hold, signal.SIGSTOP)  # alive but making no progress
+    db = tmp_path / "ray.duckdb"
+    args = ["--executor", "ray", "--jobs", "2"]
+
+    def short_slack(executor):
+        executor.deadline_slack = 2.0  # the default (30 s) leaves room for slow servers; not needed here
+        return executor
+
+    try:
+        result = run_in_process(sample, db, *args, progress=progress, hold=hold, adjust=short_slack)
+    finally:
+        if progress.killed is not None:
+            try:
+                os.kill(progress.killed[1], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    assert progress.killed is not None and hold[0].retried >= 1
+    assert verdicts(db, result.run_id) == local_verdicts
 
 
 def test_cli_starts_a_private_instance_and_summarises_nodes_and_workers(sample, local_verdicts, tmp_path) -> None:
