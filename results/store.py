@@ -9,6 +9,7 @@ in one line instead of failing with a traceback.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -82,9 +83,12 @@ def _is_lock_error(exc: Exception) -> bool:
 
 
 @contextmanager
-def connect(path: Path, read_only: bool = False, wait_seconds: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection; waits out another process's write, then fails in one line."""
+def connect(path: Path, read_only: bool = False, wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection; waits out another process's write (MUTAGATE_LOCK_WAIT seconds,
+    default 10), then fails in one line."""
     path = Path(path)
+    if wait_seconds is None:
+        wait_seconds = float(os.environ.get("MUTAGATE_LOCK_WAIT", "10"))
     if read_only and not path.is_file():
         raise StoreError(f"no results database at {path} (run `mutagate run` first, or pass --db)")
     if not read_only:

@@ -4,6 +4,8 @@ against their official schemas, the badge parsed, and every bad input."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -200,3 +202,31 @@ def test_unwritable_output_is_bad_input_and_keeps_the_data(known_store: Path, tm
     assert_bad_input(mutagate("report", "--db", str(known_store), "-o", str(target), cwd=tmp_path), "cannot write")
     with duckdb.connect(str(known_store), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM outcomes").fetchone()[0] == 8
+
+
+def _hold_write_lock(db: Path, seconds: float) -> subprocess.Popen:
+    """Another process writing: DuckDB lets no one else open the file meanwhile."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+         " time.sleep(float(sys.argv[2])); con.close()", str(db), str(seconds)],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_reader_waits_out_a_writer_then_says_so_in_one_line(known_store: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MUTAGATE_LOCK_WAIT", "1")
+    holder = _hold_write_lock(known_store, 30)
+    try:
+        assert_bad_input(mutagate("badge", "--db", str(known_store), cwd=tmp_path), "locked by another process")
+    finally:
+        holder.kill()
+        holder.wait()
+    monkeypatch.setenv("MUTAGATE_LOCK_WAIT", "20")
+    holder = _hold_write_lock(known_store, 1.5)  # a short write: the reader waits for it and goes on
+    try:
+        result = mutagate("badge", "--format", "endpoint", "--db", str(known_store), "--run", "run-1", cwd=tmp_path)
+    finally:
+        holder.wait()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["message"] == "50.0%"
