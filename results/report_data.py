@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
 
 from results.errors import StoreError
 from results.store import connect
 
-DETECTED = ("killed", "timeout")
 UNDETECTED = ("survived", "no_coverage")
 
 
@@ -44,17 +46,22 @@ class Tally:
 
     @property
     def score(self) -> float:
-        """Stryker's mutation score, in percent."""
-        return 100.0 * (self.killed + self.timeout) / self.mutants if self.mutants else 0.0
+        """Stryker's mutation score, in percent; 100 when there is nothing to detect (a gate passes)."""
+        return 100.0 * (self.killed + self.timeout) / self.mutants if self.mutants else 100.0
 
     @property
     def covered_score(self) -> float:
         """The score on covered code: no_coverage mutants left out."""
         covered = self.mutants - self.no_coverage
-        return 100.0 * (self.killed + self.timeout) / covered if covered else 0.0
+        return 100.0 * (self.killed + self.timeout) / covered if covered else 100.0
+
+    def as_dict(self) -> dict:
+        return {"mutants": self.mutants, "killed": self.killed, "survived": self.survived,
+                "no_coverage": self.no_coverage, "timeout": self.timeout, "score": round(self.score, 2)}
 
 
-def tally(results: list[MutantResult] | tuple[MutantResult, ...]) -> Tally:
+def tally(results: Iterable) -> Tally:
+    """Counts of anything with a `status`: stored mutant results, or a run's verdicts."""
     counts = Counter(r.status for r in results)
     return Tally(len(results), counts["killed"], counts["timeout"], counts["survived"], counts["no_coverage"])
 
@@ -95,20 +102,26 @@ class RunReport:
         return path.read_text(errors="replace") if path.is_file() else ""
 
 
+def resolve_run(con: duckdb.DuckDBPyConnection, db: Path, run_id: str | None) -> str:
+    """The given run id if it exists, else the latest; one-line errors for an empty DB or a bad id."""
+    if run_id is None:
+        row = con.execute("SELECT run_id FROM runs ORDER BY started DESC LIMIT 1").fetchone()
+        if row is None:
+            raise StoreError(f"{db} holds no runs yet (run `mutagate run` first)")
+        return row[0]
+    if con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0] == 0:
+        known = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY started DESC LIMIT 3").fetchall()]
+        raise StoreError(f"no run {run_id!r} in {db} (latest: {', '.join(known) or 'none'})")
+    return run_id
+
+
 def load_report(db: Path, run_id: str | None = None) -> RunReport:
-    """The given run, or the latest one; one-line errors for a missing, empty or unknown choice."""
+    """The given run, or the latest one."""
     with connect(db, read_only=True) as con:
-        if run_id is None:
-            row = con.execute("SELECT run_id FROM runs ORDER BY started DESC LIMIT 1").fetchone()
-            if row is None:
-                raise StoreError(f"{db} holds no runs yet (run `mutagate run` first)")
-            run_id = row[0]
+        run_id = resolve_run(con, db, run_id)
         run = con.execute(
             "SELECT run_id, repo, head_commit, base_ref, branch, CAST(started AS VARCHAR), status, tool_version"
             " FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        if run is None:
-            known = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY started DESC LIMIT 3").fetchall()]
-            raise StoreError(f"no run {run_id!r} in {db} (latest: {', '.join(known) or 'none'})")
         rows = con.execute(
             "SELECT mutant_id, file, line, end_line, col, end_col, operator, original, replacement, agent, qualname,"
             " status, killed_by, covering_tests, tests_run, seconds FROM mutant_outcomes WHERE run_id = ?"

@@ -12,12 +12,13 @@ def sarif_report(report: RunReport) -> dict:
     operators = sorted({m.operator for m in undetected})
     rules = [{"id": op, "name": op, "shortDescription": {"text": f"A '{op}' mutant went undetected by the tests"},
               "helpUri": "https://github.com/mutagate/mutagate#operators"} for op in operators]
+    rule_index = {op: i for i, op in enumerate(operators)}
     results = []
     for m in undetected:
         why = "no test covers this line" if m.status == "no_coverage" else "the tests still pass"
         results.append({
             "ruleId": m.operator,
-            "ruleIndex": operators.index(m.operator),
+            "ruleIndex": rule_index[m.operator],
             "level": "warning",
             "message": {"text": f"Mutant {m.id} ({m.agent}): `{m.original}` -> `{m.replacement}` and {why}."},
             "locations": [{"physicalLocation": {

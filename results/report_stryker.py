@@ -9,9 +9,11 @@ STATUS = {"killed": "Killed", "survived": "Survived", "no_coverage": "NoCoverage
 
 def stryker_report(report: RunReport, high: int = 80, low: int = 60) -> dict:
     files: dict[str, dict] = {}
-    tests: dict[str, list[str]] = {}
+    tests: dict[str, dict[str, None]] = {}
     for m in report.mutants:
-        entry = files.setdefault(m.file, {"language": "python", "source": report.source(m.file), "mutants": []})
+        if m.file not in files:
+            files[m.file] = {"language": "python", "source": report.source(m.file), "mutants": []}
+        entry = files[m.file]
         mutant = {
             "id": m.id,
             "mutatorName": m.operator,
@@ -26,9 +28,7 @@ def stryker_report(report: RunReport, high: int = 80, low: int = 60) -> dict:
         }
         entry["mutants"].append(mutant)
         for test in (*m.covering, *m.killed_by):
-            tests.setdefault(test.split("::", 1)[0], [])
-            if test not in tests[test.split("::", 1)[0]]:
-                tests[test.split("::", 1)[0]].append(test)
+            tests.setdefault(test.split("::", 1)[0], {})[test] = None  # ordered, no repeats
     return {
         "$schema": "https://git.io/mutation-testing-schema",
         "schemaVersion": "2",

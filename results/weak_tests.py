@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from results.report_data import load_report
+from results.report_data import resolve_run
 from results.store import connect
 
 
@@ -25,9 +25,8 @@ class WeakTest:
 
 
 def weak_tests(db: Path, run_id: str | None, limit: int) -> tuple[str, list[WeakTest]]:
-    run_id = load_report(db, run_id).run_id if run_id is None else run_id
-    load_report(db, run_id)  # one-line error for an unknown run
     with connect(db, read_only=True) as con:
+        run_id = resolve_run(con, db, run_id)
         rows = con.execute(
             "SELECT w.test, w.covered_mutants, w.killed_mutants, w.surviving_mutants, w.kill_rate,"
             " list({'id': m.mutant_id, 'file': m.file, 'line': m.line, 'operator': m.operator,"

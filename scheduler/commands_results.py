@@ -21,7 +21,7 @@ from results.report_sarif import sarif_report
 from results.report_stryker import stryker_report
 from results.weak_tests import weak_tests
 from scheduler.cli_common import print_json, repo_path
-from scheduler.commands_run import DEFAULT_DB
+from scheduler.commands_run import DEFAULT_DB, default_db
 
 
 def _add_common(parser: argparse.ArgumentParser, output: bool = True) -> None:
@@ -51,12 +51,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     badge.set_defaults(handler=run_badge)
 
 
-def _db(args: argparse.Namespace) -> Path:
-    if args.db:
-        return args.db
-    return open_repo(repo_path(args)).root / DEFAULT_DB
-
-
 def _thresholds(args: argparse.Namespace) -> tuple[float, float]:
     """[tool.mutagate] thresholds of the repository, when there is one to read."""
     try:
@@ -79,7 +73,7 @@ def _emit(args: argparse.Namespace, text: str) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    report = load_report(_db(args), args.run)
+    report = load_report(default_db(args, create=False), args.run)
     high, low = _thresholds(args)
     if args.format == "markdown":
         text = render_markdown(report, args.link_base)
@@ -94,7 +88,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_badge(args: argparse.Namespace) -> int:
-    report = load_report(_db(args), args.run)
+    report = load_report(default_db(args, create=False), args.run)
     high, low = _thresholds(args)
     if args.format == "svg":
         _emit(args, badge_svg(report, high, low))
@@ -106,7 +100,7 @@ def run_badge(args: argparse.Namespace) -> int:
 def run_weak_tests(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise BadInput("--limit must be at least 1")
-    run_id, rows = weak_tests(_db(args), args.run, args.limit)
+    run_id, rows = weak_tests(default_db(args, create=False), args.run, args.limit)
     if args.json:
         print_json({"run_id": run_id, "weak_tests": [row.__dict__ for row in rows]})
         return 0

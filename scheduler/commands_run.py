@@ -15,10 +15,11 @@ from rich.table import Table
 
 from mutator.errors import BadInput
 from mutator.git import open_repo
+from results.report_data import tally
 from results.store import ResultStore
 from scheduler.cli_common import EXIT_BELOW_THRESHOLD, add_scope_arguments, print_json, repo_path
 from scheduler.executor import LocalExecutor
-from scheduler.run import DETECTED, Progress as RunProgress, RunOptions, RunResult, Verdict, execute_run
+from scheduler.run import Progress as RunProgress, RunOptions, RunResult, Verdict, execute_run
 from scheduler.targets import add_selection_arguments, collect_targets
 
 DEFAULT_DB = Path(".mutagate") / "results.duckdb"
@@ -67,15 +68,17 @@ def _percent(text: str) -> float:
     return value
 
 
-def default_db(args: argparse.Namespace) -> Path:
+def default_db(args: argparse.Namespace, create: bool = True) -> Path:
+    """--db, or the repository's own; `create` makes its folder (git-ignored) for a writer."""
     if args.db:
         return args.db
     root = open_repo(repo_path(args)).root
     folder = root / DEFAULT_DB.parent
-    folder.mkdir(exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# written by mutagate: results stay out of git\n*\n")
+    if create:
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# written by mutagate: results stay out of git\n*\n")
     return root / DEFAULT_DB
 
 
@@ -156,17 +159,7 @@ def _require_ray(address: str | None) -> None:
 
 
 def _counts(verdicts: list[Verdict]) -> dict:
-    tally = Counter(v.status for v in verdicts)
-    total = len(verdicts)
-    detected = sum(tally[s] for s in DETECTED)
-    return {
-        "mutants": total,
-        "killed": tally["killed"],
-        "survived": tally["survived"],
-        "no_coverage": tally["no_coverage"],
-        "timeout": tally["timeout"],
-        "score": round(100.0 * detected / total, 2) if total else 100.0,
-    }
+    return tally(verdicts).as_dict()
 
 
 def summarise(result: RunResult) -> dict:
@@ -176,11 +169,10 @@ def summarise(result: RunResult) -> dict:
     for verdict in verdicts:
         by_agent[verdict.mutant.agent].append(verdict)
         by_file[verdict.mutant.file].append(verdict)
-    covered = [v for v in verdicts if v.status != "no_coverage"]
     return {
         "run_id": result.run_id,
         **_counts(verdicts),
-        "score_covered": _counts(covered)["score"],
+        "score_covered": round(tally(verdicts).covered_score, 2),
         "reused": result.reused,
         "executor": result.executor,
         "seconds": round(result.wall_seconds, 2),

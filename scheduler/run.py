@@ -24,7 +24,6 @@ from scheduler.workcopy import make_snapshot, restore_if_dirty
 from scheduler.worker import Outcome
 
 TOOL_VERSION = "0.1.0"
-DETECTED = ("killed", "timeout")
 
 
 @dataclass(frozen=True)

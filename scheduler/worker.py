@@ -10,6 +10,8 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -107,32 +109,32 @@ class Worker:
     def _run_patched(self, task: Task) -> dict:
         """In a fork of the server. A whole-suite run also puts the mutant on disk, for tests that
         run the target in a subprocess."""
-        target = self.workdir / task.mutant.file
-        original = target.read_bytes() if task.full_suite else None
         try:
             if self._server is None or self._server.poll() is not None:
                 # The server reads the sources it patches when it starts: before any mutant is on disk.
                 self._server = self._start_server()
-            if original is not None:
-                self._write_mutant(target, original, task.mutant)
-            return self._ask_server(task)
+            if not task.full_suite:
+                return self._ask_server(task)
+            with self._mutant_on_disk(task.mutant):
+                return self._ask_server(task)
         except ServerDied:
             return {"status": "unpatchable", "detail": "fork server died"}
-        finally:
-            if original is not None:
-                self._restore(target, original)
 
-    def _write_mutant(self, target: Path, original: bytes, mutant: Mutant) -> None:
-        """The mutant on disk with an mtime no earlier write had: a .pyc cached for another version
+    @contextmanager
+    def _mutant_on_disk(self, mutant: Mutant) -> Iterator[None]:
+        """The mutant in the work copy for as long as the block runs, then the original back, mtime
+        included. The mutant gets an mtime no earlier write had: a .pyc cached for another version
         of the file (keyed by mtime and size) can never match it."""
+        target = self.workdir / mutant.file
+        original, stat = target.read_bytes(), target.stat()
         self._writes += 1
-        self._stat = target.stat()
-        target.write_text(apply_mutant(original, mutant), encoding="utf-8")
-        os.utime(target, ns=(self._stat.st_atime_ns, self._stat.st_mtime_ns - self._writes * 1_000_000_000))
-
-    def _restore(self, target: Path, original: bytes) -> None:
-        target.write_bytes(original)
-        os.utime(target, ns=(self._stat.st_atime_ns, self._stat.st_mtime_ns))
+        try:
+            target.write_text(apply_mutant(original, mutant), encoding="utf-8")
+            os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns - self._writes * 1_000_000_000))
+            yield
+        finally:
+            target.write_bytes(original)
+            os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
     def _outcome(self, task: Task, answer: dict, mode: str) -> Outcome:
         return Outcome(
@@ -148,19 +150,14 @@ class Worker:
         )
 
     def _run_fresh(self, task: Task) -> dict:
-        target = self.workdir / task.mutant.file
-        original = target.read_bytes()
         out = self.runtime.scratch / f"{self.name}-fresh.json"
         out.unlink(missing_ok=True)
-        self._write_mutant(target, original, task.mutant)
         tests = [] if task.full_suite else list(task.tests)
         started = time.perf_counter()
-        try:
+        with self._mutant_on_disk(task.mutant):
             exit_note = self._fresh_in_zygote(out, tests, task.timeout)
             if exit_note is None:
                 exit_note = self._fresh_in_new_interpreter(out, tests, task.timeout)
-        finally:
-            self._restore(target, original)
         if exit_note == "timeout":
             return {"status": "timeout", "killed_by": [], "tests_run": 0, "seconds": time.perf_counter() - started}
         seconds = time.perf_counter() - started
