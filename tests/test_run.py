@@ -187,39 +187,32 @@ def test_corrupt_and_foreign_databases_are_bad_input(repo: GitRepo, tmp_path: Pa
     assert_bad_input(mutagate("run", "--db", str(foreign), cwd=repo.root), "not a mutagate", str(foreign))
 
 
+def module_level_run(repo: GitRepo, config: str, module: str, test: str) -> dict[tuple[str, str], tuple[str, list[str]]]:
+    """Claude writes `pkg/mod.py` and its test; one worker runs it. (operator, original) -> verdict."""
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={"pyproject.toml": f"[tool.mutagate]\n{config}\n", "pkg/__init__.py": "",
+                               "tests/__init__.py": "", "pkg/mod.py": module, "tests/test_mod.py": test})
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    found = verdicts(json.loads(result.stdout), repo.root / ".mutagate" / "results.duckdb")
+    return {(op, orig): verdict for (_, op, orig), verdict in found.items()}
+
+
 def test_cached_bytecode_never_stands_in_for_a_mutant(repo: GitRepo) -> None:
     """Two import-time mutants of the same size, run back to back by one worker within a second:
     timestamp-and-size .pyc validation alone would run the second with the first one's bytecode."""
-    from tests.sample_project import CLAUDE
-
-    repo.commit(CLAUDE, files={
-        "pyproject.toml": '[tool.mutagate]\ndisable-operators = ["assign-none"]\n',
-        "pkg/__init__.py": "", "tests/__init__.py": "",
-        "pkg/consts.py": "FIRST = 3\nSECOND = 5\n\n\ndef first():\n    return FIRST\n",
-        "tests/test_consts.py": "from pkg.consts import first\n\n\ndef test_first():\n    assert first() == 3\n",
-    })
-    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
-    assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)
-    found = verdicts(summary, repo.root / ".mutagate" / "results.duckdb")
-    module = next(q for q, op, orig in found if orig == "3")
-    assert found[(module, "number", "3")] == ("killed", ["tests/test_consts.py::test_first"])
-    assert found[(module, "number", "5")] == ("survived", [])  # SECOND is unused: nothing can see 5 -> 6
+    found = module_level_run(repo, 'disable-operators = ["assign-none"]',
+                             "FIRST = 3\nSECOND = 5\n\n\ndef first():\n    return FIRST\n",
+                             "from pkg.mod import first\n\n\ndef test_first():\n    assert first() == 3\n")
+    assert found[("number", "3")] == ("killed", ["tests/test_mod.py::test_first"])
+    assert found[("number", "5")] == ("survived", [])  # SECOND is unused: nothing can see 5 -> 6
 
 
 def test_an_import_time_mutant_that_never_finishes_importing_times_out(repo: GitRepo) -> None:
     """Fresh runs fork from the zygote: its deadline and process-group kill must hold there too."""
-    from tests.sample_project import CLAUDE
-
-    repo.commit(CLAUDE, files={
-        "pyproject.toml": "[tool.mutagate]\ntimeout-floor = 1.5\ntimeout-multiplier = 2\n",
-        "pkg/__init__.py": "", "tests/__init__.py": "",
-        "pkg/table.py": "ROWS = []\nn = 3\nwhile n > 0:\n    ROWS.append(n)\n    n -= 1\n",
-        "tests/test_table.py": "from pkg.table import ROWS\n\n\ndef test_rows():\n    assert ROWS == [3, 2, 1]\n",
-    })
-    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
-    assert result.returncode == 0, result.stderr
-    found = verdicts(json.loads(result.stdout), repo.root / ".mutagate" / "results.duckdb")
-    module = next(q for q, op, orig in found if orig == "-=")
-    assert found[(module, "augmented-assignment", "-=")][0] == "timeout"  # n += 1: the import never ends
-    assert found[(module, "comparison-boundary", ">")][0] == "killed"  # n >= 0: one row too many
+    found = module_level_run(repo, "timeout-floor = 1.5\ntimeout-multiplier = 2",
+                             "ROWS = []\nn = 3\nwhile n > 0:\n    ROWS.append(n)\n    n -= 1\n",
+                             "from pkg.mod import ROWS\n\n\ndef test_rows():\n    assert ROWS == [3, 2, 1]\n")
+    assert found[("augmented-assignment", "-=")][0] == "timeout"  # n += 1: the import never ends
+    assert found[("comparison-boundary", ">")][0] == "killed"  # n >= 0: one row too many
