@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from mutator.errors import BadInput
@@ -20,6 +21,8 @@ class Baseline:
     line_tests: dict[tuple[str, int], frozenset[str]]  # (file, line) -> tests that ran it
     import_lines: frozenset[tuple[str, int]] = field(default_factory=frozenset)  # ran at import time
     seconds: float = 0.0
+    order: tuple[str, ...] = ()  # the suite's own order, as the baseline ran it
+    observers: frozenset[str] = frozenset()  # tests that start processes or read a mutated file
 
     def covering(self, file: str, first: int, last: int) -> frozenset[str]:
         tests: set[str] = set()
@@ -29,6 +32,20 @@ class Baseline:
 
     def runs_at_import(self, file: str, first: int, last: int) -> bool:
         return any((file, line) in self.import_lines for line in range(first, last + 1))
+
+    def could_observe(self, covering: tuple[str, ...]) -> tuple[str, ...]:
+        """Every test that could detect a mutant these tests cover, in the suite's order.
+
+        A test that runs before the first covering one, in one process, runs exactly as in the
+        baseline: no mutated line has run yet, so nothing it sees has changed. It is left out
+        unless it starts processes or reads the mutated file, where coverage cannot follow. Every
+        later test stays in: the covering tests' side effects may be what one of them detects."""
+        first = min((self._positions[t] for t in covering if t in self._positions), default=0)
+        return tuple(t for index, t in enumerate(self.order) if index >= first or t in self.observers)
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {test: index for index, test in enumerate(self.order)}
 
     def ordered(self, tests: frozenset[str]) -> tuple[str, ...]:
         """Fastest first; ties by name so that plans are reproducible."""
@@ -68,5 +85,6 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str]) -> Baseline:
                 line_tests[key] = tests
             if IMPORT_TIME in contexts:
                 import_lines.add(key)
-    durations = {t: v["duration"] for t, v in result["tests"].items()}
-    return Baseline(durations, line_tests, frozenset(import_lines), sum(durations.values()))
+    durations = {t: v["duration"] for t, v in result["tests"].items()}  # in the order they ran
+    return Baseline(durations, line_tests, frozenset(import_lines), sum(durations.values()), tuple(durations),
+                    frozenset(result.get("observers", ())))

@@ -64,12 +64,23 @@ def plan_mutants(
 
 
 def confirmation_task(planned: PlannedMutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:
-    """A survivor of its covering tests, re-run against the rest of the suite: catches what test
-    selection misses (code run in subprocesses, coverage the tracer could not see). Its code runs
-    only inside functions (import-time mutants ran the whole suite fresh already), so a fork of the
-    server, with the mutant also on disk for subprocesses, sees what a fresh interpreter would."""
-    timeout = policy.for_tests(baseline.seconds, fresh=False)
+    """A survivor of its covering tests, re-run against every test that could detect it: catches
+    what test selection misses (code run in subprocesses, side effects a later test detects,
+    coverage the tracer could not see). Its code runs only inside functions (import-time mutants
+    ran the whole suite fresh already), so a fork of the server, with the mutant also on disk for
+    subprocesses, sees what a fresh interpreter would."""
     # The covering tests run again too: their side effects may be what a later test detects.
+    tests = baseline.could_observe(planned.covering)
+    if len(tests) >= len(baseline.order):
+        return whole_suite_task(planned, baseline, policy)
+    seconds = sum(baseline.durations.get(t, 0.0) for t in tests)
+    return Task(planned.mutant, tests, policy.for_tests(seconds, fresh=False), "patch", bail=True, phase="confirm")
+
+
+def whole_suite_task(planned: PlannedMutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:
+    """A survivor against the whole suite, in its own order: the last word on a mutant that only a
+    part of the suite detected (that part might fail for want of an earlier test's state)."""
+    timeout = policy.for_tests(baseline.seconds, fresh=False)
     return Task(planned.mutant, (), timeout, "patch", bail=True, full_suite=True, phase="confirm")
 
 

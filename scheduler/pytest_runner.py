@@ -3,8 +3,8 @@
 Three modes, each started as `python pytest_runner.py MODE ...` in a work copy:
 
 - `baseline`: the whole suite once under coverage.py, switching the coverage context to each test's
-  node id for its setup, call and teardown. Writes which tests ran each line, and each test's
-  duration and outcome.
+  node id for its setup, call and teardown. Writes which tests ran each line, each test's
+  duration and outcome, and which tests start processes or read a mutated file.
 - `serve`: a fork server. Collects the suite once (importing the target and its tests), then for each
   mutant sent on stdin forks; the child swaps the mutated function's code object into the live
   function objects (so `from mod import f` references see it too) and runs the chosen tests in order,
@@ -59,14 +59,46 @@ class _Collector:
 # --- baseline ------------------------------------------------------------------------------------
 
 
+_SPAWNS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+                     "os.forkpty", "pty.spawn"})
+
+
+class _Observers:
+    """An audit hook naming the tests that may see a mutant without running its line in this
+    process, where coverage cannot follow: they start processes (which import the target from
+    disk) or open a mutated file (to read its text)."""
+
+    def __init__(self, files: list[str]) -> None:
+        self.files = {os.path.realpath(f) for f in files}
+        self.names = {os.path.basename(f) for f in self.files}
+        self.current: str | None = None
+        self.found: set[str] = set()
+
+    def __call__(self, event: str, args: tuple) -> None:
+        test = self.current
+        if test is None or test in self.found:
+            return
+        try:
+            if event in _SPAWNS:
+                self.found.add(test)
+            elif event == "open" and isinstance(args[0], str) and os.path.basename(args[0]) in self.names:
+                if os.path.realpath(args[0]) in self.files:
+                    self.found.add(test)
+        except Exception:  # noqa: BLE001 - an audit hook must never break the code it watches
+            pass
+
+
 class _ContextSwitcher:
-    def __init__(self, cov) -> None:
+    def __init__(self, cov, observers: _Observers) -> None:
         self.cov = cov
+        self.observers = observers
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
         self.cov.switch_context(item.nodeid)
+        self.observers.current = item.nodeid
         yield
+        self.observers.current = None
         self.cov.switch_context("")
 
 
@@ -76,10 +108,12 @@ def baseline(out: str, include: list[str], pytest_args: list[str]) -> int:
     data_file = out + ".coverage"
     cov = coverage.Coverage(data_file=data_file, include=include or None, config_file=False)
     collector = _Collector()
+    observers = _Observers(include)
+    sys.addaudithook(observers)
     cov.start()
     try:
         code = pytest.main([*pytest_args, "-p", "no:cacheprovider", "-q", "-p", "no:randomly"],
-                           plugins=[collector, _ContextSwitcher(cov)])
+                           plugins=[collector, _ContextSwitcher(cov, observers)])
     finally:
         cov.stop()
         cov.save()
@@ -95,6 +129,7 @@ def baseline(out: str, include: list[str], pytest_args: list[str]) -> int:
             for nodeid, duration in collector.durations.items()
         },
         "failed": collector.failed,
+        "observers": sorted(observers.found),
         "lines": lines,
         "modules": _installed_modules(),
     }

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mutator.git import git_text
@@ -17,11 +17,11 @@ from mutator.mutant import Mutant
 from results.store import AttributionRow, MutantRow, OutcomeRow, ResultStore, RunRecord
 from scheduler.baseline import Baseline, run_baseline
 from scheduler.executor import Executor
-from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants
+from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, whole_suite_task
 from scheduler.runtime import Runtime, make_runtime
 from scheduler.targets import Targets
 from scheduler.workcopy import make_snapshot, restore_if_dirty
-from scheduler.worker import Outcome
+from scheduler.worker import Outcome, Task
 
 TOOL_VERSION = "0.1.0"
 
@@ -189,18 +189,28 @@ def _execute(
         store.record_outcomes(run_id, pending)
         pending.clear()
 
+        confirmations = {p.mutant.id: confirmation_task(p, baseline, policy) for p in survivors}
+        rechecks: list[Task] = []
+
         def confirmed(outcome: Outcome) -> None:
             workers.add(outcome.worker)
             p = by_id[outcome.mutant_id]
             previous = verdicts[outcome.mutant_id]
-            keep(OutcomeRow(p.mutant.id, outcome.status, outcome.killed_by,
-                            previous.tests_run + outcome.tests_run, p.covering,
-                            previous.seconds + outcome.seconds, False, p.cache_key, "confirm", outcome.detail))
+            tests_run, seconds = previous.tests_run + outcome.tests_run, previous.seconds + outcome.seconds
+            if outcome.status != "survived" and not confirmations[p.mutant.id].full_suite:
+                # Detected by a part of the suite: only the whole suite, in its order, may say so.
+                rechecks.append(whole_suite_task(p, baseline, policy))
+                verdicts[p.mutant.id] = replace(previous, tests_run=tests_run, seconds=seconds)
+                return
+            keep(OutcomeRow(p.mutant.id, outcome.status, outcome.killed_by, tests_run, p.covering, seconds,
+                            False, p.cache_key, "confirm", outcome.detail))
             progress.advance(outcome.status)
 
-        progress.phase("survivors vs whole suite", len(survivors))
+        progress.phase("survivors vs the rest of the suite", len(survivors))
         phase_started = time.perf_counter()
-        executor.run([confirmation_task(p, baseline, policy) for p in survivors], confirmed)
+        executor.run(list(confirmations.values()), confirmed)
+        confirmations = {task.mutant.id: task for task in rechecks}
+        executor.run(rechecks, confirmed)
         timings["confirm"] = time.perf_counter() - phase_started
         store.record_outcomes(run_id, pending)
         pending.clear()

@@ -29,8 +29,7 @@ class Task:
     mode: str  # "patch": hot-swap in a forked child; "fresh": mutated file on disk, new interpreter
     bail: bool = True  # stop at the first failing test
     full_suite: bool = False
-    phase: str = "select"
-    already_passed: tuple[str, ...] = ()  # with full_suite in a fork: tests not to run again  # "select" (covering tests) or "confirm" (a survivor against the whole suite)
+    phase: str = "select"  # "select" (covering tests) or "confirm" (a survivor against the rest)
 
 
 @dataclass(frozen=True)
@@ -107,13 +106,13 @@ class Worker:
             restore_if_dirty(self.workdir)  # what a mutant wrote must not reach the next one
 
     def _run_patched(self, task: Task) -> dict:
-        """In a fork of the server. A whole-suite run also puts the mutant on disk, for tests that
+        """In a fork of the server. A confirmation also puts the mutant on disk, for tests that
         run the target in a subprocess."""
         try:
             if self._server is None or self._server.poll() is not None:
                 # The server reads the sources it patches when it starts: before any mutant is on disk.
                 self._server = self._start_server()
-            if not task.full_suite:
+            if task.phase != "confirm":
                 return self._ask_server(task)
             with self._mutant_on_disk(task.mutant):
                 return self._ask_server(task)

@@ -216,3 +216,76 @@ def test_an_import_time_mutant_that_never_finishes_importing_times_out(repo: Git
                              "from pkg.mod import ROWS\n\n\ndef test_rows():\n    assert ROWS == [3, 2, 1]\n")
     assert found[("augmented-assignment", "-=")][0] == "timeout"  # n += 1: the import never ends
     assert found[("comparison-boundary", ">")][0] == "killed"  # n >= 0: one row too many
+
+
+CONFIRMED_MODULE = """LOG = []
+
+
+def double(x):
+    return x * 2
+
+
+def triple(x):
+    return x * 3
+
+
+def remember(x):
+    LOG.append(x)
+    return x
+"""
+
+# In the suite's order. A survivor's confirmation skips the tests before its first covering test,
+# except those that start processes; a kill by that part of the suite is re-checked by the whole.
+CONFIRMING_TESTS = """import subprocess
+import sys
+
+from pkg import mod
+
+
+def test_prefix_sets_state():
+    mod.PREFIX_RAN = True
+
+
+def test_double_in_a_subprocess():
+    out = subprocess.run([sys.executable, "-c", "from pkg.mod import double; print(double(21))"],
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == "42"
+
+
+def test_triple():
+    assert mod.triple(0) == 0
+
+
+def test_needs_the_prefix():
+    assert getattr(mod, "PREFIX_RAN", False)
+
+
+def test_double():
+    assert mod.double(0) == 0
+
+
+def test_remember():
+    assert mod.remember(5) == 5
+
+
+def test_log_after_remember():
+    assert mod.LOG == [5]
+"""
+
+
+def test_confirmation_runs_every_test_that_could_detect_a_survivor(repo: GitRepo) -> None:
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/mod.py": CONFIRMED_MODULE,
+                               "tests/test_mod.py": CONFIRMING_TESTS})
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    found = verdicts(json.loads(result.stdout), repo.root / ".mutagate" / "results.duckdb")
+    # Before double's only covering test, yet in its confirmation: it starts a process.
+    assert found[("double", "arithmetic", "*")] == ("killed", ["tests/test_mod.py::test_double_in_a_subprocess"])
+    # remember's covering test passes without the append; a later test sees the state it left.
+    assert found[("remember", "remove-call", "LOG.append(x)")] == (
+        "killed", ["tests/test_mod.py::test_log_after_remember"])
+    # test_needs_the_prefix fails in triple's confirmation only because test_prefix_sets_state, before
+    # triple's first covering test, was skipped: the whole suite, re-run for it, says the mutant survives.
+    assert found[("triple", "arithmetic", "*")] == ("survived", [])
