@@ -18,7 +18,7 @@ from typing import IO
 
 from mutator.mutant import Mutant, apply_mutant
 from scheduler.runtime import Runtime
-from scheduler.workcopy import restore_if_dirty
+from scheduler.workcopy_guard import WorkCopyGuard
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,7 @@ class Worker:
         self._log: IO[bytes] | None = None
         self._writes = 0
         self._zygote: subprocess.Popen | bool | None = None  # False: tried, not usable here
+        self._guard = WorkCopyGuard(workdir)
 
     # -- the fork server ---------------------------------------------------------------------------
 
@@ -89,7 +90,7 @@ class Worker:
         except (BrokenPipeError, OSError):
             answer = ""
         if not answer:
-            self.close()
+            self._stop_processes()
             raise ServerDied("fork server ended unexpectedly")
         return json.loads(answer)
 
@@ -103,7 +104,7 @@ class Worker:
                     return self._outcome(task, answer, "patch")
             return self._outcome(task, self._run_fresh(task), "fresh")
         finally:
-            restore_if_dirty(self.workdir)  # what a mutant wrote must not reach the next one
+            self._guard.restore()  # what a mutant wrote must not reach the next one
 
     def _run_patched(self, task: Task) -> dict:
         """In a fork of the server. A confirmation also puts the mutant on disk, for tests that
@@ -223,6 +224,10 @@ class Worker:
         return self._log
 
     def close(self) -> None:
+        self._guard.close()
+        self._stop_processes()
+
+    def _stop_processes(self) -> None:
         if self._server is not None:
             _kill_group(self._server)
             self._server = None

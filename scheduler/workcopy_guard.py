@@ -1,0 +1,67 @@
+"""Undoing what a mutant wrote into a work copy, at a cost only when it wrote something.
+
+git's status check (a few milliseconds: a process start and a walk of the tree) finds any write,
+but most mutants write nothing. On Linux an inotify watch on every directory of the work copy
+says, in microseconds, whether anything changed since the last task; git then runs only when it
+did. Elsewhere, or when the watches cannot be set, every task pays for the check.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from scheduler.workcopy import restore_if_dirty
+
+try:
+    from inotify_simple import INotify, flags
+except ImportError:  # not Linux, or not installed
+    INotify = None
+
+_CHANGES = 0
+if INotify is not None:
+    _CHANGES = (flags.MODIFY | flags.ATTRIB | flags.CLOSE_WRITE | flags.MOVED_FROM | flags.MOVED_TO
+                | flags.CREATE | flags.DELETE | flags.DELETE_SELF | flags.MOVE_SELF)
+
+
+class WorkCopyGuard:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._notify = None
+        self._watch()
+
+    @property
+    def watching(self) -> bool:
+        return self._notify is not None
+
+    def _watch(self) -> None:
+        """A fresh set of watches: git may have re-created directories a mutant removed."""
+        self.close()
+        if INotify is None:
+            return
+        notify = INotify()
+        try:
+            for directory, subdirs, _ in os.walk(self.root):
+                subdirs[:] = [d for d in subdirs if d != ".git"]  # git's own bookkeeping is not the work copy
+                notify.add_watch(directory, _CHANGES)
+        except OSError:  # out of watches, or no inotify here
+            notify.close()
+            return
+        self._notify = notify
+
+    def restore(self) -> bool:
+        """Undo every change since the last call; True if there was one to undo."""
+        if self._notify is not None and not self._notify.read(timeout=0):
+            return False
+        undone = restore_if_dirty(self.root)
+        if self._notify is not None:
+            if undone:
+                self._watch()
+            else:
+                self._notify.read(timeout=0)  # nothing git calls a change (a file written back as it was)
+        return undone
+
+    def close(self) -> None:
+        if self._notify is not None:
+            self._notify.close()
+            self._notify = None
