@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import types
+from typing import NamedTuple
 
 import pytest
 
@@ -156,12 +157,12 @@ def _live_functions(root: str) -> dict[tuple[str, str], list[types.FunctionType]
     return index
 
 
-def _find_code(code: types.CodeType, qualname: str) -> types.CodeType | None:
-    if _normalise(code.co_qualname) == qualname and code.co_name != "<module>":
+def _find_code(code: types.CodeType, qualname: str, first_line: int) -> types.CodeType | None:
+    if _normalise(code.co_qualname) == qualname and code.co_name != "<module>" and code.co_firstlineno == first_line:
         return code
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            found = _find_code(const, qualname)
+            found = _find_code(const, qualname, first_line)
             if found is not None:
                 return found
     return None
@@ -176,11 +177,13 @@ class _Patcher:
 
     def __init__(self, index: dict) -> None:
         self.index = index
-        self.sources = {}
+        self.sources: dict[str, bytes] = {}
+        self.layouts: dict[str, _Layout] = {}
         for path, _ in index:
             if path not in self.sources:
                 with open(path, "rb") as handle:
                     self.sources[path] = handle.read()
+                self.layouts[path] = _Layout.of(self.sources[path])
 
     def prepare(self, request: dict) -> tuple[list[types.FunctionType], types.CodeType] | str:
         """The functions to change and their new code, or why the mutant cannot be patched."""
@@ -188,23 +191,122 @@ class _Patcher:
         data = self.sources.get(path)
         if data is None:
             return f"no live function in {path}"
-        mutated = data[: request["start"]] + request["replacement"].encode() + data[request["end"] :]
-        try:
-            module_code = compile(mutated, path, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError) as exc:
-            return f"does not compile: {exc}"
+        layout = self.layouts[path]
         qualname = request["qualname"]
         while qualname:
-            functions = self.index.get((path, qualname))
+            span = layout.around(qualname, request["start"], request["end"])
+            # Same qualname, different functions: a property's getter and setter, redefinitions.
+            functions = [f for f in self.index.get((path, qualname), ()) if span and f.__code__.co_firstlineno == span.first]
             if functions:
-                new_code = _find_code(module_code, qualname)
-                if new_code is None:
-                    return f"no code object for {qualname}"
-                if new_code.co_freevars != functions[0].__code__.co_freevars:
-                    return "the mutation changes the closure's free variables"
-                return functions, new_code
+                break
             qualname = qualname.rpartition(".")[0]
-        return f"no live function for {request['qualname']}"
+        else:
+            return f"no live function for {request['qualname']}"
+        snippet = layout.function_source(data, span, request) if span.classes is not None else None
+        try:
+            if snippet is not None:  # the function alone, on its own lines: a fraction of the module's compile
+                code = compile(snippet, path, "exec", flags=layout.future_flags, dont_inherit=True)
+            else:
+                mutated = data[: request["start"]] + request["replacement"].encode() + data[request["end"] :]
+                code = compile(mutated, path, "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            return f"does not compile: {exc}"
+        new_code = _find_code(code, qualname, span.first)
+        if new_code is None:
+            return f"no code object for {qualname}"
+        if new_code.co_freevars != functions[0].__code__.co_freevars:
+            return "the mutation changes the closure's free variables"
+        return functions, new_code
+
+
+class _Span(NamedTuple):
+    first: int  # the first decorator's line, or the def's: the code object's co_firstlineno
+    last: int
+    begin: int  # byte offsets of the first line's start and of the end of the last line
+    end: int
+    classes: tuple[str, ...] | None  # the enclosing classes; None inside another function
+
+
+class _Layout:
+    """Where each function of a module lies. Module-level functions and methods of (nested)
+    classes compile on their own, under stand-ins for their classes; a function inside a function
+    needs its enclosing function's variables to compile the same, so it takes the whole module."""
+
+    def __init__(self, spans: dict[str, list[_Span]], future_flags: int, imported: tuple[str, ...] = ()) -> None:
+        self.spans = spans
+        self.future_flags = future_flags
+        # The compiler calls methods of imported names differently (no LOAD_METHOD): the snippet
+        # declares the module's imported names too, so its bytecode is the module's own.
+        self.imports = b"import " + ", ".join(imported).encode() + b"\n" if imported else b""
+
+    @classmethod
+    def of(cls, data: bytes) -> _Layout:
+        import __future__
+        import ast
+
+        starts = [0]
+        for line in data.splitlines(keepends=True):
+            starts.append(starts[-1] + len(line))
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError):
+            return cls({}, 0)
+        head = data.split(b"\n", 2)[:2]
+        standalone = not any(b"coding" in line for line in head)  # a declared encoding a snippet would lose
+        flags = 0
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                for alias in node.names:  # the rest are no-ops today, and not recorded as such
+                    if alias.name in ("annotations", "barry_as_FLUFL"):
+                        flags |= getattr(__future__, alias.name).compiler_flag
+        imported: set[str] = set()
+        scope = list(tree.body)
+        while scope:  # the module's own scope: into if/try/with blocks, not into functions or classes
+            node = scope.pop()
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                imported.update((a.asname or a.name).partition(".")[0] for a in node.names if a.name != "*")
+            elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                scope.extend(c for c in ast.iter_child_nodes(node) if isinstance(c, ast.stmt | ast.excepthandler))
+        spans: dict[str, list[_Span]] = {}
+
+        def visit(body: list, scope: tuple[str, ...], classes: tuple[str, ...] | None) -> None:
+            for node in body:
+                if isinstance(node, ast.ClassDef):
+                    visit(node.body, (*scope, node.name), None if classes is None else (*classes, node.name))
+                elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                    last = node.end_lineno or node.lineno
+                    span = _Span(first, last, starts[first - 1], starts[min(last, len(starts) - 1)], classes)
+                    spans.setdefault(".".join((*scope, node.name)), []).append(span)
+                    visit(node.body, (*scope, node.name), None)
+                else:  # functions under if/try/with/... blocks
+                    for field in ("body", "orelse", "finalbody", "handlers"):
+                        visit([n for n in getattr(node, field, ()) if isinstance(n, ast.AST)], scope, None)
+
+        visit(tree.body, (), () if standalone else None)
+        return cls(spans, flags, tuple(sorted(imported)))
+
+    def around(self, qualname: str, start: int, end: int) -> _Span | None:
+        """The function of this name whose text holds the edit."""
+        for span in self.spans.get(qualname, ()):
+            if span.begin <= start <= end <= span.end:
+                return span
+        return None
+
+    def function_source(self, data: bytes, span: _Span, request: dict) -> bytes | None:
+        """The mutated function under stand-ins for its classes, on its own line numbers; None when
+        there is no line left above it to declare the imports on."""
+        line = data[span.begin : span.end]
+        indent = line[: len(line) - len(line.lstrip(b" \t"))]
+        headers = b"".join(indent[:depth] + b"class " + name.encode() + b":\n"
+                           for depth, name in enumerate(span.classes))
+        body = data[span.begin : request["start"]] + request["replacement"].encode() + data[request["end"] : span.end]
+        blank = span.first - 1 - len(span.classes)
+        if self.imports:
+            if blank < 1:
+                return None
+            return self.imports + b"\n" * (blank - 1) + headers + body
+        return b"\n" * blank + headers + body
 
 
 def _apply(functions: list[types.FunctionType], new_code: types.CodeType) -> None:
