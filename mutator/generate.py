@@ -14,7 +14,7 @@ from mutator.arid import AridRules
 from mutator.attribution import Attribution
 from mutator.config import Config
 from mutator.errors import BadInput
-from mutator.mutant import Edit, Mutant, mutant_id
+from mutator.mutant import DefaultsOf, Edit, Mutant, mutant_id
 from mutator.operators import Ctx, Operator, enabled_operators
 from mutator.operators.ai_failures import guard_exit, is_none_or_empty_check
 from mutator.sources import code_lines
@@ -44,7 +44,10 @@ class _Visitor(cst.CSTVisitor):
         self.removes_guards = any(op.name == "remove-guard" for op in operators)
         self.scope: list[str] = []
         self.function_bodies = 0  # > 0 inside a function body (not its signature or decorators)
-        self.found: list[tuple[cst.CSTNode, Operator, Edit, str, bool]] = []  # node, op, edit, qualname, in body
+        self.signatures: list[cst.FunctionDef] = []  # defs whose parameters are being visited
+        self.defaults_of: cst.FunctionDef | None = None  # inside a default value of this def's parameter
+        # node, op, edit, qualname, in body, the def whose default value the edit is in
+        self.found: list[tuple[cst.CSTNode, Operator, Edit, str, bool, cst.FunctionDef | None]] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.arid.reason(node) is not None:
@@ -64,8 +67,14 @@ class _Visitor(cst.CSTVisitor):
             in_body = self.function_bodies > 0
             for op in ops:
                 for edit in op.func(node, ctx):
-                    self.found.append((node, op, edit, qualname, in_body))
+                    self.found.append((node, op, edit, qualname, in_body, None if in_body else self._defaults(node, edit)))
         return True
+
+    def _defaults(self, node: cst.CSTNode, edit: Edit) -> cst.FunctionDef | None:
+        if self.defaults_of is None and isinstance(node, cst.Param) and node.default is not None and self.signatures:
+            start, end = self.ctx.span(node.default)  # an edit of the parameter itself, within its default
+            return self.signatures[-1] if start <= edit.start and edit.end <= end else None
+        return self.defaults_of
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         if isinstance(original_node, cst.ExceptHandler):
@@ -74,12 +83,21 @@ class _Visitor(cst.CSTVisitor):
     # A def's defaults and decorators run in the enclosing scope at definition time, so the
     # function's name is pushed only around its body (libcst's attribute-visit hooks).
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        if attribute == "params" and isinstance(node, cst.FunctionDef):
+            self.signatures.append(node)
+        elif attribute == "default" and isinstance(node, cst.Param) and self.signatures and self.defaults_of is None:
+            self.defaults_of = self.signatures[-1]
         if attribute == "body" and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             self.scope.append(node.name.value)
             if isinstance(node, cst.FunctionDef):
                 self.function_bodies += 1
 
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        if attribute == "params" and isinstance(original_node, cst.FunctionDef):
+            self.signatures.pop()
+        elif attribute == "default" and isinstance(original_node, cst.Param) and self.signatures \
+                and self.defaults_of is self.signatures[-1]:
+            self.defaults_of = None
         if attribute == "body" and isinstance(original_node, (cst.FunctionDef, cst.ClassDef)):
             self.scope.pop()
             if isinstance(original_node, cst.FunctionDef):
@@ -136,7 +154,9 @@ def generate_file(
     order = {op.name: i for i, op in enumerate(operators)}
     seen: Counter[tuple[str, ...]] = Counter()
     mutants = []
-    for node, op, edit, qualname, in_body in sorted(visitor.found, key=lambda f: (f[2].start, f[2].end, order[f[1].name])):
+    for node, op, edit, qualname, in_body, defaults_of in sorted(
+        visitor.found, key=lambda f: (f[2].start, f[2].end, order[f[1].name])
+    ):
         line = bisect.bisect_right(line_starts, edit.start)
         end_line = bisect.bisect_right(line_starts, max(edit.start, edit.end - 1))
         if line not in ai_lines or line in pragma:
@@ -168,9 +188,22 @@ def generate_file(
                 agent=ai_lines[line],
                 qualname=qualname,
                 in_function=in_body,
+                defaults_of=_defaults_of(defaults_of, qualname, ctx, line_starts),
             )
         )
     return mutants
+
+
+def _defaults_of(function: cst.FunctionDef | None, scope: str, ctx: Ctx, line_starts: list[int]) -> DefaultsOf | None:
+    """Which function's default values an edit changes, and the lines of its body."""
+    if function is None:
+        return None
+    name = function.name.value if scope == "<module>" else f"{scope}.{function.name.value}"
+    start, end = ctx.span(function.body)
+    first = bisect.bisect_right(line_starts, start)
+    last = bisect.bisect_right(line_starts, max(start, end - 1))
+    decorators = tuple(ctx.text(d.decorator) for d in function.decorators)
+    return DefaultsOf(name, first, last, decorators)
 
 
 def generate_mutants(

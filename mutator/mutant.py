@@ -16,6 +16,17 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class DefaultsOf:
+    """A function whose parameters' default values a mutant changes (they are computed when the
+    `def` runs, at import time, but only matter where the function is called)."""
+
+    qualname: str
+    body_first_line: int
+    body_last_line: int
+    decorators: tuple[str, ...]  # their source text
+
+
+@dataclass(frozen=True)
 class Mutant:
     id: str
     file: str  # relative to the repo root
@@ -31,6 +42,7 @@ class Mutant:
     agent: str
     qualname: str  # enclosing class/function, "<module>" at top level
     in_function: bool = False  # the edit runs when a function is called (not at import time)
+    defaults_of: DefaultsOf | None = None  # the edit is in a default value of this function's parameters
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutator.config import Config
-from mutator.mutant import Mutant
+from mutator.mutant import DefaultsOf, Mutant
 from scheduler.baseline import Baseline
 from scheduler.worker import Task
 
@@ -46,7 +46,13 @@ def plan_mutants(
     for mutant in mutants:
         covering = baseline.ordered(baseline.covering(mutant.file, mutant.line, mutant.end_line))
         import_time = not mutant.in_function or baseline.runs_at_import(mutant.file, mutant.line, mutant.end_line)
-        if import_time:
+        if mutant.defaults_of is not None and defaults_patchable(mutant.file, mutant.defaults_of, baseline):
+            # Computed at import, used only by calls: the tests that ran the body made the calls.
+            body = mutant.defaults_of
+            tests = baseline.ordered(baseline.covering(mutant.file, body.body_first_line, body.body_last_line))
+            seconds = sum(baseline.durations.get(t, 0.0) for t in tests)
+            task = Task(mutant, tests, policy.for_tests(seconds, fresh=False), "patch", not no_bail) if tests else None
+        elif import_time:
             # Code that runs when the module is imported is "covered" by every test that imports
             # it, and only a fresh interpreter imports the mutated module: run the whole suite there.
             tests = all_tests
@@ -61,6 +67,19 @@ def plan_mutants(
         key = cache_key(mutant, tests, hasher, tool_version, test_args, no_bail)
         planned.append(PlannedMutant(mutant, tests, task, key))
     return planned
+
+
+# Decorators known to call the function itself, so that they see its live defaults. Others may
+# copy the signature when they run (validators, CLI builders): their defaults need a fresh import.
+TRANSPARENT_DECORATORS = frozenset({"staticmethod", "classmethod"})
+
+
+def defaults_patchable(file: str, defaults: DefaultsOf, baseline: Baseline) -> bool:
+    """Whether new default values set on the live function, after collection, act as a fresh
+    import would: nothing called it while the suite was being imported and collected, and no
+    decorator may have taken a copy of them."""
+    return (set(defaults.decorators) <= TRANSPARENT_DECORATORS
+            and not baseline.runs_at_import(file, defaults.body_first_line, defaults.body_last_line))
 
 
 def confirmation_task(planned: PlannedMutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:

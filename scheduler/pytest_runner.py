@@ -185,13 +185,15 @@ class _Patcher:
                     self.sources[path] = handle.read()
                 self.layouts[path] = _Layout.of(self.sources[path])
 
-    def prepare(self, request: dict) -> tuple[list[types.FunctionType], types.CodeType] | str:
-        """The functions to change and their new code, or why the mutant cannot be patched."""
+    def prepare(self, request: dict) -> _Patch | str:
+        """What to change in the live functions, or why the mutant cannot be patched."""
         path = request["file"]
         data = self.sources.get(path)
         if data is None:
             return f"no live function in {path}"
         layout = self.layouts[path]
+        if request.get("defaults_of"):
+            return self._prepare_defaults(request, data, layout)
         qualname = request["qualname"]
         while qualname:
             span = layout.around(qualname, request["start"], request["end"])
@@ -216,7 +218,80 @@ class _Patcher:
             return f"no code object for {qualname}"
         if new_code.co_freevars != functions[0].__code__.co_freevars:
             return "the mutation changes the closure's free variables"
-        return functions, new_code
+        return _CodePatch(functions, new_code)
+
+    def _prepare_defaults(self, request: dict, data: bytes, layout: _Layout) -> _Patch | str:
+        """A mutant in a parameter's default value: the def's default expressions, compiled here
+        and evaluated in the child where the def evaluated them (module globals, class namespace)."""
+        import ast
+
+        path, qualname = request["file"], request["defaults_of"]
+        span = layout.around(qualname, request["start"], request["end"])
+        if span is None or span.classes is None:
+            return f"no stand-alone function {qualname} around the edit"
+        functions = [f for f in self.index.get((path, qualname), ()) if f.__code__.co_firstlineno == span.first]
+        snippet = layout.function_source(data, span, request)
+        if not functions or snippet is None:
+            return f"no live function for {qualname}"
+        try:
+            tree = ast.parse(snippet)
+        except (SyntaxError, ValueError) as exc:
+            return f"does not compile: {exc}"
+        node = next((n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and min([n.lineno, *(d.lineno for d in n.decorator_list)]) == span.first), None)
+        if node is None:
+            return f"no definition of {qualname} in the mutated text"
+
+        def compiled(expression: ast.expr) -> types.CodeType:
+            return compile(ast.Expression(expression), path, "eval", flags=layout.future_flags, dont_inherit=True)
+
+        try:
+            positional = [compiled(e) for e in node.args.defaults]
+            keyword = {a.arg: compiled(e) for a, e in zip(node.args.kwonlyargs, node.args.kw_defaults) if e is not None}
+        except (SyntaxError, ValueError) as exc:
+            return f"does not compile: {exc}"
+        function = functions[0]
+        if len(positional) != len(function.__defaults__ or ()) or set(keyword) != set(function.__kwdefaults__ or {}):
+            return "the mutation changes which parameters have defaults"
+        owner = sys.modules.get(function.__module__)
+        for name in span.classes:  # the class whose body ran the def: its names are in scope there
+            owner = getattr(owner, name, None)
+        if owner is None:
+            return f"cannot find the class of {qualname}"
+        namespace = vars(owner) if span.classes else None
+        return _DefaultsPatch(functions, positional, keyword, function.__globals__, namespace)
+
+
+class _Patch:
+    def apply(self) -> None:
+        raise NotImplementedError
+
+
+class _CodePatch(_Patch):
+    """The mutated code object swapped into the live functions: every reference runs it."""
+
+    def __init__(self, functions: list[types.FunctionType], code: types.CodeType) -> None:
+        self.functions, self.code = functions, code
+
+    def apply(self) -> None:
+        for function in self.functions:
+            function.__code__ = self.code
+
+
+class _DefaultsPatch(_Patch):
+    """The mutated default values, evaluated as the def would have (in the child: their side
+    effects and objects stay there), set on the live functions."""
+
+    def __init__(self, functions: list, positional: list, keyword: dict, globals_: dict, namespace) -> None:
+        self.functions, self.positional, self.keyword = functions, positional, keyword
+        self.globals, self.namespace = globals_, namespace
+
+    def apply(self) -> None:
+        positional = tuple(eval(code, self.globals, self.namespace) for code in self.positional)  # noqa: S307
+        keyword = {name: eval(code, self.globals, self.namespace) for name, code in self.keyword.items()}  # noqa: S307
+        for function in self.functions:
+            function.__defaults__ = positional or None
+            function.__kwdefaults__ = keyword or None
 
 
 class _Span(NamedTuple):
@@ -309,11 +384,6 @@ class _Layout:
         return b"\n" * blank + headers + body
 
 
-def _apply(functions: list[types.FunctionType], new_code: types.CodeType) -> None:
-    for function in functions:
-        function.__code__ = new_code
-
-
 class _Server:
     def __init__(self, requests, protocol, root: str) -> None:
         self.requests = requests
@@ -378,7 +448,7 @@ class _Server:
                     "detail": note}
         return {"status": "survived", "killed_by": [], "tests_run": len(ran), "seconds": seconds}
 
-    def _child(self, request: dict, tests: list, patch: tuple, write_end: int) -> None:
+    def _child(self, request: dict, tests: list, patch: _Patch, write_end: int) -> None:
         os.setsid()  # one process group: the timeout kills whatever the tests started too
         out = os.fdopen(write_end, "w", buffering=1)
         code = 0
@@ -387,7 +457,7 @@ class _Server:
             os.environ["TMPDIR"] = private_tmp
             tempfile.tempdir = private_tmp
             try:
-                _apply(*patch)
+                patch.apply()
             except ValueError as exc:  # a code object the function cannot take
                 out.write(json.dumps({"unpatchable": str(exc)}) + "\n")
             else:

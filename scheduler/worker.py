@@ -80,6 +80,7 @@ class Worker:
             self._server = self._start_server()
         mutant = task.mutant
         request = {"file": os.path.realpath(self.workdir / mutant.file), "qualname": mutant.qualname,
+                   "defaults_of": mutant.defaults_of.qualname if mutant.defaults_of else None,
                    "start": mutant.start, "end": mutant.end, "replacement": mutant.replacement,
                    "tests": list(task.tests), "timeout": task.timeout, "bail": task.bail,
                    "full_suite": task.full_suite}

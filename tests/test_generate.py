@@ -129,3 +129,24 @@ def test_qualnames_and_import_time_edits() -> None:
         ("4", "C", False),  # a default is evaluated when the class body runs, not when m is called
         ("+", "C.m.inner", True), ("5", "C.m.inner", True),
     }
+
+
+def test_edits_in_default_values_name_their_function_and_its_body() -> None:
+    mutants = gen(textwrap.dedent('''\
+        class C:
+            @classmethod
+            def make(cls, size: int = 3, *, name="x"):
+                def inner(flag=True):
+                    return flag
+                return size + 1
+        '''))
+    by_original = {}
+    for m in mutants:
+        by_original.setdefault((m.original, m.operator), m)
+    for key in [("3", "number"), ("3", "default-argument"), ('"x"', "string")]:
+        defaults = by_original[key].defaults_of
+        assert (defaults.qualname, defaults.body_first_line, defaults.body_last_line, defaults.decorators) == \
+            ("C.make", 4, 6, ("classmethod",)), key
+    # Inside the body: the outer function's code makes the inner def, so nothing needs its defaults.
+    assert by_original[("True", "boolean-constant")].defaults_of is None
+    assert by_original[("size + 1", "return-value")].defaults_of is None

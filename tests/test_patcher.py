@@ -97,11 +97,9 @@ def request_for(path: str, qualname: str, old: str, new: str, occurrence: int = 
 def test_a_getter_mutant_patches_the_getter_not_its_setter(live_module) -> None:
     module, path = live_module
     patcher = _Patcher(_live_functions(str(Path(path).parent) + "/"))
-    functions, code = patcher.prepare(request_for(path, "Version.major", "return self.MAJOR", "return None"))
-    getter, setter = type.__dict__["__dict__"].__get__(module.Version)["major"].fget, module.Version.major.fset
-    assert functions == [getter]
-    for function in functions:
-        function.__code__ = code
+    patch = patcher.prepare(request_for(path, "Version.major", "return self.MAJOR", "return None"))
+    assert patch.functions == [vars(module.Version)["major"].fget]
+    patch.apply()
     assert module.Version().major is None
     with pytest.raises(AttributeError):
         module.Version().major = 3  # the setter is untouched
@@ -110,13 +108,53 @@ def test_a_getter_mutant_patches_the_getter_not_its_setter(live_module) -> None:
 def test_nested_and_decorated_functions_are_patched_in_place(live_module) -> None:
     module, path = live_module
     patcher = _Patcher(_live_functions(str(Path(path).parent) + "/"))
-    functions, code = patcher.prepare(request_for(path, "Version.cached", "n * 2", "n * 3"))
-    for function in functions:
-        function.__code__ = code
+    patcher.prepare(request_for(path, "Version.cached", "n * 2", "n * 3")).apply()
     assert module.Version().cached(2) == 6  # through lru_cache's wrapper
     # No inner function is alive until outer runs: outer, which makes it, takes the mutant.
-    functions, code = patcher.prepare(request_for(path, "outer.inner", "k + 1", "k - 1"))
-    assert functions == [module.outer]
-    for function in functions:
-        function.__code__ = code
+    patch = patcher.prepare(request_for(path, "outer.inner", "k + 1", "k - 1"))
+    assert patch.functions == [module.outer]
+    patch.apply()
     assert module.outer(5)() == 4
+
+
+DEFAULTS_SOURCE = '''LIMIT = 10
+
+
+def top(n=LIMIT + 1, *, strict=False):
+    return n, strict
+
+
+class Version:
+    SEP = "."
+
+    @classmethod
+    def parse(cls, text, sep=SEP, optional=False):
+        return text.split(sep), optional
+'''
+
+
+def test_default_values_are_evaluated_where_the_def_evaluated_them(tmp_path: Path) -> None:
+    path = tmp_path / "defaultsmod.py"
+    path.write_text(DEFAULTS_SOURCE)
+    spec = importlib.util.spec_from_file_location("defaultsmod", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["defaultsmod"] = module
+    try:
+        spec.loader.exec_module(module)
+        patcher = _Patcher(_live_functions(str(tmp_path.resolve()) + "/"))
+        resolved = str(path.resolve())
+
+        def patch(qualname: str, old: str, new: str) -> None:
+            request = request_for(resolved, "<module>", old, new)
+            patcher.prepare({**request, "defaults_of": qualname}).apply()
+
+        patch("top", "LIMIT + 1", "LIMIT - 1")  # module globals
+        assert module.top() == (9, False)
+        patch("top", "strict=False", "strict=True")  # keyword-only; one mutant at a time
+        assert module.top() == (11, True)
+        patch("Version.parse", "sep=SEP", "sep=SEP + SEP")  # the class body's own names
+        assert module.Version.parse("a..b") == (["a", "b"], False)
+        assert patcher.prepare({**request_for(resolved, "<module>", "n=LIMIT + 1", "n"), "defaults_of": "top"}) \
+            == "the mutation changes which parameters have defaults"
+    finally:
+        del sys.modules["defaultsmod"]

@@ -289,3 +289,67 @@ def test_confirmation_runs_every_test_that_could_detect_a_survivor(repo: GitRepo
     # test_needs_the_prefix fails in triple's confirmation only because test_prefix_sets_state, before
     # triple's first covering test, was skipped: the whole suite, re-run for it, says the mutant survives.
     assert found[("triple", "arithmetic", "*")] == ("survived", [])
+
+
+DEFAULTS_MODULE = """import functools
+
+
+def greet(name, greeting="hello"):
+    return greeting + " " + name
+
+
+def tag(name, *, marker="#"):
+    return marker + name
+
+
+@functools.lru_cache(maxsize=None)
+def cached(n, step=1):
+    return n + step
+
+
+def banner(text, width=5):
+    return text.center(width)
+
+
+BANNER = banner("x")
+"""
+
+DEFAULTS_TESTS = """from pkg.mod import BANNER, cached, greet, tag
+
+
+def test_greet():
+    assert greet("bob") == "hello bob"
+
+
+def test_tag():
+    assert tag("a") == "#a"
+
+
+def test_cached():
+    assert cached(1) == 2
+
+
+def test_banner():
+    assert BANNER == "  x  "
+"""
+
+
+def test_default_values_are_patched_into_live_functions_unless_a_fresh_import_is_needed(repo: GitRepo) -> None:
+    """A default is computed at import but matters only in calls: set on the live function, it runs
+    the tests that ran the body, in a fork. Not when the body ran during import (BANNER kept the
+    old default's result), nor behind a decorator that might have copied the defaults."""
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/mod.py": DEFAULTS_MODULE,
+                               "tests/test_mod.py": DEFAULTS_TESTS})
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(repo.root / ".mutagate" / "results.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT m.original, m.replacement, o.status, o.killed_by, o.phase FROM mutants m"
+                           " JOIN outcomes o USING (run_id, mutant_id) WHERE m.operator = 'default-argument'").fetchall()
+    found = {original: (status, killed_by, phase) for original, _, status, killed_by, phase in rows}
+    # "select": run patched against the covering tests; "confirm": a fresh import against the whole suite.
+    assert found['"hello"'] == ("killed", ["tests/test_mod.py::test_greet"], "select")
+    assert found['"#"'] == ("killed", ["tests/test_mod.py::test_tag"], "select")  # keyword-only
+    assert found["1"] == ("killed", ["tests/test_mod.py::test_cached"], "confirm")  # behind lru_cache
+    assert found["5"] == ("killed", [], "confirm")  # banner ran at import: center(None) breaks the import
