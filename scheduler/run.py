@@ -209,7 +209,7 @@ def _execute(
         progress.phase("survivors vs the rest of the suite", len(survivors))
         phase_started = time.perf_counter()
         executor.run(list(confirmations.values()), confirmed)
-        confirmations = {task.mutant.id: task for task in rechecks}
+        confirmations = {task.mutant.id: task for task in rechecks}  # `confirmed` reads this: final verdicts now
         executor.run(rechecks, confirmed)
         timings["confirm"] = time.perf_counter() - phase_started
         store.record_outcomes(run_id, pending)
