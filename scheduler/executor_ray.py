@@ -14,7 +14,7 @@ batches of mutants from the driver.
 from __future__ import annotations
 
 import os
-import tempfile
+import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -25,6 +25,7 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
 from scheduler.runtime import Runtime, make_runtime
+from scheduler.scratch import new_scratch
 from scheduler.workcopy import work_copy_from
 from scheduler.worker import Outcome, Task, Worker
 
@@ -39,13 +40,14 @@ class MutantActor:
     """One warm worker on some node: its own work copy, runner and fork server."""
 
     def __init__(self, name: str, shared_snapshot: str | None, python: str, pytest_args: tuple[str, ...]) -> None:
-        scratch = Path(tempfile.mkdtemp(prefix="mutagate-ray-"))
+        scratch = new_scratch("mutagate-ray-")
         # With a working_dir runtime_env, the actor starts inside Ray's unpacked copy of the snapshot.
         source = Path(shared_snapshot) if shared_snapshot else Path.cwd()
         workdir = work_copy_from(source, scratch / "work")
         runtime = make_runtime(scratch / "run", python, (), ())
         runtime = replace(runtime, pytest_args=tuple(pytest_args))
         self.node = ray.get_runtime_context().get_node_id()
+        self.scratch = scratch
         self.worker = Worker(runtime, workdir, f"{name}@{self.node[:8]}")
 
     def where(self) -> tuple[str, int]:
@@ -56,6 +58,7 @@ class MutantActor:
 
     def close(self) -> None:
         self.worker.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 @dataclass

@@ -25,6 +25,7 @@ import gc
 import json
 import os
 import select
+import shutil
 import signal
 import sys
 import tempfile
@@ -429,12 +430,15 @@ class _Server:
             return {"status": "unpatchable", "detail": patch, "killed_by": [], "tests_run": 0,
                     "seconds": time.perf_counter() - started}
         read_end, write_end = os.pipe()
+        private_tmp = tempfile.mkdtemp(prefix="mutant-")
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(read_end)
+            _use_tmp(private_tmp)
             self._child(request, tests, patch, write_end)
         os.close(write_end)
         finished, failed, ran, note = self._watch(pid, read_end, request["timeout"])
+        shutil.rmtree(private_tmp, ignore_errors=True)  # the child and its process group are gone
         seconds = time.perf_counter() - started
         running = [t.nodeid for t in tests[len(ran):len(ran) + 1]]
         if note == "timeout":
@@ -453,9 +457,6 @@ class _Server:
         out = os.fdopen(write_end, "w", buffering=1)
         code = 0
         try:
-            private_tmp = tempfile.mkdtemp(prefix="mutagate-mutant-")
-            os.environ["TMPDIR"] = private_tmp
-            tempfile.tempdir = private_tmp
             try:
                 patch.apply()
             except ValueError as exc:  # a code object the function cannot take
@@ -615,12 +616,14 @@ def zygote(root: str, modules_file: str, pytest_args: list[str]) -> int:
             continue
         request = json.loads(line)
         read_end, write_end = os.pipe()
+        private_tmp = tempfile.mkdtemp(prefix="fresh-")
         pid = os.fork()
         if pid == 0:
             os.setsid()
             os.close(read_end)
             code = 3
             try:
+                _use_tmp(private_tmp)
                 code = fresh(request["out"], [*pytest_args, *request["tests"]])
             finally:
                 os._exit(code)
@@ -632,9 +635,17 @@ def zygote(root: str, modules_file: str, pytest_args: list[str]) -> int:
         except (ProcessLookupError, PermissionError):
             pass
         _, status = os.waitpid(pid, 0)
+        shutil.rmtree(private_tmp, ignore_errors=True)
         protocol.write(json.dumps({"timeout": not ready, "status": status}) + "\n")
         protocol.flush()
     return 0
+
+
+def _use_tmp(directory: str) -> None:
+    """A forked child's own temporary folder: what one mutant's tests leave there, the next never
+    sees. The parent creates it before the fork and removes it once the child's group is dead."""
+    os.environ["TMPDIR"] = directory
+    tempfile.tempdir = directory
 
 
 def main(argv: list[str]) -> int:

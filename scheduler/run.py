@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import secrets
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -19,6 +18,7 @@ from scheduler.baseline import Baseline, run_baseline
 from scheduler.executor import Executor
 from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, whole_suite_task
 from scheduler.runtime import Runtime, make_runtime
+from scheduler.scratch import new_scratch
 from scheduler.targets import Targets
 from scheduler.workcopy import make_snapshot, restore_if_dirty
 from scheduler.worker import Outcome, Task
@@ -99,7 +99,7 @@ def execute_run(targets: Targets, options: RunOptions, progress: Progress = Prog
         store.finish_run(run_id, "finished", "none")
         return RunResult(run_id, (), 0, "none", 0.0, time.perf_counter() - started)
 
-    scratch = Path(tempfile.mkdtemp(prefix="mutagate-"))
+    scratch = new_scratch("mutagate-run-")
     status, description = "interrupted", None
     timings: dict[str, float] = {}
     try:

@@ -29,6 +29,7 @@ class Runtime:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(self.scratch / "pycache")
         env["PYTHONHASHSEED"] = "0"
+        env["TMPDIR"] = str(self.scratch / "tmp")  # whatever the tests leave behind goes with the run
         env.pop("COVERAGE_PROCESS_START", None)
         return env
 
@@ -38,6 +39,7 @@ def make_runtime(scratch: Path, python: str | None, test_command: tuple[str, ...
     # A private copy, so the runner's folder on sys.path holds nothing that could shadow the target.
     runner_dir = scratch / "runner"
     runner_dir.mkdir(exist_ok=True)
+    (scratch / "tmp").mkdir(exist_ok=True)
     runner = runner_dir / "mutagate_pytest_runner.py"
     shutil.copyfile(RUNNER_SOURCE, runner)
     args = list(test_command)

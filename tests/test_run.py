@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -144,6 +145,9 @@ def test_interrupted_run_loses_nothing_and_resumes(tmp_path: Path) -> None:
     assert process.poll() is None, "the run ended before it could be interrupted"
     process.send_signal(signal.SIGKILL)  # worse than Ctrl-C: no chance to clean up
     process.wait()
+    left = [p for p in Path(tempfile.gettempdir()).glob("mutagate-run-*")
+            if (p / "owner.pid").is_file() and (p / "owner.pid").read_text() == str(process.pid)]
+    assert len(left) == 1  # its scratch folder
     with duckdb.connect(str(db), read_only=True) as con:
         stored = con.execute("SELECT count(*) FROM outcomes WHERE status != 'no_coverage'").fetchone()[0]
         assert con.execute("SELECT count(*) FROM runs WHERE finished IS NULL").fetchone()[0] == 1
@@ -152,6 +156,7 @@ def test_interrupted_run_loses_nothing_and_resumes(tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
     summary = json.loads(resumed.stdout)
     assert summary["reused"] >= stored - 1  # an unconfirmed survivor is measured again
+    assert not left[0].exists()  # the next run removed the killed one's scratch
     assert summary["killed"] + summary["timeout"] + summary["survived"] + summary["no_coverage"] == summary["mutants"]
 
 
@@ -353,3 +358,18 @@ def test_default_values_are_patched_into_live_functions_unless_a_fresh_import_is
     assert found['"#"'] == ("killed", ["tests/test_mod.py::test_tag"], "select")  # keyword-only
     assert found["1"] == ("killed", ["tests/test_mod.py::test_cached"], "confirm")  # behind lru_cache
     assert found["5"] == ("killed", [], "confirm")  # banner ran at import: center(None) breaks the import
+
+
+def test_mutants_temporary_files_stay_inside_the_run(repo: GitRepo) -> None:
+    """Every forked mutant and fresh run gets its own temporary folder inside the run's scratch,
+    removed when it ends: nothing is left in the system's temporary folder."""
+    module = ("import os\nimport tempfile\n\nLIMIT = 3\n\n\ndef spill(n):\n"
+              "    path = os.path.join(tempfile.mkdtemp(), 'spilled.txt')\n"
+              "    with open(path, 'w') as handle:\n        handle.write(str(n))\n    return n + 1\n")
+    test = "from pkg.mod import LIMIT, spill\n\n\ndef test_spill():\n    assert spill(1) == 2 and LIMIT == 3\n"
+    system_tmp = Path(tempfile.gettempdir())
+    before = set(system_tmp.iterdir())
+    found = module_level_run(repo, "", module, test)
+    assert found[("number", "3")][0] == "killed"  # a fresh run (import time)
+    assert found[("arithmetic", "+")][0] == "killed"  # a forked one
+    assert set(system_tmp.iterdir()) - before == set()
