@@ -14,7 +14,6 @@ batches of mutants from the driver.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -25,7 +24,7 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
 from scheduler.runtime import Runtime, make_runtime
-from scheduler.scratch import new_scratch
+from scheduler.scratch import new_scratch, remove_scratch
 from scheduler.workcopy import work_copy_from
 from scheduler.worker import Outcome, Task, Worker
 
@@ -58,7 +57,7 @@ class MutantActor:
 
     def close(self) -> None:
         self.worker.close()
-        shutil.rmtree(self.scratch, ignore_errors=True)
+        remove_scratch(self.scratch)
 
 
 @dataclass

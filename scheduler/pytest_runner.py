@@ -107,8 +107,8 @@ class _ContextSwitcher:
 def baseline(out: str, include: list[str], pytest_args: list[str]) -> int:
     import coverage
 
-    data_file = out + ".coverage"
-    cov = coverage.Coverage(data_file=data_file, include=include or None, config_file=False)
+    # Data in memory: with a data file, every switch of context writes to SQLite on disk.
+    cov = coverage.Coverage(data_file=None, include=include or None, config_file=False)
     collector = _Collector()
     observers = _Observers(include)
     sys.addaudithook(observers)
@@ -118,7 +118,6 @@ def baseline(out: str, include: list[str], pytest_args: list[str]) -> int:
                            plugins=[collector, _ContextSwitcher(cov, observers)])
     finally:
         cov.stop()
-        cov.save()
     data = cov.get_data()
     lines: dict[str, dict[str, list[str]]] = {}
     for path in data.measured_files():
@@ -430,15 +429,14 @@ class _Server:
             return {"status": "unpatchable", "detail": patch, "killed_by": [], "tests_run": 0,
                     "seconds": time.perf_counter() - started}
         read_end, write_end = os.pipe()
-        private_tmp = tempfile.mkdtemp(prefix="mutant-")
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(read_end)
-            _use_tmp(private_tmp)
+            _use_own_tmp()
             self._child(request, tests, patch, write_end)
         os.close(write_end)
         finished, failed, ran, note = self._watch(pid, read_end, request["timeout"])
-        shutil.rmtree(private_tmp, ignore_errors=True)  # the child and its process group are gone
+        _remove_own_tmp(pid)  # the child and its process group are gone
         seconds = time.perf_counter() - started
         running = [t.nodeid for t in tests[len(ran):len(ran) + 1]]
         if note == "timeout":
@@ -616,14 +614,13 @@ def zygote(root: str, modules_file: str, pytest_args: list[str]) -> int:
             continue
         request = json.loads(line)
         read_end, write_end = os.pipe()
-        private_tmp = tempfile.mkdtemp(prefix="fresh-")
         pid = os.fork()
         if pid == 0:
             os.setsid()
             os.close(read_end)
             code = 3
             try:
-                _use_tmp(private_tmp)
+                _use_own_tmp()
                 code = fresh(request["out"], [*pytest_args, *request["tests"]])
             finally:
                 os._exit(code)
@@ -635,17 +632,39 @@ def zygote(root: str, modules_file: str, pytest_args: list[str]) -> int:
         except (ProcessLookupError, PermissionError):
             pass
         _, status = os.waitpid(pid, 0)
-        shutil.rmtree(private_tmp, ignore_errors=True)
+        _remove_own_tmp(pid)
         protocol.write(json.dumps({"timeout": not ready, "status": status}) + "\n")
         protocol.flush()
     return 0
 
 
-def _use_tmp(directory: str) -> None:
+_TMP = tempfile.gettempdir()  # the run's own (see runtime.py), shared by every child's folder
+
+
+def _own_tmp(pid: int) -> str:
+    return os.path.join(_TMP, f"child-{pid}")
+
+
+def _use_own_tmp() -> None:
     """A forked child's own temporary folder: what one mutant's tests leave there, the next never
-    sees. The parent creates it before the fork and removes it once the child's group is dead."""
+    sees. Named by the child's pid, so the parent removes it once the child's group is dead."""
+    directory = _own_tmp(os.getpid())
+    try:
+        os.mkdir(directory)
+    except FileExistsError:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.mkdir(directory)
     os.environ["TMPDIR"] = directory
     tempfile.tempdir = directory
+
+
+def _remove_own_tmp(pid: int) -> None:
+    try:
+        os.rmdir(_own_tmp(pid))  # most tests write nothing there
+    except FileNotFoundError:
+        pass
+    except OSError:
+        shutil.rmtree(_own_tmp(pid), ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,7 @@ from scheduler.baseline import Baseline, run_baseline
 from scheduler.executor import Executor
 from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, whole_suite_task
 from scheduler.runtime import Runtime, make_runtime
-from scheduler.scratch import new_scratch
+from scheduler.scratch import new_scratch, remove_scratch
 from scheduler.targets import Targets
 from scheduler.workcopy import make_snapshot, restore_if_dirty
 from scheduler.worker import Outcome, Task
@@ -123,7 +122,7 @@ def execute_run(targets: Targets, options: RunOptions, progress: Progress = Prog
     finally:
         store.finish_run(run_id, status, description)
         if not options.keep_scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
+            remove_scratch(scratch)
 
 
 def _execute(

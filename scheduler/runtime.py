@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from scheduler.scratch import bytecode_cache
+
 RUNNER_SOURCE = Path(__file__).with_name("pytest_runner.py")
 
 
@@ -20,14 +22,14 @@ class Runtime:
 
     def env(self, workdir: Path) -> dict[str, str]:
         """The work copy first on the import path (ahead of an editable install of the user's checkout),
-        bytecode cached outside every checkout. Caching halves a fresh run (pytest's assertion
-        rewriting is most of its collection); mutated files get unique mtimes (see worker.py),
-        so a cached .pyc can never stand in for a mutant."""
+        bytecode cached outside every checkout (see scratch.py). Caching halves a fresh run (pytest's
+        assertion rewriting is most of its collection); mutated files get unique mtimes (see
+        worker.py), so a cached .pyc can never stand in for a mutant."""
         paths = [str(workdir)] + ([str(workdir / "src")] if (workdir / "src").is_dir() else [])
         existing = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths + ([existing] if existing else []))}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(self.scratch / "pycache")
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode_cache(self.scratch))
         env["PYTHONHASHSEED"] = "0"
         env["TMPDIR"] = str(self.scratch / "tmp")  # whatever the tests leave behind goes with the run
         env.pop("COVERAGE_PROCESS_START", None)

@@ -1,8 +1,13 @@
-"""Private scratch folders for runs and Ray actors, and the removal of abandoned ones.
+"""Private scratch folders for runs and Ray actors, the bytecode cache, and cleaning up both.
 
 A run removes its scratch when it ends, even on Ctrl-C; a run killed outright (SIGKILL, a lost
 machine) cannot. Each scratch names its owner's process id, so the next run on the machine removes
 the folders whose owner is gone.
+
+Bytecode is cached outside every checkout, in one cache shared by all runs (`PYTHONPYCACHEPREFIX`):
+a per-run cache made every run compile the standard library, pytest and its plugins again (1.2 s of
+semver's 2.6 s baseline). The cache mirrors absolute paths, so the part for a scratch folder's files
+goes with the folder.
 """
 
 from __future__ import annotations
@@ -13,6 +18,24 @@ import tempfile
 from pathlib import Path
 
 OWNER_FILE = "owner.pid"
+
+
+def bytecode_cache(scratch: Path) -> Path:
+    """The shared cache (XDG's cache folder), or the scratch's own when that is not writable."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mutagate" / "pycache"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return scratch / "pycache"
+    return base if os.access(base, os.W_OK) else scratch / "pycache"
+
+
+def remove_scratch(path: Path) -> None:
+    """The folder, and what the shared bytecode cache holds for files under it."""
+    shutil.rmtree(path, ignore_errors=True)
+    cache = bytecode_cache(path)
+    if cache != path / "pycache":
+        shutil.rmtree(cache / path.resolve().relative_to(path.resolve().anchor), ignore_errors=True)
 
 
 def new_scratch(prefix: str) -> Path:
@@ -31,7 +54,7 @@ def remove_abandoned(prefix: str) -> list[Path]:
         except (OSError, ValueError):
             continue  # not a scratch folder, or one still being made
         if not _alive(owner):
-            shutil.rmtree(candidate, ignore_errors=True)
+            remove_scratch(candidate)
             removed.append(candidate)
     return removed
 

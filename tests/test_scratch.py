@@ -24,3 +24,21 @@ def test_abandoned_scratch_is_removed_and_a_live_one_kept() -> None:
     finally:
         for path in (live, unrelated):
             subprocess.run(["rm", "-rf", str(path)], check=True)
+
+
+def test_the_shared_bytecode_cache_forgets_a_removed_scratch(tmp_path, monkeypatch) -> None:
+    from scheduler.scratch import bytecode_cache, remove_scratch
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    scratch = new_scratch("mutagate-test-")
+    cache = bytecode_cache(scratch)
+    assert cache == tmp_path / "cache" / "mutagate" / "pycache"
+    # Python mirrors a source's absolute path under the prefix, as it did for this scratch's files.
+    mirrored = cache / scratch.resolve().relative_to("/") / "worker-0" / "pkg"
+    mirrored.mkdir(parents=True)
+    (mirrored / "mod.cpython-311.pyc").write_bytes(b"")
+    (cache / "usr" / "lib").mkdir(parents=True)  # the standard library's, kept for the next run
+    remove_scratch(scratch)
+    assert not scratch.exists()
+    assert not (cache / scratch.resolve().relative_to("/")).exists()
+    assert (cache / "usr" / "lib").is_dir()
