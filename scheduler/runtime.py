@@ -11,6 +11,7 @@ from pathlib import Path
 from scheduler.scratch import bytecode_cache
 
 RUNNER_SOURCE = Path(__file__).with_name("pytest_runner.py")
+PATCH_SOURCE = Path(__file__).with_name("runner_patch.py")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ def make_runtime(scratch: Path, python: str | None, test_command: tuple[str, ...
     (scratch / "tmp").mkdir(exist_ok=True)
     runner = runner_dir / "mutagate_pytest_runner.py"
     shutil.copyfile(RUNNER_SOURCE, runner)
+    shutil.copyfile(PATCH_SOURCE, runner_dir / "mutagate_runner_patch.py")  # the runner imports it by this name
     args = list(test_command)
     if "pytest" in args:  # "pytest -x tests" or "python -m pytest tests": keep what follows pytest
         args = args[args.index("pytest") + 1 :]

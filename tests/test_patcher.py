@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.pytest_runner import _find_code, _Layout, _live_functions, _Patcher
+from scheduler.runner_patch import Layout, Patcher, find_code, live_functions
 
 SOURCE = '''from __future__ import annotations
 
@@ -58,7 +58,7 @@ def outer(k):
 def test_every_function_compiled_alone_is_byte_for_byte_the_modules(tmp_path: Path) -> None:
     data = SOURCE.encode()
     whole = compile(data, "m.py", "exec", dont_inherit=True)
-    layout = _Layout.of(data)
+    layout = Layout.of(data)
     alone = 0
     for qualname, spans in layout.spans.items():
         for span in spans:
@@ -67,9 +67,9 @@ def test_every_function_compiled_alone_is_byte_for_byte_the_modules(tmp_path: Pa
                 continue
             snippet = layout.function_source(data, span, {"start": span.begin, "end": span.begin, "replacement": ""})
             code = compile(snippet, "m.py", "exec", flags=layout.future_flags, dont_inherit=True)
-            expected = _find_code(whole, qualname, span.first)
-            assert _find_code(code, qualname, span.first) == expected, qualname
-            assert list(_find_code(code, qualname, span.first).co_positions()) == list(expected.co_positions())
+            expected = find_code(whole, qualname, span.first)
+            assert find_code(code, qualname, span.first) == expected, qualname
+            assert list(find_code(code, qualname, span.first).co_positions()) == list(expected.co_positions())
             alone += 1
     assert alone == 7  # top, the getter and the setter, cached, __private, deep, outer
 
@@ -96,7 +96,7 @@ def request_for(path: str, qualname: str, old: str, new: str, occurrence: int = 
 
 def test_a_getter_mutant_patches_the_getter_not_its_setter(live_module) -> None:
     module, path = live_module
-    patcher = _Patcher(_live_functions(str(Path(path).parent) + "/"))
+    patcher = Patcher(live_functions(str(Path(path).parent) + "/"))
     patch = patcher.prepare(request_for(path, "Version.major", "return self.MAJOR", "return None"))
     assert patch.functions == [vars(module.Version)["major"].fget]
     patch.apply()
@@ -107,7 +107,7 @@ def test_a_getter_mutant_patches_the_getter_not_its_setter(live_module) -> None:
 
 def test_nested_and_decorated_functions_are_patched_in_place(live_module) -> None:
     module, path = live_module
-    patcher = _Patcher(_live_functions(str(Path(path).parent) + "/"))
+    patcher = Patcher(live_functions(str(Path(path).parent) + "/"))
     patcher.prepare(request_for(path, "Version.cached", "n * 2", "n * 3")).apply()
     assert module.Version().cached(2) == 6  # through lru_cache's wrapper
     # No inner function is alive until outer runs: outer, which makes it, takes the mutant.
@@ -141,7 +141,7 @@ def test_default_values_are_evaluated_where_the_def_evaluated_them(tmp_path: Pat
     sys.modules["defaultsmod"] = module
     try:
         spec.loader.exec_module(module)
-        patcher = _Patcher(_live_functions(str(tmp_path.resolve()) + "/"))
+        patcher = Patcher(live_functions(str(tmp_path.resolve()) + "/"))
         resolved = str(path.resolve())
 
         def patch(qualname: str, old: str, new: str) -> None:
