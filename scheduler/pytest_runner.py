@@ -88,8 +88,9 @@ class _Observers:
         try:
             if event in _SPAWNS:
                 self.found.add(test)
-            elif event == "open" and isinstance(args[0], str) and os.path.basename(args[0]) in self.names:
-                if os.path.realpath(args[0]) in self.files:
+            elif event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+                path = os.fsdecode(args[0])
+                if os.path.basename(path) in self.names and os.path.realpath(path) in self.files:
                     self.found.add(test)
         except Exception:  # noqa: BLE001 - an audit hook must never break the code it watches
             pass

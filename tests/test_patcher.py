@@ -158,3 +158,4 @@ def test_default_values_are_evaluated_where_the_def_evaluated_them(tmp_path: Pat
             == "the mutation changes which parameters have defaults"
     finally:
         del sys.modules["defaultsmod"]
+
