@@ -50,12 +50,11 @@ class Patcher:
     def __init__(self, index: dict) -> None:
         self.index = index
         self.sources: dict[str, bytes] = {}
-        self.layouts: dict[str, Layout] = {}
+        self.layouts: dict[str, Layout] = {}  # parsed when a mutant first needs one: most files have none
         for path, _ in index:
             if path not in self.sources:
                 with open(path, "rb") as handle:
                     self.sources[path] = handle.read()
-                self.layouts[path] = Layout.of(self.sources[path])
 
     def prepare(self, request: dict) -> Patch | str:
         """What to change in the live functions, or why the mutant cannot be patched."""
@@ -63,7 +62,9 @@ class Patcher:
         data = self.sources.get(path)
         if data is None:
             return f"no live function in {path}"
-        layout = self.layouts[path]
+        layout = self.layouts.get(path)
+        if layout is None:
+            layout = self.layouts[path] = Layout.of(data)
         if request.get("defaults_of"):
             return self._prepare_defaults(request, data, layout)
         qualname = request["qualname"]
