@@ -45,7 +45,6 @@ class _Visitor(cst.CSTVisitor):
         self.scope: list[str] = []
         self.function_bodies = 0  # > 0 inside a function body (not its signature or decorators)
         self.signatures: list[cst.FunctionDef] = []  # defs whose parameters are being visited
-        self.defaults_of: cst.FunctionDef | None = None  # inside a default value of this def's parameter
         # node, op, edit, qualname, in body, the def whose default value the edit is in
         self.found: list[tuple[cst.CSTNode, Operator, Edit, str, bool, cst.FunctionDef | None]] = []
 
@@ -71,10 +70,17 @@ class _Visitor(cst.CSTVisitor):
         return True
 
     def _defaults(self, node: cst.CSTNode, edit: Edit) -> cst.FunctionDef | None:
-        if self.defaults_of is None and isinstance(node, cst.Param) and node.default is not None and self.signatures:
-            start, end = self.ctx.span(node.default)  # an edit of the parameter itself, within its default
-            return self.signatures[-1] if start <= edit.start and edit.end <= end else None
-        return self.defaults_of
+        """The def whose parameter default value holds the edit, if any (annotations do not count)."""
+        if not self.signatures:
+            return None
+        function = self.signatures[-1]
+        params = function.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.default is not None:
+                start, end = self.ctx.span(param.default)
+                if start <= edit.start and edit.end <= end:
+                    return function
+        return None
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         if isinstance(original_node, cst.ExceptHandler):
@@ -85,8 +91,6 @@ class _Visitor(cst.CSTVisitor):
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
         if attribute == "params" and isinstance(node, cst.FunctionDef):
             self.signatures.append(node)
-        elif attribute == "default" and isinstance(node, cst.Param) and self.signatures and self.defaults_of is None:
-            self.defaults_of = self.signatures[-1]
         if attribute == "body" and isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             self.scope.append(node.name.value)
             if isinstance(node, cst.FunctionDef):
@@ -95,9 +99,6 @@ class _Visitor(cst.CSTVisitor):
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
         if attribute == "params" and isinstance(original_node, cst.FunctionDef):
             self.signatures.pop()
-        elif attribute == "default" and isinstance(original_node, cst.Param) and self.signatures \
-                and self.defaults_of is self.signatures[-1]:
-            self.defaults_of = None
         if attribute == "body" and isinstance(original_node, (cst.FunctionDef, cst.ClassDef)):
             self.scope.pop()
             if isinstance(original_node, cst.FunctionDef):

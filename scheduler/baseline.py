@@ -47,6 +47,9 @@ class Baseline:
     def _positions(self) -> dict[str, int]:
         return {test: index for index, test in enumerate(self.order)}
 
+    def duration(self, tests: tuple[str, ...]) -> float:
+        return sum(self.durations.get(t, 0.0) for t in tests)
+
     def ordered(self, tests: frozenset[str]) -> tuple[str, ...]:
         """Fastest first; ties by name so that plans are reproducible."""
         return tuple(sorted(tests, key=lambda t: (self.durations.get(t, 0.0), t)))

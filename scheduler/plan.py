@@ -50,7 +50,7 @@ def plan_mutants(
             # Computed at import, used only by calls: the tests that ran the body made the calls.
             body = mutant.defaults_of
             tests = baseline.ordered(baseline.covering(mutant.file, body.body_first_line, body.body_last_line))
-            seconds = sum(baseline.durations.get(t, 0.0) for t in tests)
+            seconds = baseline.duration(tests)
             task = Task(mutant, tests, policy.for_tests(seconds, fresh=False), "patch", not no_bail) if tests else None
         elif import_time:
             # Code that runs when the module is imported is "covered" by every test that imports
@@ -60,7 +60,7 @@ def plan_mutants(
             task = Task(mutant, tests, policy.for_tests(seconds, fresh=True), "fresh", not no_bail, full_suite=True)
         elif covering:
             tests = covering
-            seconds = sum(baseline.durations.get(t, 0.0) for t in tests)
+            seconds = baseline.duration(tests)
             task = Task(mutant, tests, policy.for_tests(seconds, fresh=False), "patch", not no_bail)
         else:
             tests, task = (), None
@@ -92,7 +92,7 @@ def confirmation_task(planned: PlannedMutant, baseline: Baseline, policy: Timeou
     tests = baseline.could_observe(planned.covering)
     if len(tests) >= len(baseline.order):
         return whole_suite_task(planned, baseline, policy)
-    seconds = sum(baseline.durations.get(t, 0.0) for t in tests)
+    seconds = baseline.duration(tests)
     return Task(planned.mutant, tests, policy.for_tests(seconds, fresh=False), "patch", bail=True, phase="confirm")
 
 

@@ -188,7 +188,8 @@ def _execute(
         store.record_outcomes(run_id, pending)
         pending.clear()
 
-        confirmations = {p.mutant.id: confirmation_task(p, baseline, policy) for p in survivors}
+        confirmations = [confirmation_task(p, baseline, policy) for p in survivors]
+        partial = {task.mutant.id for task in confirmations if not task.full_suite}  # a kill there is not final
         rechecks: list[Task] = []
 
         def confirmed(outcome: Outcome) -> None:
@@ -196,8 +197,9 @@ def _execute(
             p = by_id[outcome.mutant_id]
             previous = verdicts[outcome.mutant_id]
             tests_run, seconds = previous.tests_run + outcome.tests_run, previous.seconds + outcome.seconds
-            if outcome.status != "survived" and not confirmations[p.mutant.id].full_suite:
+            if outcome.status != "survived" and p.mutant.id in partial:
                 # Detected by a part of the suite: only the whole suite, in its order, may say so.
+                partial.discard(p.mutant.id)
                 rechecks.append(whole_suite_task(p, baseline, policy))
                 verdicts[p.mutant.id] = replace(previous, tests_run=tests_run, seconds=seconds)
                 return
@@ -207,8 +209,7 @@ def _execute(
 
         progress.phase("survivors vs the rest of the suite", len(survivors))
         phase_started = time.perf_counter()
-        executor.run(list(confirmations.values()), confirmed)
-        confirmations = {task.mutant.id: task for task in rechecks}  # `confirmed` reads this: final verdicts now
+        executor.run(confirmations, confirmed)
         executor.run(rechecks, confirmed)
         timings["confirm"] = time.perf_counter() - phase_started
         store.record_outcomes(run_id, pending)

@@ -39,12 +39,15 @@ class WorkCopyGuard:
         self.close()
         if INotify is None:
             return
-        notify = INotify()
+        try:
+            notify = INotify()
+        except OSError:  # out of inotify instances, or none here
+            return
         try:
             for directory, subdirs, _ in os.walk(self.root):
                 subdirs[:] = [d for d in subdirs if d != ".git"]  # git's own bookkeeping is not the work copy
                 notify.add_watch(directory, _CHANGES)
-        except OSError:  # out of watches, or no inotify here
+        except OSError:  # out of watches
             notify.close()
             return
         self._notify = notify
