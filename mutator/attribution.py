@@ -59,8 +59,8 @@ class Attribution:
         return dict(sorted(Counter(line.agent for line in self.lines).items()))
 
 
-def attribute(path: Path, scope: Scope = Scope(), config: Config | None = None) -> Attribution:
-    repo = open_repo(path)
+def attribute(path: Path | Repo, scope: Scope = Scope(), config: Config | None = None) -> Attribution:
+    repo = path if isinstance(path, Repo) else open_repo(path)
     config = config if config is not None else load_config(repo.root)
     working = scope.agent is not None
     warnings: list[str] = []

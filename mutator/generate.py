@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
@@ -15,23 +15,15 @@ from mutator.attribution import Attribution
 from mutator.config import Config
 from mutator.errors import BadInput
 from mutator.mutant import DefaultsOf, Edit, Mutant, mutant_id
-from mutator.operators import Ctx, Operator, enabled_operators
-from mutator.operators.ai_failures import guard_exit, is_none_or_empty_check
+from mutator.operators import Ctx, Operator, Preparer, default_priority, enabled_operators
 from mutator.sources import code_lines
 
 PRAGMA = re.compile(r"#\s*pragma:\s*no\s+mutate\b")
 
-# PR mode keeps one mutant per line; without history, the AI failure modes come first, then the
-# operators whose mutants survive most often in practice.
-DEFAULT_PRIORITY = [
-    "remove-guard", "swallow-exception", "broaden-except", "remove-raise", "comparison-boundary",
-    "slice-off-by-one", "range-off-by-one", "index-off-by-one", "drop-keyword-argument", "dict-get-default",
-    "swap-arguments", "method-swap", "sorted-reverse", "min-max", "any-all", "remove-early-return",
-    "comparison-negate", "boolean-operator", "remove-not", "return-value", "arithmetic", "number",
-]
-
 
 class _Visitor(cst.CSTVisitor):
+    """Runs the enabled operators' preparers, then the operators, on every non-arid node."""
+
     METADATA_DEPENDENCIES = (ByteSpanPositionProvider,)
 
     def __init__(self, ctx: Ctx, operators: list[Operator], arid: AridRules) -> None:
@@ -41,7 +33,11 @@ class _Visitor(cst.CSTVisitor):
         self.by_type: dict[type, list[Operator]] = defaultdict(list)
         for op in operators:
             self.by_type[op.node_type].append(op)
-        self.removes_guards = any(op.name == "remove-guard" for op in operators)
+        # Only the enabled operators' preparers, each once even if several operators declare it.
+        self.preparers: dict[type, list[Preparer]] = defaultdict(list)
+        for preparer in dict.fromkeys(p for op in operators for p in op.prepares):
+            self.preparers[preparer.node_type].append(preparer)
+        self.skipped: cst.CSTNode | None = None  # the arid node whose on_leave comes next
         self.scope: list[str] = []
         self.function_bodies = 0  # > 0 inside a function body (not its signature or decorators)
         self.signatures: list[cst.FunctionDef] = []  # defs whose parameters are being visited
@@ -50,16 +46,11 @@ class _Visitor(cst.CSTVisitor):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.arid.reason(node) is not None:
+            self.skipped = node
             return False
         ctx = self.ctx
-        if isinstance(node, cst.FunctionDef):
-            ctx.tail_returns.update(id(r) for r in _tail_returns(node.body.body))
-        elif isinstance(node, cst.ExceptHandler):
-            ctx.handler_depth += 1
-        elif isinstance(node, cst.If) and self.removes_guards:
-            exit_stmt = guard_exit(node)
-            if exit_stmt is not None and is_none_or_empty_check(node.test):
-                ctx.guard_exits.add(id(exit_stmt))
+        for preparer in self.preparers.get(type(node), ()):
+            preparer.on_visit(node, ctx)
         ops = self.by_type.get(type(node))
         if ops:
             qualname = ".".join(self.scope) or "<module>"
@@ -83,8 +74,14 @@ class _Visitor(cst.CSTVisitor):
         return None
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        if isinstance(original_node, cst.ExceptHandler):
-            self.ctx.handler_depth -= 1
+        # libcst calls on_leave even when on_visit returned False (right away: the children are
+        # skipped); an arid node's preparers never entered it, so they must not leave it either.
+        if original_node is self.skipped:
+            self.skipped = None
+            return
+        for preparer in self.preparers.get(type(original_node), ()):
+            if preparer.on_leave is not None:
+                preparer.on_leave(original_node, self.ctx)
 
     # A def's defaults and decorators run in the enclosing scope at definition time, so the
     # function's name is pushed only around its body (libcst's attribute-visit hooks).
@@ -103,30 +100,6 @@ class _Visitor(cst.CSTVisitor):
             self.scope.pop()
             if isinstance(original_node, cst.FunctionDef):
                 self.function_bodies -= 1
-
-
-def _tail_returns(body: Iterable[cst.BaseStatement]) -> list[cst.Return]:
-    """Returns after which the function would end anyway (removing them = returning None)."""
-    statements = list(body)
-    if not statements:
-        return []
-    last = statements[-1]
-    if isinstance(last, cst.SimpleStatementLine):
-        return [last.body[-1]] if isinstance(last.body[-1], cst.Return) else []
-    if isinstance(last, cst.If):
-        found = _tail_returns(last.body.body)
-        if isinstance(last.orelse, cst.If):
-            found += _tail_returns([last.orelse])
-        elif isinstance(last.orelse, cst.Else):
-            found += _tail_returns(last.orelse.body.body)
-        return found
-    if isinstance(last, (cst.With, cst.Try)):
-        found = _tail_returns(last.body.body)
-        if isinstance(last, cst.Try):
-            for handler in last.handlers:
-                found += _tail_returns(handler.body.body)
-        return found
-    return []
 
 
 def generate_file(
@@ -215,7 +188,7 @@ def generate_mutants(
 ) -> list[Mutant]:
     """Mutants for every attributed line. `one_per_line` is PR mode (Google: on over 90 % of lines
     all mutants share one fate), keeping the operator with the highest `priority` (history's
-    survival rate per operator), else the DEFAULT_PRIORITY order."""
+    survival rate per operator), else the operators' `rank` order (`default_priority()`)."""
     by_file: dict[str, dict[int, str]] = defaultdict(dict)
     for line in attribution.lines:
         by_file[line.file][line.line] = line.agent
@@ -226,7 +199,8 @@ def generate_mutants(
 
 
 def select_one_per_line(mutants: list[Mutant], priority: Mapping[str, float] | None = None) -> list[Mutant]:
-    rank = {name: len(DEFAULT_PRIORITY) - i for i, name in enumerate(DEFAULT_PRIORITY)}
+    order = default_priority()
+    rank = {name: len(order) - i for i, name in enumerate(order)}  # unranked operators: 0, last
 
     def score(m: Mutant) -> tuple[float, int]:
         return ((priority or {}).get(m.operator, -1.0), rank.get(m.operator, 0))

@@ -1,6 +1,7 @@
 """Commit-level attribution: which agents a commit's metadata names, and on what evidence.
 
-The patterns are those of ../shared/ATTRIBUTION.md. One identity table serves the author, the
+The patterns are the signals each agent leaves in git (its bot accounts, noreply emails,
+trailers and message footers; README, "How attribution works"). One identity table serves the author, the
 committer and every `Co-authored-by` trailer, because agents show up in all three places with the
 same names and emails. Branch prefixes (`cursor/`, `codex/`) are weak evidence and not used.
 """

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutator.errors import BadInput
+from results.errors import ResultsError
 
 # mutmut's own meaning of its exit codes (mutmut/stats.py), folded into mutagate's statuses.
 STATUS_BY_EXIT_CODE = {1: "killed", 3: "killed", 37: "killed", -11: "killed", -9: "killed",
@@ -73,7 +73,7 @@ def _def_lines(source: str, qualified: bool = True) -> dict[str, ast.AST]:
 def read_mutmut(root: Path, mutants_dir: Path) -> tuple[list[MutmutMutant], Counter[str]]:
     """Every checked mutant with its line; and a count of what was skipped, and why."""
     if not mutants_dir.is_dir():
-        raise BadInput(f"no mutmut results at {mutants_dir} (run `mutmut run` first, or pass --mutants)")
+        raise ResultsError(f"no mutmut results at {mutants_dir} (run `mutmut run` first, or pass --mutants)")
     skipped: Counter[str] = Counter()
     results: list[MutmutMutant] = []
     for meta_path in sorted(mutants_dir.rglob("*.py.meta")):
@@ -86,7 +86,7 @@ def read_mutmut(root: Path, mutants_dir: Path) -> tuple[list[MutmutMutant], Coun
             variants = _def_lines(copy_text, qualified=False)
             original = original_path.read_text(encoding="utf-8")
         except (OSError, ValueError, SyntaxError) as exc:
-            raise BadInput(f"cannot read mutmut's results for {relative}: {exc}") from None
+            raise ResultsError(f"cannot read mutmut's results for {relative}: {exc}") from None
         original_lines, copy_lines = original.splitlines(), copy_text.splitlines()
         functions = _def_lines(original)
         for key, exit_code in meta.get("exit_code_by_key", {}).items():

@@ -11,9 +11,8 @@ from pathlib import Path
 import duckdb
 
 from results.errors import StoreError
+from results.status import UNDETECTED, Status
 from results.store import connect
-
-UNDETECTED = ("survived", "no_coverage")
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,8 @@ class Tally:
 def tally(results: Iterable) -> Tally:
     """Counts of anything with a `status`: stored mutant results, or a run's verdicts."""
     counts = Counter(r.status for r in results)
-    return Tally(len(results), counts["killed"], counts["timeout"], counts["survived"], counts["no_coverage"])
+    return Tally(len(results), counts[Status.KILLED], counts[Status.TIMEOUT], counts[Status.SURVIVED],
+                 counts[Status.NO_COVERAGE])
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The DuckDB results store.
 
 DuckDB lets one process hold a file while it writes, and then no other process may even read it
-(see PLATFORM-NOTES). So the driver owns all writes and opens the file only for short
+(its lock is per file, across processes). So the driver owns all writes and opens the file only for short
 open-write-close transactions; a reader that meets a writer retries for a while and then says so
 in one line instead of failing with a traceback.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +20,6 @@ import duckdb
 
 from results.errors import StoreError
 from results.schema import SCHEMA_VERSION, migrate
-
-STATUSES = ("killed", "survived", "no_coverage", "timeout")
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class MutantRow:
 @dataclass(frozen=True)
 class OutcomeRow:
     mutant_id: str
-    status: str
+    status: str  # a results.status.Status value
     killed_by: tuple[str, ...]
     tests_run: int
     covering_tests: tuple[str, ...]
@@ -76,6 +74,11 @@ class AttributionRow:
     agent: str
     commit: str
     evidence: str
+
+
+def attribution_rows(lines: Iterable) -> list[AttributionRow]:
+    """Rows for attributed lines (anything with file, line, agent, commit and evidence)."""
+    return [AttributionRow(a.file, a.line, a.agent, a.commit, a.evidence) for a in lines]
 
 
 def _is_lock_error(exc: Exception) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
@@ -84,3 +85,16 @@ class LocalExecutor:
         self._stop.set()
         for worker in self.workers:
             worker.close()
+
+
+ExecutorFactory = Callable[[Runtime, Path], Executor]
+
+
+def executor_factory(kind: str, jobs: int | None, ray_address: str | None = None,
+                     ray_shared_path: bool = False) -> ExecutorFactory:
+    """How to make the run's executor once its runtime and snapshot exist."""
+    if kind == "ray":
+        from scheduler.executor_ray import make_ray_executor  # optional extra
+
+        return lambda runtime, snapshot: make_ray_executor(runtime, snapshot, jobs, ray_address, ray_shared_path)
+    return lambda runtime, snapshot: LocalExecutor(runtime, snapshot, jobs or os.cpu_count() or 1)

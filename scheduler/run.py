@@ -1,45 +1,38 @@
-"""One mutation run, start to finish: targets -> baseline -> plan -> execute -> confirm -> store."""
+"""One mutation run, start to finish: workload -> baseline -> plan -> select -> confirm -> store.
+
+Verdicts are not returned: they stream to the store as they arrive, and every reader (the run's
+own summary and gate included) reads them back through `results.report_data.load_report`.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
-from mutator.git import git_text
 from mutator.mutant import Mutant
-from results.store import AttributionRow, MutantRow, OutcomeRow, ResultStore, RunRecord
+from mutator.workload import Workload
+from results.status import Phase, Status
+from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
 from scheduler.baseline import Baseline, run_baseline
 from scheduler.executor import Executor
 from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, whole_suite_task
+from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
 from scheduler.runtime import Runtime, make_runtime
 from scheduler.scratch import new_scratch, remove_scratch
-from scheduler.targets import Targets
 from scheduler.workcopy import make_snapshot, restore_if_dirty
 from scheduler.worker import Outcome, Task
 
-TOOL_VERSION = "0.1.0"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    mutant: Mutant
-    status: str
-    killed_by: tuple[str, ...]
-    tests_run: int
-    covering: tuple[str, ...]
-    seconds: float
-    reused: bool
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class RunResult:
+    """How the run went; what it found is in the store under `run_id`."""
+
     run_id: str
-    verdicts: tuple[Verdict, ...]
     reused: int
     executor: str
     baseline_seconds: float
@@ -67,13 +60,9 @@ class Progress:
     def advance(self, verdict_status: str) -> None: ...
 
 
-def new_run_id() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-def execute_run(targets: Targets, options: RunOptions, progress: Progress = Progress()) -> RunResult:
+def execute_run(workload: Workload, options: RunOptions, progress: Progress = Progress()) -> RunResult:
     started = time.perf_counter()
-    attribution, config = targets.attribution, targets.config
+    attribution, config = workload.attribution, workload.config
     store = ResultStore(options.db)
     run_id = new_run_id()
     commit_of = {(line.file, line.line): line.commit for line in attribution.lines}
@@ -84,19 +73,19 @@ def execute_run(targets: Targets, options: RunOptions, progress: Progress = Prog
             head_commit=attribution.head,
             base_ref=options.base_ref,
             merge_base=attribution.merge_base,
-            branch=_branch(attribution.root),
+            branch=current_branch(attribution.root),
             tool_version=TOOL_VERSION,
-            config={"jobs": options.jobs, "no_bail": options.no_bail, "one_per_line": targets.one_per_line},
+            config={"jobs": options.jobs, "no_bail": options.no_bail, "one_per_line": workload.one_per_line},
             executor="pending",
             jobs=options.jobs,
-            mode="pr" if targets.one_per_line else "nightly",
+            mode="pr" if workload.one_per_line else "nightly",
         ),
-        [_mutant_row(m, commit_of.get((m.file, m.line), "")) for m in targets.mutants],
-        [AttributionRow(l.file, l.line, l.agent, l.commit, l.evidence) for l in attribution.lines],
+        [_mutant_row(m, commit_of.get((m.file, m.line), "")) for m in workload.mutants],
+        attribution_rows(attribution.lines),
     )
-    if not targets.mutants:
+    if not workload.mutants:
         store.finish_run(run_id, "finished", "none")
-        return RunResult(run_id, (), 0, "none", 0.0, time.perf_counter() - started)
+        return RunResult(run_id, 0, "none", 0.0, time.perf_counter() - started)
 
     scratch = new_scratch("mutagate-run-")
     status, description = "interrupted", None
@@ -104,7 +93,7 @@ def execute_run(targets: Targets, options: RunOptions, progress: Progress = Prog
     try:
         snapshot = make_snapshot(attribution, scratch / "snapshot")
         runtime = make_runtime(scratch, options.python, config.test_command, config.deselect + options.deselect)
-        files = sorted({m.file for m in targets.mutants})
+        files = sorted({m.file for m in workload.mutants})
         progress.phase("baseline", 1)
         baseline_started = time.perf_counter()
         baseline = run_baseline(runtime, snapshot, files)
@@ -113,127 +102,162 @@ def execute_run(targets: Targets, options: RunOptions, progress: Progress = Prog
         store.record_test_durations(run_id, baseline.durations)
         restore_if_dirty(snapshot)
         policy = TimeoutPolicy(config.timeout_multiplier, config.timeout_floor, startup)
-        planned = plan_mutants(list(targets.mutants), baseline, config, policy, snapshot, TOOL_VERSION,
+        planned = plan_mutants(list(workload.mutants), baseline, config, policy, snapshot, TOOL_VERSION,
                                runtime.pytest_args, options.no_bail)
-        result = _execute(run_id, planned, baseline, policy, store, options, runtime, snapshot, progress, timings)
-        status, description = "finished", result[2]
-        return RunResult(run_id, result[0], result[1], result[2], baseline.seconds,
-                         time.perf_counter() - started, result[3], timings)
+        ledger = Ledger(store, run_id)
+        phases = Phases(planned, baseline, policy, ledger, progress)
+        try:
+            to_run = phases.settle_without_running(store)
+            executor = options.executor_factory(runtime, snapshot)
+            try:
+                timings["mutants"], survivors = _timed(lambda: phases.select(executor, to_run))
+                timings["confirm"], partial = _timed(lambda: phases.confirm(executor, survivors))
+                timings["confirm"] += _timed(lambda: phases.recheck(executor, partial))[0]
+                description = executor.describe()
+            finally:
+                executor.close()
+        finally:
+            ledger.flush()  # whatever was measured before a stop
+        status = "finished"
+        return RunResult(run_id, phases.reused, description, baseline.seconds, time.perf_counter() - started,
+                         tuple(sorted(w for w in phases.workers if w)), timings)
     finally:
         store.finish_run(run_id, status, description)
         if not options.keep_scratch:
             remove_scratch(scratch)
 
 
-def _execute(
-    run_id: str,
-    planned: list[PlannedMutant],
-    baseline: Baseline,
-    policy: TimeoutPolicy,
-    store: ResultStore,
-    options: RunOptions,
-    runtime: Runtime,
-    snapshot: Path,
-    progress: Progress,
-    timings: dict[str, float],
-) -> tuple[tuple[Verdict, ...], int, str, tuple[str, ...]]:
-    by_id = {p.mutant.id: p for p in planned}
-    reusable = store.reusable_verdicts([p.cache_key for p in planned])
-    verdicts: dict[str, Verdict] = {}
-    pending: list[OutcomeRow] = []
-    last_flush = time.monotonic()
+def _timed(action: Callable[[], _T]) -> tuple[float, _T]:
+    started = time.perf_counter()
+    value = action()
+    return time.perf_counter() - started, value
 
-    def keep(row: OutcomeRow, flush: bool = False) -> None:
-        nonlocal last_flush
-        p = by_id[row.mutant_id]
-        verdicts[row.mutant_id] = Verdict(p.mutant, row.status, row.killed_by, row.tests_run, p.covering,
-                                          row.seconds, row.reused)
-        pending.append(row)
-        if flush or time.monotonic() - last_flush > 0.5 or len(pending) >= 200:
-            store.record_outcomes(run_id, pending)
-            pending.clear()
-            last_flush = time.monotonic()
 
-    to_run = []
-    for p in planned:
-        stored = reusable.get(p.cache_key)
-        if stored is not None:
-            keep(OutcomeRow(p.mutant.id, stored.status, stored.killed_by, stored.tests_run, p.covering,
-                            stored.seconds, True, p.cache_key, stored.phase, stored.detail))
-        elif p.task is None:
-            keep(OutcomeRow(p.mutant.id, "no_coverage", (), 0, (), 0.0, False, p.cache_key, "none"))
-        else:
-            to_run.append(p.task)
-    reused = sum(1 for v in verdicts.values() if v.reused)
+class Ledger:
+    """Each mutant's latest verdict, in memory for the next phase and streamed to the store in
+    short batches: a run stopped at any point keeps what it measured, and a reader waiting on
+    the database never waits long."""
 
-    executor = options.executor_factory(runtime, snapshot)
-    workers: set[str] = set()
-    try:
+    FLUSH_SECONDS = 0.5
+    FLUSH_ROWS = 200
+
+    def __init__(self, store: ResultStore, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.rows: dict[str, OutcomeRow] = {}
+        self._pending: list[OutcomeRow] = []
+        self._last_flush = time.monotonic()
+
+    def record(self, row: OutcomeRow) -> None:
+        self.rows[row.mutant_id] = row
+        self._pending.append(row)
+        if time.monotonic() - self._last_flush > self.FLUSH_SECONDS or len(self._pending) >= self.FLUSH_ROWS:
+            self.flush()
+
+    def note(self, row: OutcomeRow) -> None:
+        """Update the verdict in memory only: a step that is not yet a verdict of its own."""
+        self.rows[row.mutant_id] = row
+
+    def flush(self) -> None:
+        if self._pending:
+            self.store.record_outcomes(self.run_id, self._pending)
+            self._pending.clear()
+        self._last_flush = time.monotonic()
+
+
+class Phases:
+    """The run's phases, one method each, sharing the plan and the ledger."""
+
+    def __init__(self, planned: list[PlannedMutant], baseline: Baseline, policy: TimeoutPolicy, ledger: Ledger,
+                 progress: Progress) -> None:
+        self.by_id = {p.mutant.id: p for p in planned}
+        self.planned = planned
+        self.baseline = baseline
+        self.policy = policy
+        self.ledger = ledger
+        self.progress = progress
+        self.workers: set[str] = set()
+        self.reused = 0
+
+    def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
+        p = self.by_id[outcome.mutant_id]
+        self.ledger.record(OutcomeRow(p.mutant.id, outcome.status, outcome.killed_by, tests_run, p.covering,
+                                      seconds, False, p.cache_key, phase, outcome.detail))
+
+    def settle_without_running(self, store: ResultStore) -> list[Task]:
+        """Verdicts stored by earlier runs under the same cache key, and mutants no test covers;
+        returns the tasks left to run."""
+        reusable = store.reusable_verdicts([p.cache_key for p in self.planned])
+        to_run = []
+        for p in self.planned:
+            stored = reusable.get(p.cache_key)
+            if stored is not None:
+                self.ledger.record(replace(stored, mutant_id=p.mutant.id, covering_tests=p.covering, reused=True))
+                self.reused += 1
+            elif p.task is None:
+                self.ledger.record(OutcomeRow(p.mutant.id, Status.NO_COVERAGE, (), 0, (), 0.0, False, p.cache_key,
+                                              Phase.NONE))
+            else:
+                to_run.append(p.task)
+        return to_run
+
+    def select(self, executor: Executor, tasks: list[Task]) -> list[PlannedMutant]:
+        """Each mutant against the tests that covered it, fastest first; returns the survivors
+        that still need confirming (a whole-suite run's survivor is already confirmed)."""
         survivors: list[PlannedMutant] = []
 
         def selected(outcome: Outcome) -> None:
-            workers.add(outcome.worker)
-            p = by_id[outcome.mutant_id]
-            keep(OutcomeRow(p.mutant.id, outcome.status, outcome.killed_by, outcome.tests_run, p.covering,
-                            outcome.seconds, False, p.cache_key,
-                            "confirm" if p.task and p.task.full_suite else "select", outcome.detail))
-            if outcome.status == "survived" and not (p.task and p.task.full_suite):
+            self.workers.add(outcome.worker)
+            p = self.by_id[outcome.mutant_id]
+            whole_suite = bool(p.task and p.task.full_suite)
+            self._record(outcome, Phase.CONFIRM if whole_suite else Phase.SELECT, outcome.tests_run, outcome.seconds)
+            if outcome.status == Status.SURVIVED and not whole_suite:
                 survivors.append(p)
-            progress.advance(outcome.status)
+            self.progress.advance(outcome.status)
 
-        progress.phase("mutants", len(to_run))
-        phase_started = time.perf_counter()
-        executor.run(to_run, selected)
-        timings["mutants"] = time.perf_counter() - phase_started
-        store.record_outcomes(run_id, pending)
-        pending.clear()
+        self.progress.phase("mutants", len(tasks))
+        executor.run(tasks, selected)
+        self.ledger.flush()
+        return survivors
 
-        confirmations = [confirmation_task(p, baseline, policy) for p in survivors]
-        partial = {task.mutant.id for task in confirmations if not task.full_suite}  # a kill there is not final
-        rechecks: list[Task] = []
+    def confirm(self, executor: Executor, survivors: list[PlannedMutant]) -> list[PlannedMutant]:
+        """Survivors against every test that could detect them; returns those detected by a part
+        of the suite, which only the whole suite may confirm (see `recheck`)."""
+        tasks = [confirmation_task(p, self.baseline, self.policy) for p in survivors]
+        partial_ids = {task.mutant.id for task in tasks if not task.full_suite}
+        detected_by_part: list[PlannedMutant] = []
 
         def confirmed(outcome: Outcome) -> None:
-            workers.add(outcome.worker)
-            p = by_id[outcome.mutant_id]
-            previous = verdicts[outcome.mutant_id]
+            self.workers.add(outcome.worker)
+            previous = self.ledger.rows[outcome.mutant_id]
             tests_run, seconds = previous.tests_run + outcome.tests_run, previous.seconds + outcome.seconds
-            if outcome.status != "survived" and p.mutant.id in partial:
+            if outcome.status != Status.SURVIVED and outcome.mutant_id in partial_ids:
                 # Detected by a part of the suite: only the whole suite, in its order, may say so.
-                partial.discard(p.mutant.id)
-                rechecks.append(whole_suite_task(p, baseline, policy))
-                verdicts[p.mutant.id] = replace(previous, tests_run=tests_run, seconds=seconds)
+                detected_by_part.append(self.by_id[outcome.mutant_id])
+                self.ledger.note(replace(previous, tests_run=tests_run, seconds=seconds))
                 return
-            keep(OutcomeRow(p.mutant.id, outcome.status, outcome.killed_by, tests_run, p.covering, seconds,
-                            False, p.cache_key, "confirm", outcome.detail))
-            progress.advance(outcome.status)
+            self._record(outcome, Phase.CONFIRM, tests_run, seconds)
+            self.progress.advance(outcome.status)
 
-        progress.phase("survivors vs the rest of the suite", len(survivors))
-        phase_started = time.perf_counter()
-        executor.run(confirmations, confirmed)
-        executor.run(rechecks, confirmed)
-        timings["confirm"] = time.perf_counter() - phase_started
-        store.record_outcomes(run_id, pending)
-        pending.clear()
-        description = executor.describe()
-    finally:
-        if pending:
-            store.record_outcomes(run_id, pending)
-        executor.close()
-    ordered = tuple(verdicts[p.mutant.id] for p in planned if p.mutant.id in verdicts)
-    return ordered, reused, description, tuple(sorted(w for w in workers if w))
+        self.progress.phase("survivors vs the rest of the suite", len(survivors))
+        executor.run(tasks, confirmed)
+        self.ledger.flush()
+        return detected_by_part
+
+    def recheck(self, executor: Executor, planned: list[PlannedMutant]) -> None:
+        """The whole suite, in its own order, has the last word on a partial detection."""
+
+        def rechecked(outcome: Outcome) -> None:
+            self.workers.add(outcome.worker)
+            previous = self.ledger.rows[outcome.mutant_id]
+            self._record(outcome, Phase.CONFIRM, previous.tests_run + outcome.tests_run,
+                         previous.seconds + outcome.seconds)
+            self.progress.advance(outcome.status)
+
+        executor.run([whole_suite_task(p, self.baseline, self.policy) for p in planned], rechecked)
+        self.ledger.flush()
 
 
 def _mutant_row(m: Mutant, commit: str) -> MutantRow:
     return MutantRow(m.id, m.file, m.line, m.end_line, m.column, m.end_column, m.operator, m.original,
                      m.replacement, m.agent, commit, m.qualname)
-
-
-def _branch(root: Path) -> str | None:
-    for variable in ("GITHUB_HEAD_REF", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME", "BRANCH_NAME"):
-        if os.environ.get(variable):
-            return os.environ[variable]
-    try:
-        name = git_text(root, "rev-parse", "--abbrev-ref", "HEAD").strip()
-    except Exception:  # noqa: BLE001 - a detached or odd HEAD has no branch
-        return None
-    return None if name == "HEAD" else name

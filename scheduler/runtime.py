@@ -10,8 +10,8 @@ from pathlib import Path
 
 from scheduler.scratch import bytecode_cache
 
-RUNNER_SOURCE = Path(__file__).with_name("pytest_runner.py")
-PATCH_SOURCE = Path(__file__).with_name("runner_patch.py")
+RUNNER_SOURCE = Path(__file__).with_name("runner")  # the package that runs in the target's interpreter
+RUNNER_NAME = "mutagate_runner"  # its name in a run: one no target's module can shadow or be shadowed by
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Runtime:
     python: str  # the target's interpreter
     pytest_args: tuple[str, ...]
     scratch: Path  # private folder for this run (runner copy, result files)
-    runner: Path
+    runner: Path  # the runner package's copy: `python <runner> MODE ...` runs its __main__.py
 
     def env(self, workdir: Path) -> dict[str, str]:
         """The work copy first on the import path (ahead of an editable install of the user's checkout),
@@ -39,13 +39,13 @@ class Runtime:
 
 def make_runtime(scratch: Path, python: str | None, test_command: tuple[str, ...], deselect: tuple[str, ...]) -> Runtime:
     scratch.mkdir(parents=True, exist_ok=True)
-    # A private copy, so the runner's folder on sys.path holds nothing that could shadow the target.
+    # A private copy, so the runner's folder on sys.path holds nothing that could shadow the target:
+    # only the package, under its unique name (its __main__.py puts runner_dir there, not itself).
     runner_dir = scratch / "runner"
     runner_dir.mkdir(exist_ok=True)
     (scratch / "tmp").mkdir(exist_ok=True)
-    runner = runner_dir / "mutagate_pytest_runner.py"
-    shutil.copyfile(RUNNER_SOURCE, runner)
-    shutil.copyfile(PATCH_SOURCE, runner_dir / "mutagate_runner_patch.py")  # the runner imports it by this name
+    runner = runner_dir / RUNNER_NAME
+    shutil.copytree(RUNNER_SOURCE, runner, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
     args = list(test_command)
     if "pytest" in args:  # "pytest -x tests" or "python -m pytest tests": keep what follows pytest
         args = args[args.index("pytest") + 1 :]

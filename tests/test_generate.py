@@ -121,7 +121,8 @@ def test_syntax_error_is_bad_input() -> None:
 
 
 def test_qualnames_and_import_time_edits() -> None:
-    source = "X = 1 + 2\nclass C:\n    y = 3\n    def m(self, k=4):\n        def inner():\n            return k + 5\n        return inner\n"
+    source = ("X = 1 + 2\nclass C:\n    y = 3\n    def m(self, k=4):\n"
+              "        def inner():\n            return k + 5\n        return inner\n")
     found = {(m.original, m.qualname, m.in_function) for m in gen(source) if m.operator in ("arithmetic", "number")}
     assert found == {
         ("+", "<module>", False), ("1", "<module>", False), ("2", "<module>", False),

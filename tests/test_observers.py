@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from scheduler.pytest_runner import _Observers
+from scheduler.runner.baseline import _Observers
 
 
 def test_the_baseline_names_tests_that_start_processes_or_read_a_mutated_file(tmp_path: Path) -> None:

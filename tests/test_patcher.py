@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.runner_patch import Layout, Patcher, find_code, live_functions
+from scheduler.runner.patch import Layout, Patcher, find_code, live_functions
 
 SOURCE = '''from __future__ import annotations
 

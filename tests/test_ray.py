@@ -16,10 +16,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scheduler.cli import build_parser, main
-from scheduler.commands_run import executor_factory
+from mutator.attribution import Scope
+from mutator.config import load_config
+from mutator.git import open_repo
+from mutator.workload import collect_workload
+from scheduler.executor import executor_factory
 from scheduler.run import Progress, RunOptions, execute_run
-from scheduler.targets import collect_targets
 from tests.cli import PROJECT, assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
 from tests.sample_project import build_sample
@@ -68,10 +70,10 @@ def local_verdicts(sample: GitRepo, tmp_path_factory) -> dict:
     return verdicts(db, json.loads(result.stdout)["run_id"])
 
 
-def run_in_process(repo: GitRepo, db: Path, *flags: str, progress: Progress = Progress(), hold: list | None = None,
+def run_in_process(repo: GitRepo, db: Path, progress: Progress = Progress(), hold: list | None = None,
                    adjust=lambda executor: executor):
-    args = build_parser().parse_args(["-C", str(repo.root), "run", "--db", str(db), *flags])
-    make = executor_factory(args)
+    """A Ray run with 2 workers, called as a Python caller would: plain values, no command line."""
+    make = executor_factory("ray", 2)
 
     def factory(runtime, snapshot):
         executor = adjust(make(runtime, snapshot))
@@ -79,13 +81,14 @@ def run_in_process(repo: GitRepo, db: Path, *flags: str, progress: Progress = Pr
             hold.append(executor)
         return executor
 
-    options = RunOptions(db=db, jobs=args.jobs or 2, no_bail=False, python=None, deselect=(), executor_factory=factory)
-    return execute_run(collect_targets(args), options, progress)
+    options = RunOptions(db=db, jobs=2, no_bail=False, python=None, deselect=(), executor_factory=factory)
+    target = open_repo(repo.root)
+    return execute_run(collect_workload(target, Scope(), load_config(target.root)), options, progress)
 
 
 def test_ray_gives_the_local_executors_verdicts(private_ray, sample, local_verdicts, tmp_path) -> None:
     db = tmp_path / "ray.duckdb"
-    result = run_in_process(sample, db, "--executor", "ray", "--jobs", "2")
+    result = run_in_process(sample, db)
     assert result.executor.startswith("ray: 1 node, 2 workers")
     assert verdicts(db, result.run_id) == local_verdicts
     # the interesting fates are among them: a timeout, a crash, a kill only the whole suite sees
@@ -113,7 +116,7 @@ def test_a_worker_killed_mid_run_loses_nothing(private_ray, sample, local_verdic
     hold: list = []
     progress = _SignalOneActor(hold, signal.SIGKILL)
     db = tmp_path / "ray.duckdb"
-    result = run_in_process(sample, db, "--executor", "ray", "--jobs", "2", progress=progress, hold=hold)
+    result = run_in_process(sample, db, progress=progress, hold=hold)
     assert progress.killed is not None
     assert hold[0].retried >= 1 and "retried" in result.executor
     assert verdicts(db, result.run_id) == local_verdicts  # every mutant once, each with the same fate
@@ -124,14 +127,13 @@ def test_a_wedged_worker_is_cancelled_past_its_deadline_and_its_batch_retried(pr
     hold: list = []
     progress = _SignalOneActor(hold, signal.SIGSTOP)  # alive but making no progress
     db = tmp_path / "ray.duckdb"
-    args = ["--executor", "ray", "--jobs", "2"]
 
     def short_slack(executor):
         executor.deadline_slack = 2.0  # the default (30 s) leaves room for slow servers; not needed here
         return executor
 
     try:
-        result = run_in_process(sample, db, *args, progress=progress, hold=hold, adjust=short_slack)
+        result = run_in_process(sample, db, progress=progress, hold=hold, adjust=short_slack)
     finally:
         if progress.killed is not None:
             try:

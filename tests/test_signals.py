@@ -1,4 +1,4 @@
-"""Every commit-level signal of ATTRIBUTION.md's reference table, on real commits."""
+"""Every commit-level signal of the signal table (mutator/signals.py), on real commits."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from tests.cli import PROJECT
 def preload(root: Path, modules: list[str], path: Path) -> str:
     listing = root.parent / "baseline.json"
     listing.write_text(json.dumps({"modules": modules}))
-    code = "import sys; from scheduler.pytest_runner import _preload; print(_preload(sys.argv[1], sys.argv[2]))"
+    code = "import sys; from scheduler.runner.zygote import _preload; print(_preload(sys.argv[1], sys.argv[2]))"
     done = subprocess.run([sys.executable, "-c", code, str(root) + "/", str(listing)], capture_output=True, text=True,
                           check=True, env={"PYTHONPATH": f"{PROJECT}:{path}", "PATH": "/usr/bin:/bin"})
     return done.stdout.strip()
@@ -25,7 +25,8 @@ def test_preloading_is_refused_when_it_imports_the_target_or_starts_threads(tmp_
     elsewhere.mkdir()
     (root / "target_mod.py").write_text("VALUE = 1\n")
     (elsewhere / "pulls_target.py").write_text("import target_mod\n")
-    (elsewhere / "starts_thread.py").write_text("import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n")
+    (elsewhere / "starts_thread.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(30,), daemon=True).start()\n")
     (elsewhere / "harmless.py").write_text("import json\n")
     path = Path(f"{root}:{elsewhere}")
     assert preload(root, ["harmless"], path) == "None"

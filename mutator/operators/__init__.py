@@ -5,9 +5,9 @@ from __future__ import annotations
 import fnmatch
 
 from mutator.operators import ai_failures, classic  # noqa: F401  (registration)
-from mutator.operators.base import REGISTRY, Ctx, Operator
+from mutator.operators.base import REGISTRY, Ctx, Operator, Preparer
 
-__all__ = ["REGISTRY", "Ctx", "Operator", "enabled_operators", "operator_names"]
+__all__ = ["REGISTRY", "Ctx", "Operator", "Preparer", "default_priority", "enabled_operators", "operator_names"]
 
 
 def operator_names() -> list[str]:
@@ -21,3 +21,10 @@ def enabled_operators(disabled: tuple[str, ...] = ()) -> list[Operator]:
         for op in REGISTRY
         if not any(pattern == op.family or fnmatch.fnmatchcase(op.name, pattern) for pattern in disabled)
     ]
+
+
+def default_priority() -> list[str]:
+    """PR mode's pick order without history: the ranked operators, lowest rank first (ties in
+    registration order). Unranked operators are left out: they come after all of these."""
+    ranked = sorted((op.rank, index, op.name) for index, op in enumerate(REGISTRY) if op.rank is not None)
+    return [name for _, _, name in ranked]

@@ -4,23 +4,45 @@ off-by-one boundaries, plausible-but-wrong calls that still type-check."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import libcst as cst
 
 from mutator.mutant import Edit
-from mutator.operators.base import Ctx, call_name, int_value, is_none, operator, remove_arg, shifted
+from mutator.operators.base import Ctx, Preparer, call_name, int_value, is_none, operator, remove_arg, shifted
 
 # Exceptions -------------------------------------------------------------------------------------
 
 
-@operator("swallow-exception", "exception", cst.Raise, ("try:\n    load()\nexcept KeyError:\n    raise", "try:\n    load()\nexcept KeyError:\n    pass"), ai=True)
+def _enter_handler(node: cst.ExceptHandler, ctx: Ctx) -> None:
+    ctx.handler_depth += 1
+
+
+def _leave_handler(node: cst.ExceptHandler, ctx: Ctx) -> None:
+    ctx.handler_depth -= 1
+
+
+IN_HANDLER = Preparer(cst.ExceptHandler, _enter_handler, _leave_handler)  # ctx.handler_depth
+
+# swallow-exception and remove-raise also skip guard exits, but do not declare GUARD_EXITS: those
+# are left out only when remove-guard is enabled, whose `pass` over the whole guard covers them.
+
+
+@operator(
+    "swallow-exception", "exception", cst.Raise,
+    ("try:\n    load()\nexcept KeyError:\n    raise", "try:\n    load()\nexcept KeyError:\n    pass"),
+    ai=True, rank=20, prepares=(IN_HANDLER,),
+)
 def swallow_exception(node: cst.Raise, ctx: Ctx) -> Iterator[Edit]:
     if ctx.handler_depth > 0 and id(node) not in ctx.guard_exits:
         yield ctx.replace(node, "pass")
 
 
-@operator("remove-raise", "exception", cst.Raise, ("if n < 0:\n    raise ValueError(n)", "if n < 0:\n    pass"), ai=True)
+@operator(
+    "remove-raise", "exception", cst.Raise,
+    ("if n < 0:\n    raise ValueError(n)", "if n < 0:\n    pass"),
+    ai=True, rank=40, prepares=(IN_HANDLER,),
+)
 def remove_raise(node: cst.Raise, ctx: Ctx) -> Iterator[Edit]:
     if ctx.handler_depth == 0 and id(node) not in ctx.guard_exits:
         yield ctx.replace(node, "pass")
@@ -29,7 +51,11 @@ def remove_raise(node: cst.Raise, ctx: Ctx) -> Iterator[Edit]:
 BROAD = {"Exception", "BaseException"}
 
 
-@operator("broaden-except", "exception", cst.ExceptHandler, ("try:\n    load()\nexcept KeyError:\n    pass", "try:\n    load()\nexcept Exception:\n    pass"), ai=True)
+@operator(
+    "broaden-except", "exception", cst.ExceptHandler,
+    ("try:\n    load()\nexcept KeyError:\n    pass", "try:\n    load()\nexcept Exception:\n    pass"),
+    ai=True, rank=30,
+)
 def broaden_except(node: cst.ExceptHandler, ctx: Ctx) -> Iterator[Edit]:
     if node.type is not None and not (isinstance(node.type, cst.Name) and node.type.value in BROAD):
         yield ctx.replace(node.type, "Exception")
@@ -70,13 +96,66 @@ def is_none_or_empty_check(test: cst.BaseExpression) -> bool:
     return False
 
 
-@operator("remove-guard", "guard", cst.If, ("def roles(user):\n    if user is None:\n        return []\n    return user.roles", "def roles(user):\n    pass\n    return user.roles"), ai=True)
+def _mark_guard_exit(node: cst.If, ctx: Ctx) -> None:
+    exit_stmt = guard_exit(node)
+    if exit_stmt is not None and is_none_or_empty_check(node.test):
+        ctx.guard_exits.add(id(exit_stmt))
+
+
+# ctx.guard_exits: the exits remove-guard removes with their guard, which the exit-removing
+# operators (swallow-exception, remove-raise, remove-early-return) skip to avoid a duplicate mutant.
+GUARD_EXITS = Preparer(cst.If, _mark_guard_exit)
+
+
+@operator(
+    "remove-guard", "guard", cst.If,
+    (
+        "def roles(user):\n    if user is None:\n        return []\n    return user.roles",
+        "def roles(user):\n    pass\n    return user.roles",
+    ),
+    ai=True, rank=10, prepares=(GUARD_EXITS,),
+)
 def remove_guard(node: cst.If, ctx: Ctx) -> Iterator[Edit]:
     if guard_exit(node) is not None and is_none_or_empty_check(node.test):
         yield ctx.replace(node, "pass")
 
 
-@operator("remove-early-return", "guard", cst.Return, ("for item in items:\n    if item.ok:\n        return item", "for item in items:\n    if item.ok:\n        pass"), ai=True)
+def _tail_returns(body: Iterable[cst.BaseStatement]) -> list[cst.Return]:
+    """Returns after which the function would end anyway (removing them = returning None)."""
+    statements = list(body)
+    if not statements:
+        return []
+    last = statements[-1]
+    if isinstance(last, cst.SimpleStatementLine):
+        return [last.body[-1]] if isinstance(last.body[-1], cst.Return) else []
+    if isinstance(last, cst.If):
+        found = _tail_returns(last.body.body)
+        if isinstance(last.orelse, cst.If):
+            found += _tail_returns([last.orelse])
+        elif isinstance(last.orelse, cst.Else):
+            found += _tail_returns(last.orelse.body.body)
+        return found
+    if isinstance(last, (cst.With, cst.Try)):
+        found = _tail_returns(last.body.body)
+        if isinstance(last, cst.Try):
+            for handler in last.handlers:
+                found += _tail_returns(handler.body.body)
+        return found
+    return []
+
+
+def _mark_tail_returns(node: cst.FunctionDef, ctx: Ctx) -> None:
+    ctx.tail_returns.update(id(r) for r in _tail_returns(node.body.body))
+
+
+TAIL_RETURNS = Preparer(cst.FunctionDef, _mark_tail_returns)  # ctx.tail_returns
+
+
+@operator(
+    "remove-early-return", "guard", cst.Return,
+    ("for item in items:\n    if item.ok:\n        return item", "for item in items:\n    if item.ok:\n        pass"),
+    ai=True, rank=160, prepares=(TAIL_RETURNS,),
+)
 def remove_early_return(node: cst.Return, ctx: Ctx) -> Iterator[Edit]:
     # A return that ends its function only becomes `return None` (return-value covers that).
     if id(node) not in ctx.tail_returns and id(node) not in ctx.guard_exits:
@@ -86,7 +165,7 @@ def remove_early_return(node: cst.Return, ctx: Ctx) -> Iterator[Edit]:
 # Off by one -------------------------------------------------------------------------------------
 
 
-@operator("slice-off-by-one", "off-by-one", cst.Subscript, ("items[1:n]", "items[1:n - 1]"), ai=True)
+@operator("slice-off-by-one", "off-by-one", cst.Subscript, ("items[1:n]", "items[1:n - 1]"), ai=True, rank=60)
 def slice_off_by_one(node: cst.Subscript, ctx: Ctx) -> Iterator[Edit]:
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Slice):
         return
@@ -97,10 +176,12 @@ def slice_off_by_one(node: cst.Subscript, ctx: Ctx) -> Iterator[Edit]:
         yield ctx.replace(bounds.upper, shifted(bounds.upper, ctx, -1))
 
 
-INDEX_NAME = re.compile(r"^(i|j|k|n|idx|index|pos|position|start|end|stop|mid|lo|hi|low|high|first|last|offset|.*_(idx|index|pos))$")
+INDEX_NAME = re.compile(
+    r"^(i|j|k|n|idx|index|pos|position|start|end|stop|mid|lo|hi|low|high|first|last|offset|.*_(idx|index|pos))$"
+)
 
 
-@operator("index-off-by-one", "off-by-one", cst.Subscript, ("row[i]", "row[i + 1]"), ai=True)
+@operator("index-off-by-one", "off-by-one", cst.Subscript, ("row[i]", "row[i + 1]"), ai=True, rank=80)
 def index_off_by_one(node: cst.Subscript, ctx: Ctx) -> Iterator[Edit]:
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         return
@@ -114,7 +195,7 @@ def index_off_by_one(node: cst.Subscript, ctx: Ctx) -> Iterator[Edit]:
         yield ctx.replace(value, shifted(value, ctx, +1))
 
 
-@operator("range-off-by-one", "off-by-one", cst.Call, ("range(1, n)", "range(1, n + 1)"), ai=True)
+@operator("range-off-by-one", "off-by-one", cst.Call, ("range(1, n)", "range(1, n + 1)"), ai=True, rank=70)
 def range_off_by_one(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
     if call_name(node) != "range" or not 1 <= len(node.args) <= 3 or any(a.keyword or a.star for a in node.args):
         return
@@ -137,7 +218,7 @@ def _same_kind(a: cst.BaseExpression, b: cst.BaseExpression) -> bool:
     return any(isinstance(a, k) and isinstance(b, k) for k in kinds)
 
 
-@operator("swap-arguments", "call", cst.Call, ("copy(src, dst)", "copy(dst, src)"), ai=True)
+@operator("swap-arguments", "call", cst.Call, ("copy(src, dst)", "copy(dst, src)"), ai=True, rank=110)
 def swap_arguments(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
     if call_name(node) in COMMUTATIVE:
         return
@@ -151,7 +232,7 @@ def swap_arguments(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
             return  # one swap per call is enough to show the arguments are checked
 
 
-@operator("drop-keyword-argument", "call", cst.Call, ("open(p, encoding=\"utf-8\")", "open(p)"), ai=True)
+@operator("drop-keyword-argument", "call", cst.Call, ("open(p, encoding=\"utf-8\")", "open(p)"), ai=True, rank=90)
 def drop_keyword_argument(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
     sorting = call_name(node).split(".")[-1] in ("sorted", "sort")
     for index, arg in enumerate(node.args):
@@ -167,19 +248,19 @@ def drop_keyword_argument(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
 SWAPPED_BUILTINS = {"min": "max", "max": "min", "any": "all", "all": "any"}
 
 
-@operator("min-max", "call", cst.Call, ("max(scores)", "min(scores)"), ai=True)
+@operator("min-max", "call", cst.Call, ("max(scores)", "min(scores)"), ai=True, rank=140)
 def min_max(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
     if isinstance(node.func, cst.Name) and node.func.value in ("min", "max"):
         yield ctx.replace(node.func, SWAPPED_BUILTINS[node.func.value])
 
 
-@operator("any-all", "call", cst.Call, ("any(checks)", "all(checks)"), ai=True)
+@operator("any-all", "call", cst.Call, ("any(checks)", "all(checks)"), ai=True, rank=150)
 def any_all(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
     if isinstance(node.func, cst.Name) and node.func.value in ("any", "all"):
         yield ctx.replace(node.func, SWAPPED_BUILTINS[node.func.value])
 
 
-@operator("sorted-reverse", "call", cst.Call, ("sorted(xs, key=f)", "sorted(xs, key=f, reverse=True)"), ai=True)
+@operator("sorted-reverse", "call", cst.Call, ("sorted(xs, key=f)", "sorted(xs, key=f, reverse=True)"), ai=True, rank=130)
 def sorted_reverse(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
     name = call_name(node)
     if name != "sorted" and not (isinstance(node.func, cst.Attribute) and node.func.attr.value == "sort"):
@@ -202,7 +283,7 @@ def sorted_reverse(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
         yield Edit(close, close, "reverse=True")
 
 
-@operator("dict-get-default", "call", cst.Call, ("cfg.get(\"port\", 8080)", "cfg.get(\"port\")"), ai=True)
+@operator("dict-get-default", "call", cst.Call, ("cfg.get(\"port\", 8080)", "cfg.get(\"port\")"), ai=True, rank=100)
 def dict_get_default(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
     if (
         isinstance(node.func, cst.Attribute)
@@ -224,7 +305,7 @@ METHOD_SWAPS = {
 }
 
 
-@operator("method-swap", "call", cst.Call, ("rows.append(batch)", "rows.extend(batch)"), ai=True)
+@operator("method-swap", "call", cst.Call, ("rows.append(batch)", "rows.extend(batch)"), ai=True, rank=120)
 def method_swap(node: cst.Call, ctx: Ctx) -> Iterator[Edit]:
     if not isinstance(node.func, cst.Attribute):
         return

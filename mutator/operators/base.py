@@ -3,6 +3,11 @@
 An operator is a function `(node, ctx) -> Iterable[Edit]` registered for one libcst node type.
 It emits exact byte-range edits, usually of a single token (the `+` of `a + b`), so that the
 replacement never depends on how libcst would re-render the surrounding code.
+
+An operator that needs more than its node (is this `raise` inside an `except`?) declares
+Preparers: hooks the visitor runs on entering and leaving a node type, before any operator sees
+that node, which record the facts in `Ctx`. So a new operator, its context and its PR-mode rank
+all live in the one module that defines it.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import CodeSpan
@@ -17,6 +23,22 @@ from libcst.metadata import CodeSpan
 from mutator.mutant import Edit
 
 OperatorFunc = Callable[[cst.CSTNode, "Ctx"], Iterable[Edit]]
+PrepareFunc = Callable[[cst.CSTNode, "Ctx"], None]
+
+
+@dataclass(frozen=True)
+class Preparer:
+    """Context for operators, kept up to date in `Ctx` as the visitor walks the tree.
+
+    `on_visit` runs when the visitor enters a node of exactly `node_type` (before the operators
+    see that node), `on_leave` when it leaves it (to undo a count or a stack push). A preparer
+    runs once per node however many enabled operators declare it, and never when none does: a
+    disabled operator costs nothing and leaves no facts behind for the others.
+    """
+
+    node_type: type[cst.CSTNode]
+    on_visit: PrepareFunc
+    on_leave: PrepareFunc | None = None
 
 
 @dataclass(frozen=True)
@@ -27,16 +49,27 @@ class Operator:
     func: OperatorFunc
     example: tuple[str, str]  # (before, after), for README and `--help`
     ai_failure_mode: bool = False
+    # Place in PR mode's pick order without history (lower first; None: after every ranked one).
+    # Spaced by 10 so a new operator slots in without renumbering the others.
+    rank: int | None = None
+    prepares: tuple[Preparer, ...] = ()  # the context `func` reads from Ctx beyond its node
 
 
 REGISTRY: list[Operator] = []
 
 
 def operator(
-    name: str, family: str, node_type: type[cst.CSTNode], example: tuple[str, str], ai: bool = False
+    name: str,
+    family: str,
+    node_type: type[cst.CSTNode],
+    example: tuple[str, str],
+    ai: bool = False,
+    *,
+    rank: int | None = None,
+    prepares: tuple[Preparer, ...] = (),
 ) -> Callable[[OperatorFunc], OperatorFunc]:
     def register(func: OperatorFunc) -> OperatorFunc:
-        REGISTRY.append(Operator(name, family, node_type, func, example, ai))
+        REGISTRY.append(Operator(name, family, node_type, func, example, ai, rank, prepares))
         return func
 
     return register
@@ -49,9 +82,13 @@ class Ctx:
     source: bytes
     module: cst.Module
     spans: Mapping[cst.CSTNode, CodeSpan]
+    # Filled by the preparers of the operators that read them (see operators/ai_failures.py).
     handler_depth: int = 0  # > 0 inside an `except` block
     guard_exits: set[int] = field(default_factory=set)  # id() of return/raise that is a removable guard's body
     tail_returns: set[int] = field(default_factory=set)  # id() of returns that end their function
+    # Per-file scratch space for the preparers of operators defined elsewhere, so a new operator's
+    # context needs no field here; key it by the operator's name.
+    facts: dict[str, Any] = field(default_factory=dict)
     arid: Callable[[cst.CSTNode], str | None] = lambda node: None  # why a node is arid, or None
 
     def span(self, node: cst.CSTNode) -> tuple[int, int]:

@@ -19,7 +19,7 @@ BITWISE = {
 }
 
 
-@operator("arithmetic", "arithmetic", cst.BinaryOperation, ("a + b", "a - b"))
+@operator("arithmetic", "arithmetic", cst.BinaryOperation, ("a + b", "a - b"), rank=210)
 def arithmetic(node: cst.BinaryOperation, ctx: Ctx) -> Iterator[Edit]:
     new = ARITHMETIC.get(type(node.operator))
     if new:
@@ -41,7 +41,7 @@ def _is_len_call(node: cst.BaseExpression) -> bool:
     return isinstance(node, cst.Call) and call_name(node) == "len"
 
 
-@operator("comparison-boundary", "comparison", cst.Comparison, ("i < n", "i <= n"))
+@operator("comparison-boundary", "comparison", cst.Comparison, ("i < n", "i <= n"), rank=50)
 def comparison_boundary(node: cst.Comparison, ctx: Ctx) -> Iterator[Edit]:
     left = node.left
     for target in node.comparisons:
@@ -55,7 +55,7 @@ def comparison_boundary(node: cst.Comparison, ctx: Ctx) -> Iterator[Edit]:
         left = target.comparator
 
 
-@operator("comparison-negate", "comparison", cst.Comparison, ("x is None", "x is not None"))
+@operator("comparison-negate", "comparison", cst.Comparison, ("x is None", "x is not None"), rank=170)
 def comparison_negate(node: cst.Comparison, ctx: Ctx) -> Iterator[Edit]:
     for target in node.comparisons:
         new = NEGATED.get(type(target.operator))
@@ -63,12 +63,12 @@ def comparison_negate(node: cst.Comparison, ctx: Ctx) -> Iterator[Edit]:
             yield ctx.replace(target.operator, new)
 
 
-@operator("boolean-operator", "boolean", cst.BooleanOperation, ("a and b", "a or b"))
+@operator("boolean-operator", "boolean", cst.BooleanOperation, ("a and b", "a or b"), rank=180)
 def boolean_operator(node: cst.BooleanOperation, ctx: Ctx) -> Iterator[Edit]:
     yield ctx.replace(node.operator, "or" if isinstance(node.operator, cst.And) else "and")
 
 
-@operator("remove-not", "boolean", cst.UnaryOperation, ("if not ok:\n    retry()", "if ok:\n    retry()"))
+@operator("remove-not", "boolean", cst.UnaryOperation, ("if not ok:\n    retry()", "if ok:\n    retry()"), rank=190)
 def remove_not(node: cst.UnaryOperation, ctx: Ctx) -> Iterator[Edit]:
     if isinstance(node.operator, cst.Not):
         inner = ctx.module.code_for_node(node.expression)
@@ -85,7 +85,7 @@ def unary_sign(node: cst.UnaryOperation, ctx: Ctx) -> Iterator[Edit]:
         yield ctx.replace(node.operator, "-")
 
 
-@operator("number", "constant", cst.Integer, ("limit = 3", "limit = 4"))
+@operator("number", "constant", cst.Integer, ("limit = 3", "limit = 4"), rank=220)
 def number(node: cst.Integer, ctx: Ctx) -> Iterator[Edit]:
     value = int(ast.literal_eval(node.value))
     yield ctx.replace(node, {0: "1", 1: "0"}.get(value, str(value + 1)))
@@ -140,7 +140,7 @@ def augmented_to_plain(node: cst.AugAssign, ctx: Ctx) -> Iterator[Edit]:
     yield ctx.replace(node.operator, "=")
 
 
-@operator("return-value", "return", cst.Return, ("def f(xs):\n    return sum(xs)", "def f(xs):\n    return None"))
+@operator("return-value", "return", cst.Return, ("def f(xs):\n    return sum(xs)", "def f(xs):\n    return None"), rank=200)
 def return_value(node: cst.Return, ctx: Ctx) -> Iterator[Edit]:
     if node.value is not None and not is_none(node.value):
         yield ctx.replace(node.value, "None")

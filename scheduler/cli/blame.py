@@ -1,4 +1,4 @@
-"""`mutagate blame`: the AI-attributed lines, as a table or as the JSON contract of DESIGN.md."""
+"""`mutagate blame`: the AI-attributed lines, as a table or as JSON (the contract README shows)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mutator.attribution import Attribution, attribute
-from scheduler.cli_common import add_scope_arguments, print_json, repo_path
-from scheduler.targets import scope_from_args
+from scheduler.cli.common import add_scope_arguments, print_json, scope_from_args, target_repo
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -24,7 +23,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_blame(args: argparse.Namespace) -> int:
-    attribution = attribute(repo_path(args), scope_from_args(args, args.paths))
+    repo = target_repo(args)
+    attribution = attribute(repo, scope_from_args(args, repo))
     console = Console(stderr=True)
     for warning in attribution.warnings:
         console.print(f"[yellow]warning:[/] {warning}")

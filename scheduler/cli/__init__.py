@@ -9,12 +9,11 @@ import sys
 from collections.abc import Sequence
 
 from mutator.errors import BadInput
-from results.errors import StoreError
-from scheduler.cli_common import EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK
+from results.errors import ResultsError
+from scheduler.cli.common import EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK
 
-# Each module has `register(subparsers)`, which adds its subcommand with a `handler`.
-COMMAND_MODULES = ("scheduler.commands_blame", "scheduler.commands_mutants", "scheduler.commands_run",
-                   "scheduler.commands_results", "scheduler.commands_import", "scheduler.commands_demo")
+# One module per command, each with `register(subparsers)`, which adds the command with a `handler`.
+COMMAND_MODULES = ("blame", "mutants", "run", "weak_tests", "report", "badge", "import_mutmut", "demo")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(commands)
+        importlib.import_module(f"{__name__}.{name}").register(commands)
     return parser
 
 
@@ -38,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or EXIT_OK)
-    except (BadInput, StoreError) as exc:
+    except (BadInput, ResultsError) as exc:
         print(f"mutagate: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -9,29 +9,28 @@ from pathlib import Path
 from rich.console import Console
 
 from mutator.attribution import Scope, attribute
-from mutator.git import open_repo
 from results.import_mutmut import read_mutmut
-from results.store import AttributionRow, MutantRow, OutcomeRow, ResultStore, RunRecord
-from scheduler.cli_common import print_json, repo_path
-from scheduler.commands_run import default_db
-from scheduler.run import TOOL_VERSION, _branch, new_run_id
+from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
+from scheduler.cli.common import add_db_argument, default_db, print_json, target_repo
+from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("import-mutmut", help="store mutmut 3's results with per-agent attribution")
     parser.add_argument("--mutants", type=Path, metavar="DIR", help="mutmut's folder (default: <repo>/mutants)")
-    parser.add_argument("--db", type=Path, metavar="PATH", help="results database (default: <repo>/.mutagate/results.duckdb)")
+    add_db_argument(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable summary")
     parser.set_defaults(handler=run_import)
 
 
 def run_import(args: argparse.Namespace) -> int:
-    root = open_repo(repo_path(args)).root
+    repo = target_repo(args)
+    root = repo.root
     mutants, skipped = read_mutmut(root, args.mutants or root / "mutants")
     # Every author's lines: a mutmut run mutates them all, and human lines are the comparison.
-    attribution = attribute(root, Scope(all_authors=True))
+    attribution = attribute(repo, Scope(all_authors=True))
     owner = {(line.file, line.line): line for line in attribution.lines}
-    db = default_db(args)
+    db = default_db(args.db, repo)
     store = ResultStore(db)
     run_id = new_run_id()
     rows, outcomes, by_agent = [], [], Counter()
@@ -42,8 +41,8 @@ def run_import(args: argparse.Namespace) -> int:
         rows.append(MutantRow(m.key, m.file, m.line, m.line, 1, len(m.original) + 1, "mutmut", m.original,
                               m.replacement, agent, line.commit if line else "", m.function))
         outcomes.append(OutcomeRow(m.key, m.status, (), 0, (), 0.0, False, "", "imported"))
-    lines = [AttributionRow(l.file, l.line, l.agent, l.commit, l.evidence) for l in attribution.lines]
-    store.start_run(RunRecord(run_id, str(root), attribution.head, None, None, _branch(root), TOOL_VERSION,
+    lines = attribution_rows(attribution.lines)
+    store.start_run(RunRecord(run_id, str(root), attribution.head, None, None, current_branch(root), TOOL_VERSION,
                               {"imported_from": "mutmut"}, "mutmut (imported)", 0, "imported"), rows, lines)
     store.record_outcomes(run_id, outcomes)
     store.finish_run(run_id, "finished", None)
@@ -53,6 +52,7 @@ def run_import(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         agents = ", ".join(f"{a} {n}" for a, n in summary["by_agent"].items())
-        skipped_text = f"; skipped {sum(skipped.values())} ({', '.join(f'{k}: {v}' for k, v in skipped.items())})" if skipped else ""
+        reasons = ", ".join(f"{k}: {v}" for k, v in skipped.items())
+        skipped_text = f"; skipped {sum(skipped.values())} ({reasons})" if skipped else ""
         Console().print(f"imported {len(mutants)} mutmut mutants as run {run_id} ({agents}){skipped_text}")
     return 0

@@ -1,8 +1,7 @@
 """How the fork server changes a live module to run one mutant: the mutated function's code object,
 or its parameters' default values, swapped into the function objects the tests already hold.
 
-Runs inside the *target's* interpreter, next to pytest_runner.py (copied with it into a run's
-scratch as mutagate_runner_patch.py): the standard library only.
+Runs inside the *target's* interpreter, in the fork server (serve.py): the standard library only.
 """
 
 from __future__ import annotations

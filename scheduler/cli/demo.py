@@ -9,10 +9,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from mutator.attribution import Scope, attribute
 from mutator.errors import BadInput
-from scheduler.commands_blame import print_blame_tables
-from scheduler.commands_run import run_command
-from mutator.attribution import attribute
+from mutator.git import open_repo
+from scheduler.cli.blame import print_blame_tables
+from scheduler.cli.demo_repo import build_demo_repo
+from scheduler.cli.run import RunRequest, perform_run
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,19 +25,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from scheduler.cli import build_parser
-    from scheduler.demo import build_demo_repo
-
     target = args.dir or Path(tempfile.mkdtemp(prefix="mutagate-demo-")) / "shop"
     if target.exists() and any(target.iterdir()):
         raise BadInput(f"{target} is not empty; pass an empty or new --dir")
     build_demo_repo(target)
     console = Console(file=sys.stdout, highlight=False)
     console.rule("[bold]1. who wrote what: mutagate blame")
-    print_blame_tables(attribute(target), evidence=True)
+    repo = open_repo(target)
+    print_blame_tables(attribute(repo), evidence=True)
     console.rule("[bold]2. mutation run: mutagate run")
-    run_args = ["-C", str(target), "run"] + (["--jobs", str(args.jobs)] if args.jobs else [])
-    code = run_command(build_parser().parse_args(run_args))
+    code = perform_run(RunRequest(repo=repo, scope=Scope(), jobs=args.jobs))
     console.rule("[bold]next")
     console.print(f"The sample repository is in {target}. Try:\n"
                   f"  mutagate -C {target} mutants\n"

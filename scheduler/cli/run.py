@@ -6,23 +6,27 @@ import argparse
 import os
 import socket
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mutator.attribution import Scope
+from mutator.config import load_config
 from mutator.errors import BadInput
-from mutator.git import open_repo
-from results.report_data import tally
+from mutator.git import Repo
+from mutator.workload import collect_workload
+from results.report_data import RunReport, load_report
+from results.status import UNDETECTED
 from results.store import ResultStore
-from scheduler.cli_common import EXIT_BELOW_THRESHOLD, add_scope_arguments, print_json, repo_path
-from scheduler.executor import LocalExecutor
-from scheduler.run import Progress as RunProgress, RunOptions, RunResult, Verdict, execute_run
-from scheduler.targets import add_selection_arguments, collect_targets
-
-DEFAULT_DB = Path(".mutagate") / "results.duckdb"
+from scheduler.cli.common import (EXIT_BELOW_THRESHOLD, add_db_argument, add_scope_arguments,
+                                  add_selection_arguments, default_db, percent, positive_int, print_json,
+                                  scope_from_args, target_repo)
+from scheduler.executor import executor_factory
+from scheduler.run import Progress as RunProgress, RunOptions, RunResult, execute_run
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -34,10 +38,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--ray-shared-path", action="store_true",
                         help="every Ray node reads the run's snapshot at the driver's path (a shared file system) "
                              "instead of receiving it as the actors' runtime_env working_dir")
-    parser.add_argument("--jobs", type=_positive_int, metavar="N",
+    parser.add_argument("--jobs", type=positive_int, metavar="N",
                         help="parallel workers (default: this machine's cores; with Ray, the cluster's CPUs)")
-    parser.add_argument("--db", type=Path, metavar="PATH", help=f"results database (default: <repo>/{DEFAULT_DB})")
-    parser.add_argument("--fail-under", type=_percent, metavar="PERCENT", help="exit 3 if the score is below this")
+    add_db_argument(parser)
+    parser.add_argument("--fail-under", type=percent, metavar="PERCENT", help="exit 3 if the score is below this")
     parser.add_argument("--no-bail", action="store_true", default=None,
                         help="run every covering test of a killed mutant, to record every killer (nightly)")
     parser.add_argument("--deselect", action="append", default=[], metavar="NODEID",
@@ -46,49 +50,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable summary")
     parser.add_argument("paths", nargs="*", metavar="PATH", help="limit to these files or folders")
     parser.set_defaults(handler=run_command)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError("must be between 0 and 100")
-    return value
-
-
-def default_db(args: argparse.Namespace, create: bool = True) -> Path:
-    """--db, or the repository's own; `create` makes its folder (git-ignored) for a writer."""
-    if args.db:
-        return args.db
-    root = open_repo(repo_path(args)).root
-    folder = root / DEFAULT_DB.parent
-    if create:
-        folder.mkdir(exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# written by mutagate: results stay out of git\n*\n")
-    return root / DEFAULT_DB
-
-
-def executor_factory(args: argparse.Namespace):
-    if args.executor == "ray":
-        from scheduler.executor_ray import make_ray_executor  # optional extra
-
-        return lambda runtime, snapshot: make_ray_executor(runtime, snapshot, args.jobs, args.ray_address,
-                                                           args.ray_shared_path)
-    return lambda runtime, snapshot: LocalExecutor(runtime, snapshot, args.jobs or os.cpu_count() or 1)
 
 
 class _RichProgress(RunProgress):
@@ -112,28 +73,60 @@ class _RichProgress(RunProgress):
         self.bar.update(self.task, advance=1, tally=text)
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything `mutagate run` needs, as plain values: what the CLI (or the demo) builds once."""
+
+    repo: Repo
+    scope: Scope
+    one_per_line: bool | None = None
+    executor: str = "local"
+    jobs: int | None = None
+    ray_address: str | None = None
+    ray_shared_path: bool = False
+    db: Path | None = None
+    fail_under: float | None = None
+    no_bail: bool | None = None
+    deselect: tuple[str, ...] = ()
+    python: str | None = None
+    json: bool = False
+
+
 def run_command(args: argparse.Namespace) -> int:
-    if args.executor == "ray":
-        _require_ray(args.ray_address)
-    db = default_db(args)
+    repo = target_repo(args)
+    return perform_run(RunRequest(
+        repo=repo, scope=scope_from_args(args, repo), one_per_line=args.one_per_line, executor=args.executor,
+        jobs=args.jobs, ray_address=args.ray_address, ray_shared_path=args.ray_shared_path, db=args.db,
+        fail_under=args.fail_under, no_bail=args.no_bail, deselect=tuple(args.deselect), python=args.python,
+        json=args.json))
+
+
+def perform_run(request: RunRequest) -> int:
+    """The run, its summary on stdout and the gate's exit code."""
+    if request.executor == "ray":
+        _require_ray(request.ray_address)
+    db = default_db(request.db, request.repo)
+    config = load_config(request.repo.root)
     history = ResultStore(db).operator_survival()
-    targets = collect_targets(args, priority=history)
-    config = targets.config
-    no_bail = args.no_bail if args.no_bail is not None else config.no_bail
-    options = RunOptions(db=db, jobs=args.jobs or os.cpu_count() or 1, no_bail=no_bail, python=args.python,
-                         deselect=tuple(args.deselect), executor_factory=executor_factory(args), base_ref=args.base)
+    workload = collect_workload(request.repo, request.scope, config, request.one_per_line, priority=history)
+    no_bail = request.no_bail if request.no_bail is not None else config.no_bail
+    options = RunOptions(db=db, jobs=request.jobs or os.cpu_count() or 1, no_bail=no_bail, python=request.python,
+                         deselect=request.deselect,
+                         executor_factory=executor_factory(request.executor, request.jobs, request.ray_address,
+                                                           request.ray_shared_path),
+                         base_ref=request.scope.base)
     errors = Console(stderr=True)
-    for warning in targets.attribution.warnings:
+    for warning in workload.attribution.warnings:
         errors.print(f"[yellow]warning:[/] {warning}")
     progress = _RichProgress(errors)
     with progress.bar:
-        result = execute_run(targets, options, progress)
-    summary = summarise(result)
-    if args.json:
+        result = execute_run(workload, options, progress)
+    summary = summarise(result, load_report(db, result.run_id))
+    if request.json:
         print_json(summary)
     else:
         print_summary(result, summary)
-    threshold = args.fail_under if args.fail_under is not None else config.fail_under
+    threshold = request.fail_under if request.fail_under is not None else config.fail_under
     if threshold is not None and summary["score"] < threshold:
         print(f"mutagate: score {summary['score']:.1f}% is below --fail-under {threshold:g}%", file=sys.stderr)
         return EXIT_BELOW_THRESHOLD
@@ -158,34 +151,25 @@ def _require_ray(address: str | None) -> None:
         raise BadInput(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})") from None
 
 
-def _counts(verdicts: list[Verdict]) -> dict:
-    return tally(verdicts).as_dict()
-
-
-def summarise(result: RunResult) -> dict:
-    verdicts = list(result.verdicts)
-    by_agent: dict[str, list[Verdict]] = defaultdict(list)
-    by_file: dict[str, list[Verdict]] = defaultdict(list)
-    for verdict in verdicts:
-        by_agent[verdict.mutant.agent].append(verdict)
-        by_file[verdict.mutant.file].append(verdict)
+def summarise(result: RunResult, report: RunReport) -> dict:
+    """The run's JSON summary: its verdicts as the store holds them, plus how the run went."""
+    total = report.total
     return {
         "run_id": result.run_id,
-        **_counts(verdicts),
-        "score_covered": round(tally(verdicts).covered_score, 2),
+        **total.as_dict(),
+        "score_covered": round(total.covered_score, 2),
         "reused": result.reused,
         "executor": result.executor,
         "seconds": round(result.wall_seconds, 2),
         "timings": {phase: round(seconds, 3) for phase, seconds in result.timings.items()},
         "workers": list(result.workers),
-        "by_agent": {agent: _counts(vs) for agent, vs in sorted(by_agent.items())},
-        "by_file": {file: _counts(vs) for file, vs in sorted(by_file.items())},
+        "by_agent": {agent: t.as_dict() for agent, t in report.by("agent").items()},
+        "by_file": {file: t.as_dict() for file, t in report.by("file").items()},
         "survivors": [
-            {"id": v.mutant.id, "file": v.mutant.file, "line": v.mutant.line, "operator": v.mutant.operator,
-             "original": v.mutant.original, "replacement": v.mutant.replacement, "agent": v.mutant.agent,
-             "status": v.status}
-            for v in verdicts
-            if v.status in ("survived", "no_coverage")
+            {"id": m.id, "file": m.file, "line": m.line, "operator": m.operator, "original": m.original,
+             "replacement": m.replacement, "agent": m.agent, "status": m.status}
+            for m in report.mutants
+            if m.status in UNDETECTED
         ],
     }
 

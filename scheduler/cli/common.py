@@ -1,0 +1,125 @@
+"""Pieces shared by the subcommands: exit codes, shared options, and turning them into plain values."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mutator.attribution import Scope, relative_paths
+from mutator.config import load_config
+from mutator.errors import BadInput
+from mutator.git import Repo, open_repo
+
+EXIT_OK, EXIT_FAULT, EXIT_BAD_INPUT, EXIT_BELOW_THRESHOLD = 0, 1, 2, 3
+
+DEFAULT_DB = Path(".mutagate") / "results.duckdb"
+
+
+def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base", metavar="REF", help="only lines changed since the merge-base with REF")
+    parser.add_argument(
+        "--agent",
+        metavar="NAME",
+        help="also take uncommitted and staged changes, attributed to agent NAME (an agent's stop hook)",
+    )
+    parser.add_argument("--all-authors", action="store_true", help="keep human lines too (agent 'human')")
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--one-per-line", dest="one_per_line", action="store_true", default=None,
+                       help="PR mode: at most one mutant per line (default with --base)")
+    group.add_argument("--every-mutant", dest="one_per_line", action="store_false",
+                       help="every mutant of every line (default without --base)")
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, metavar="PATH", help=f"results database (default: <repo>/{DEFAULT_DB})")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError("must be between 0 and 100")
+    return value
+
+
+def print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def target_repo(args: argparse.Namespace) -> Repo:
+    """The user's repository (`-C DIR`), checked once per command."""
+    return open_repo(Path(args.repo))
+
+
+def scope_from_args(args: argparse.Namespace, repo: Repo) -> Scope:
+    return Scope(
+        base=args.base,
+        agent=args.agent.lower() if args.agent else None,
+        paths=relative_paths(repo.root, getattr(args, "paths", None) or []),
+        all_authors=args.all_authors,
+    )
+
+
+def default_db(db: Path | None, repo: Repo | Path, create: bool = True) -> Path:
+    """`db`, or the repository's own; `create` makes its folder (git-ignored) for a writer."""
+    if db:
+        return db
+    root = repo.root if isinstance(repo, Repo) else open_repo(repo).root
+    folder = root / DEFAULT_DB.parent
+    if create:
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# written by mutagate: results stay out of git\n*\n")
+    return root / DEFAULT_DB
+
+
+def add_read_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
+    """What every reader of stored results takes: the database, the run, and where to write."""
+    add_db_argument(parser)
+    parser.add_argument("--run", metavar="ID", help="the run to read (default: the latest)")
+    if output:
+        parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here instead of stdout")
+
+
+def read_db(args: argparse.Namespace) -> Path:
+    return default_db(args.db, Path(args.repo), create=False)
+
+
+def thresholds(args: argparse.Namespace) -> tuple[float, float]:
+    """[tool.mutagate] thresholds of the repository, when there is one to read."""
+    try:
+        config = load_config(open_repo(Path(args.repo)).root)
+    except BadInput:
+        if args.db:  # reading a DB from outside any repository: Stryker's defaults
+            return 80.0, 60.0
+        raise
+    return config.threshold_high, config.threshold_low
+
+
+def emit(output: Path | None, text: str) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write {output}: {exc.strerror}") from None

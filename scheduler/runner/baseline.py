@@ -1,0 +1,94 @@
+"""Mode `baseline`: the whole suite once under coverage.py, each test's lines recorded under its
+node id, plus its duration and outcome, and which tests start processes or read a mutated file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .common import PYTEST_FLAGS, _Collector, _installed_modules
+
+if TYPE_CHECKING:
+    import coverage
+
+_SPAWNS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
+                     "os.forkpty", "pty.spawn"})
+
+
+class _Observers:
+    """An audit hook naming the tests that may see a mutant without running its line in this
+    process, where coverage cannot follow: they start processes (which import the target from
+    disk) or open a mutated file (to read its text)."""
+
+    def __init__(self, files: list[str]) -> None:
+        self.files = {os.path.realpath(f) for f in files}
+        self.names = {os.path.basename(f) for f in self.files}
+        self.current: str | None = None
+        self.found: set[str] = set()
+
+    def __call__(self, event: str, args: tuple) -> None:
+        test = self.current
+        if test is None or test in self.found:
+            return
+        try:
+            if event in _SPAWNS:
+                self.found.add(test)
+            elif event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+                path = os.fsdecode(args[0])
+                if os.path.basename(path) in self.names and os.path.realpath(path) in self.files:
+                    self.found.add(test)
+        except Exception:  # noqa: BLE001 - an audit hook must never break the code it watches
+            pass
+
+
+class _ContextSwitcher:
+    def __init__(self, cov: coverage.Coverage, observers: _Observers) -> None:
+        self.cov = cov
+        self.observers = observers
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+        self.cov.switch_context(item.nodeid)
+        self.observers.current = item.nodeid
+        yield
+        self.observers.current = None
+        self.cov.switch_context("")
+
+
+def baseline(out: str, include: list[str], pytest_args: list[str]) -> int:
+    import coverage
+
+    # Data in memory: with a data file, every switch of context writes to SQLite on disk.
+    cov = coverage.Coverage(data_file=None, include=include or None, config_file=False)
+    collector = _Collector()
+    observers = _Observers(include)
+    sys.addaudithook(observers)
+    cov.start()
+    try:
+        code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=[collector, _ContextSwitcher(cov, observers)])
+    finally:
+        cov.stop()
+    data = cov.get_data()
+    lines: dict[str, dict[str, list[str]]] = {}
+    for path in data.measured_files():
+        by_line = data.contexts_by_lineno(path)
+        lines[os.path.realpath(path)] = {str(n): sorted(set(ctx)) for n, ctx in by_line.items()}
+    result = {
+        "exit_code": int(code),
+        "tests": {
+            nodeid: {"outcome": collector.outcomes.get(nodeid, "passed"), "duration": duration}
+            for nodeid, duration in collector.durations.items()
+        },
+        "failed": collector.failed,
+        "observers": sorted(observers.found),
+        "lines": lines,
+        "modules": _installed_modules(),
+    }
+    with open(out, "w") as handle:
+        json.dump(result, handle)
+    return 0

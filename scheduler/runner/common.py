@@ -1,0 +1,152 @@
+"""What the modes share: the outcome collector, pytest's common arguments, the protocol streams, and
+forking a child into its own process group and temporary folder, then killing and reaping it."""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from typing import TextIO
+
+import pytest
+
+# Every mode's: no .pytest_cache written into the work copy, quiet output, pytest-randomly off.
+PYTEST_FLAGS = ("-p", "no:cacheprovider", "-q", "-p", "no:randomly")
+
+
+class _Collector:
+    """Collects per-test outcomes and durations through pytest's public hooks."""
+
+    def __init__(self) -> None:
+        self.failed: list[str] = []
+        self.outcomes: dict[str, str] = {}
+        self.durations: dict[str, float] = {}
+        self.current_failed = False
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+        if report.failed:
+            self.current_failed = True
+            self.outcomes[report.nodeid] = "failed"
+            if report.nodeid not in self.failed:
+                self.failed.append(report.nodeid)
+        elif report.when == "call" or (report.skipped and report.nodeid not in self.outcomes):
+            self.outcomes.setdefault(report.nodeid, report.outcome)
+
+
+def _installed_modules() -> list[str]:
+    """Modules the suite imported from the standard library and site-packages: what a fresh run
+    imports again but no mutant can change, so a zygote may import them once."""
+    prefixes = tuple({os.path.realpath(p) + os.sep for p in (sys.base_prefix, sys.prefix)})
+    names = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.realpath(path).startswith(prefixes) and not name.startswith("__"):
+            names.append(name)
+    return sorted(names)
+
+
+# --- the protocol --------------------------------------------------------------------------------
+
+
+def private_streams() -> tuple[TextIO, TextIO]:
+    """The requests and the protocol stream: private copies of stdin and stdout, because pytest
+    captures sys.stdin, and whatever pytest or the tests print must not reach the protocol stream.
+    Afterwards fd 1 is stderr and fd 0 reads nothing."""
+    requests = os.fdopen(os.dup(0), "r")
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    return requests, protocol
+
+
+def send(protocol: TextIO, message: dict) -> None:
+    protocol.write(json.dumps(message) + "\n")
+    protocol.flush()
+
+
+def read_requests(requests: Iterable[str]) -> Iterator[dict]:
+    """One request per non-blank line, until the driver closes stdin."""
+    for line in requests:
+        if not line.strip():
+            continue
+        yield json.loads(line)
+
+
+# --- forked children -----------------------------------------------------------------------------
+
+
+def freeze_heap() -> None:
+    """Everything alive now is shared with every child: keep the collector off those pages, so
+    forking copies as little memory as possible."""
+    gc.collect()
+    gc.freeze()
+
+
+def fork_child(body: Callable[[int], int]) -> tuple[int, int]:
+    """Fork a child that runs `body(write_end)` and exits with its result (3 if it raises), in its
+    own session and process group (the timeout kills whatever the tests started too) and its own
+    temporary folder. Returns the child's pid and the read end of its pipe: EOF there means the
+    child, and every process holding the pipe, is gone."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        code = 3
+        try:
+            os.setsid()
+            os.close(read_end)
+            _use_own_tmp()
+            code = body(write_end)
+        finally:
+            os._exit(code)  # never back into the parent's loop, pytest's teardown or atexit
+    os.close(write_end)
+    return pid, read_end
+
+
+def end_child(pid: int, read_end: int) -> int:
+    """Kill the child's process group (the child and anything it started), reap the child, remove
+    its temporary folder; returns its wait status."""
+    os.close(read_end)
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the group may be gone already
+        os.killpg(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    _remove_own_tmp(pid)  # the child and its process group are gone
+    return status
+
+
+# The run's own temporary folder (the driver points TMPDIR into the run's scratch), shared by every
+# child's folder.
+_TMP = tempfile.gettempdir()
+
+
+def _own_tmp(pid: int) -> str:
+    return os.path.join(_TMP, f"child-{pid}")
+
+
+def _use_own_tmp() -> None:
+    """A forked child's own temporary folder: what one mutant's tests leave there, the next never
+    sees. Named by the child's pid, so the parent removes it once the child's group is dead."""
+    directory = _own_tmp(os.getpid())
+    try:
+        os.mkdir(directory)
+    except FileExistsError:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.mkdir(directory)
+    os.environ["TMPDIR"] = directory
+    tempfile.tempdir = directory
+
+
+def _remove_own_tmp(pid: int) -> None:
+    try:
+        os.rmdir(_own_tmp(pid))  # most tests write nothing there
+    except FileNotFoundError:
+        pass
+    except OSError:
+        shutil.rmtree(_own_tmp(pid), ignore_errors=True)

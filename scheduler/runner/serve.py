@@ -1,0 +1,152 @@
+"""Mode `serve`: the fork server. Collects the suite once, then runs each mutant sent on stdin in a
+forked child that patches the live functions (see patch.py) and runs the chosen tests in order,
+stopping at the first failure; the parent enforces the timeout by killing the child's process group.
+
+The child reports on a pipe, one JSON object per line: each test as it ends, then `__done__`; or
+why the patch did not apply, or what escaped the tests. The parent answers the driver with one
+JSON object per mutant: its status, the tests that killed it, how many ran, the seconds taken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import time
+from typing import TextIO
+
+import pytest
+
+from .common import PYTEST_FLAGS, _Collector, end_child, fork_child, freeze_heap, private_streams, read_requests, send
+from .patch import Patch, Patcher, live_functions
+
+DONE = "__done__"
+
+
+class _Server:
+    def __init__(self, requests: TextIO, protocol: TextIO, root: str) -> None:
+        self.requests = requests
+        self.protocol = protocol
+        self.root = root
+        self.collector = _Collector()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        items = {item.nodeid: item for item in session.items}
+        index = live_functions(self.root)
+        patcher = Patcher(index)
+        # A child only needs pass/fail: one-line failure reports cost a third of a long traceback,
+        # and nobody reads the progress dots.
+        session.config.option.tbstyle = "line"
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            session.config.pluginmanager.unregister(reporter)
+        freeze_heap()
+        send(self.protocol, {"ready": True, "tests": len(items), "functions": len(index)})
+        for request in read_requests(self.requests):
+            send(self.protocol, self._run_mutant(request, items, patcher, session.items))
+        return True
+
+    def _run_mutant(self, request: dict, items: dict[str, pytest.Item], patcher: Patcher,
+                    session_items: list[pytest.Item]) -> dict:
+        started = time.perf_counter()
+        if request.get("full_suite"):
+            tests = list(session_items)
+        else:
+            tests = [items[t] for t in request["tests"] if t in items]
+        patch = patcher.prepare(request)
+        if isinstance(patch, str):
+            return {"status": "unpatchable", "detail": patch, "killed_by": [], "tests_run": 0,
+                    "seconds": time.perf_counter() - started}
+        pid, read_end = fork_child(lambda write_end: self._child(request, tests, patch, write_end))
+        finished, failed, ran, note = self._watch(pid, read_end, request["timeout"])
+        seconds = time.perf_counter() - started
+        running = [t.nodeid for t in tests[len(ran):len(ran) + 1]]
+        if note == "timeout":
+            return {"status": "timeout", "killed_by": running, "tests_run": len(ran) + 1, "seconds": seconds}
+        if note.startswith("unpatchable"):
+            return {"status": "unpatchable", "detail": note, "killed_by": [], "tests_run": 0, "seconds": seconds}
+        if failed:
+            return {"status": "killed", "killed_by": failed, "tests_run": len(ran), "seconds": seconds}
+        if not finished:  # died mid-test: segfault, os._exit, ...
+            return {"status": "killed", "killed_by": running, "tests_run": len(ran) + 1, "seconds": seconds,
+                    "detail": note}
+        return {"status": "survived", "killed_by": [], "tests_run": len(ran), "seconds": seconds}
+
+    def _child(self, request: dict, tests: list[pytest.Item], patch: Patch, write_end: int) -> int:
+        """Runs in the forked child; returns its exit status."""
+        out = os.fdopen(write_end, "w", buffering=1)
+        code = 0
+        try:
+            try:
+                patch.apply()
+            except ValueError as exc:  # a code object the function cannot take
+                out.write(json.dumps({"unpatchable": str(exc)}) + "\n")
+            else:
+                for position, item in enumerate(tests):
+                    self.collector.current_failed = False
+                    nextitem = tests[position + 1] if position + 1 < len(tests) else None
+                    item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+                    out.write(json.dumps({"test": item.nodeid, "failed": self.collector.current_failed}) + "\n")
+                    if self.collector.current_failed and request.get("bail", True):
+                        break
+                out.write(json.dumps({DONE: True}) + "\n")
+        except BaseException as exc:  # noqa: BLE001 - anything escaping the tests ends this child
+            try:
+                out.write(json.dumps({"crash": f"{type(exc).__name__}: {exc}"}) + "\n")
+            except BaseException:  # noqa: BLE001
+                pass
+            code = 3
+        with contextlib.suppress(BaseException):  # the child ends with `code` whatever flushing raises
+            out.flush()
+        return code
+
+    def _watch(self, pid: int, read_end: int, timeout: float) -> tuple[bool, list[str], list[str], str]:
+        deadline = time.monotonic() + timeout
+        buffer = b""
+        finished, failed, ran, note = False, [], [], ""
+        timed_out = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            ready, _, _ = select.select([read_end], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            buffer += chunk
+            while b"\n" in buffer:
+                raw, buffer = buffer.split(b"\n", 1)
+                message = json.loads(raw)
+                if DONE in message:
+                    finished = True
+                elif "unpatchable" in message:
+                    note = "unpatchable: " + message["unpatchable"]
+                elif "crash" in message:
+                    note = message["crash"]
+                else:
+                    ran.append(message["test"])
+                    if message["failed"]:
+                        failed.append(message["test"])
+        status = end_child(pid, read_end)
+        if timed_out:
+            return False, failed, ran, "timeout"
+        if not note and not finished:
+            if os.WIFSIGNALED(status):
+                note = f"crashed with signal {os.WTERMSIG(status)}"
+            else:
+                note = f"exited with status {os.WEXITSTATUS(status)}"
+        return finished, failed, ran, note
+
+
+def serve(root: str, pytest_args: list[str]) -> int:
+    requests, protocol = private_streams()
+    server = _Server(requests, protocol, os.path.realpath(root) + os.sep)
+    code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=[server, server.collector])
+    if code not in (0, 5):  # collection failed before the loop started
+        send(protocol, {"ready": False, "error": f"pytest exited with {int(code)} before serving"})
+    return 0

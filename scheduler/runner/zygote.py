@@ -1,0 +1,61 @@
+"""Mode `zygote`: fresh runs forked from a pre-imported interpreter. Imports pytest, its plugins and
+the installed modules the baseline saw (never the target), then forks a `fresh` run per request:
+an interpreter start and those imports paid once.
+
+Protocol: a first line says whether forking from here is safe (`ready`, else `error` says why);
+then per request (`out`, `tests`, `timeout`) one line with `timeout` and the child's wait `status`.
+The results themselves go to the request's `out` file, as in `fresh`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import sys
+
+from .common import end_child, fork_child, freeze_heap, private_streams, read_requests, send
+from .fresh import fresh
+
+
+def _preload(root: str, modules_file: str) -> str | None:
+    """Import pytest's plugins and the installed modules the baseline saw; None if it is then safe
+    to fork fresh runs from here, else why not."""
+    import importlib
+    import importlib.metadata
+    import threading
+
+    names = [ep.module for ep in importlib.metadata.entry_points(group="pytest11")]
+    try:
+        with open(modules_file) as handle:
+            names += json.load(handle).get("modules", [])
+    except (OSError, ValueError):
+        pass
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - a module that cannot be preloaded is imported fresh
+            continue
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.realpath(path).startswith(root):
+            return f"preloading imported the target ({name})"
+    if threading.active_count() > 1:
+        return "preloading started threads: forking would be unsafe"
+    return None
+
+
+def zygote(root: str, modules_file: str, pytest_args: list[str]) -> int:
+    requests, protocol = private_streams()
+    problem = _preload(os.path.realpath(root) + os.sep, modules_file)
+    send(protocol, {"ready": problem is None, "error": problem})
+    if problem:
+        return 0
+    freeze_heap()
+    for request in read_requests(requests):
+        pid, read_end = fork_child(lambda _, request=request: fresh(request["out"], [*pytest_args, *request["tests"]]))
+        # The child never writes: the pipe turns readable (EOF) when the child ends.
+        ready, _, _ = select.select([read_end], [], [], request["timeout"])
+        status = end_child(pid, read_end)
+        send(protocol, {"timeout": not ready, "status": status})
+    return 0
