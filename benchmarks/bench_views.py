@@ -37,7 +37,8 @@ def fill(db: Path) -> float:
         con.execute(f"""
             INSERT INTO mutants
             SELECT 'run-' || lpad(r::VARCHAR, 3, '0'), 'm' || m, 'pkg/mod_' || (m % {FILES}) || '.py', m % 500 + 1,
-                   m % 500 + 1, 5, 9, 'arithmetic', '+', '-', {AGENTS}[(m % {len(AGENTS)} + 1)::BIGINT], 'c0ffee', 'f'
+                   m % 500 + 1, 5, 9, 'arithmetic', '+', '-', {AGENTS}[(m % {len(AGENTS)} + 1)::BIGINT], 'c0ffee', 'f',
+                   m % 500 + 1, m % 500 + 1
             FROM range({RUNS}) a(r), range({MUTANTS}) b(m)""")
         # Every mutant is covered by 3 tests; a killed one names one killer (two under --no-bail).
         con.execute(f"""

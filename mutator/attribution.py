@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mutator.blame import BlameLine, blame_files
@@ -24,7 +24,8 @@ from mutator.errors import BadInput
 from mutator.git import ZERO_SHA, Repo, git_text, merge_base, open_repo
 from mutator.linelevel import HUMAN, LineRecords, load_agent_traces, load_git_ai_notes
 from mutator.signals import Signal, commit_signals
-from mutator.sources import code_lines, decode_source, is_mutable_source
+from mutator.source_roots import SourceChoice, choose_source, never_source
+from mutator.sources import code_lines, decode_source, is_mutable_source, is_test_path
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Attribution:
     lines: tuple[AttributedLine, ...]
     sources: Mapping[str, str] = field(default_factory=dict)  # text of each file that has lines
     warnings: tuple[str, ...] = ()
+    source: SourceChoice = SourceChoice((".",), "the whole repository")  # what counted as source, and why
 
     def agents(self) -> dict[str, int]:
         return dict(sorted(Counter(line.agent for line in self.lines).items()))
@@ -65,7 +67,12 @@ def attribute(path: Path | Repo, scope: Scope = Scope(), config: Config | None =
     working = scope.agent is not None
     warnings: list[str] = []
 
-    candidates = [f for f in _tracked_files(repo, working) if is_mutable_source(f, config)]
+    python_files = [f for f in _tracked_files(repo, working) if f.endswith(".py")]
+    source = choose_source(repo.root, python_files, config.source,
+                           [f for f in python_files if is_test_path(f, config)])
+    in_source = replace(config, source=source.roots)
+    candidates = [f for f in python_files
+                  if is_mutable_source(f, in_source) and not (source.detected and never_source(f))]
     candidates = _limit_to_paths(candidates, scope.paths)
     if not candidates:
         where = ", ".join(scope.paths) if scope.paths else str(repo.root)
@@ -123,6 +130,7 @@ def attribute(path: Path | Repo, scope: Scope = Scope(), config: Config | None =
         lines=tuple(result),
         sources={f: t for f, t in texts.items() if f in used},
         warnings=tuple(warnings),
+        source=source,
     )
 
 

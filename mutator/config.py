@@ -6,6 +6,7 @@ Every key has a default, so a repository without the table works. Unknown keys a
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ class AgentRule:
 
 @dataclass(frozen=True)
 class Config:
-    source: tuple[str, ...] = (".",)
+    source: tuple[str, ...] = ()  # empty: the project's packages (see source_roots.py)
     tests: tuple[str, ...] = ()  # empty: detect tests by file and folder name
     exclude: tuple[str, ...] = ()  # glob patterns, relative to the repo root
     agent_rules: tuple[AgentRule, ...] = ()
@@ -83,9 +84,7 @@ def parse_config(table: dict[str, Any], where: str = "[tool.mutagate]") -> Confi
             values[attr] = _string_list(table[key], f"{where}: {key}")
     for key, attr in _FLOAT_KEYS.items():
         if key in table:
-            if not isinstance(table[key], (int, float)) or isinstance(table[key], bool):
-                raise BadInput(f"{where}: {key} must be a number")
-            values[attr] = float(table[key])
+            values[attr] = _number(table[key], key, where)
     for key, attr in _BOOL_KEYS.items():
         if key in table:
             if not isinstance(table[key], bool):
@@ -100,11 +99,31 @@ def parse_config(table: dict[str, Any], where: str = "[tool.mutagate]") -> Confi
         thresholds = table["thresholds"]
         if not isinstance(thresholds, dict) or set(thresholds) - {"high", "low"}:
             raise BadInput(f"{where}: thresholds takes only high and low")
-        values["threshold_high"] = float(thresholds.get("high", 80.0))
-        values["threshold_low"] = float(thresholds.get("low", 60.0))
+        high = _number(thresholds.get("high", 80.0), "thresholds.high", where)
+        low = _number(thresholds.get("low", 60.0), "thresholds.low", where)
+        if low > high:
+            raise BadInput(f"{where}: thresholds.low ({low:g}) is above thresholds.high ({high:g})")
+        values["threshold_high"], values["threshold_low"] = high, low
     if "agents" in table:
         values["agent_rules"] = tuple(_agent_rule(rule, f"{where}: agents") for rule in table["agents"])
     return Config(**values)
+
+
+# What each number may be: a value outside turns the gate off without a word (timeout-floor = -5 timed
+# out 51 of 52 mutants, and each timeout counts as detected); TOML's nan and inf are refused too.
+_POSITIVE = {"timeout-multiplier", "timeout-floor"}
+_PERCENT = {"fail-under", "thresholds.high", "thresholds.low"}
+
+
+def _number(value: Any, key: str, where: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise BadInput(f"{where}: {key} must be a number")
+    number = float(value)
+    if key in _POSITIVE and not (math.isfinite(number) and number > 0):
+        raise BadInput(f"{where}: {key} must be a positive number, not {value}")
+    if key in _PERCENT and not 0 <= number <= 100:
+        raise BadInput(f"{where}: {key} must be a percentage between 0 and 100, not {value}")
+    return number
 
 
 def _string_list(value: Any, where: str) -> tuple[str, ...]:

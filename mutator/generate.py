@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import libcst as cst
 from libcst.metadata import ByteSpanPositionProvider, MetadataWrapper
@@ -17,8 +19,19 @@ from mutator.errors import BadInput
 from mutator.mutant import DefaultsOf, Edit, Mutant, mutant_id
 from mutator.operators import Ctx, Operator, Preparer, default_priority, enabled_operators
 from mutator.sources import code_lines
+from mutator.statements import StatementSpans
 
 PRAGMA = re.compile(r"#\s*pragma:\s*no\s+mutate\b")
+
+
+class _Found(NamedTuple):
+    node: cst.CSTNode
+    op: Operator
+    edit: Edit
+    qualname: str
+    in_body: bool  # inside a function body: runs when the function is called
+    defaults_of: cst.FunctionDef | None  # the def whose parameter default the edit is in
+    statement: tuple[int, int] | None  # byte span of the statement whose lines decide coverage
 
 
 class _Visitor(cst.CSTVisitor):
@@ -41,14 +54,15 @@ class _Visitor(cst.CSTVisitor):
         self.scope: list[str] = []
         self.function_bodies = 0  # > 0 inside a function body (not its signature or decorators)
         self.signatures: list[cst.FunctionDef] = []  # defs whose parameters are being visited
-        # node, op, edit, qualname, in body, the def whose default value the edit is in
-        self.found: list[tuple[cst.CSTNode, Operator, Edit, str, bool, cst.FunctionDef | None]] = []
+        self.statements = StatementSpans(ctx)
+        self.found: list[_Found] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.arid.reason(node) is not None:
             self.skipped = node
             return False
         ctx = self.ctx
+        self.statements.enter(node)
         for preparer in self.preparers.get(type(node), ()):
             preparer.on_visit(node, ctx)
         ops = self.by_type.get(type(node))
@@ -57,7 +71,8 @@ class _Visitor(cst.CSTVisitor):
             in_body = self.function_bodies > 0
             for op in ops:
                 for edit in op.func(node, ctx):
-                    self.found.append((node, op, edit, qualname, in_body, None if in_body else self._defaults(node, edit)))
+                    defaults = None if in_body else self._defaults(node, edit)
+                    self.found.append(_Found(node, op, edit, qualname, in_body, defaults, self.statements.current))
         return True
 
     def _defaults(self, node: cst.CSTNode, edit: Edit) -> cst.FunctionDef | None:
@@ -69,6 +84,8 @@ class _Visitor(cst.CSTVisitor):
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             if param.default is not None:
                 start, end = self.ctx.span(param.default)
+                if getattr(param.default, "lpar", ()):  # `tools=()`: the edit takes the parentheses too
+                    start, end = self.ctx.span(param.default.lpar[0])[0], self.ctx.span(param.default.rpar[-1])[1]
                 if start <= edit.start and edit.end <= end:
                     return function
         return None
@@ -79,6 +96,7 @@ class _Visitor(cst.CSTVisitor):
         if original_node is self.skipped:
             self.skipped = None
             return
+        self.statements.leave(original_node)
         for preparer in self.preparers.get(type(original_node), ()):
             if preparer.on_leave is not None:
                 preparer.on_leave(original_node, self.ctx)
@@ -128,11 +146,11 @@ def generate_file(
     order = {op.name: i for i, op in enumerate(operators)}
     seen: Counter[tuple[str, ...]] = Counter()
     mutants = []
-    for node, op, edit, qualname, in_body, defaults_of in sorted(
-        visitor.found, key=lambda f: (f[2].start, f[2].end, order[f[1].name])
+    for node, op, edit, qualname, in_body, defaults_of, statement in sorted(
+        visitor.found, key=lambda f: (f.edit.start, f.edit.end, order[f.op.name])
     ):
-        line = bisect.bisect_right(line_starts, edit.start)
-        end_line = bisect.bisect_right(line_starts, max(edit.start, edit.end - 1))
+        line, end_line = _lines(line_starts, edit.start, edit.end)
+        stmt_line, stmt_end_line = _lines(line_starts, *statement) if statement else (line, end_line)
         if line not in ai_lines or line in pragma:
             continue
         if any(n in code and n not in ai_lines for n in range(line, end_line + 1)):
@@ -163,9 +181,43 @@ def generate_file(
                 qualname=qualname,
                 in_function=in_body,
                 defaults_of=_defaults_of(defaults_of, qualname, ctx, line_starts),
+                stmt_line=min(stmt_line, line),
+                stmt_end_line=max(stmt_end_line, end_line),
             )
         )
-    return mutants
+    return _without_duplicates(mutants, operators)
+
+
+def _without_duplicates(mutants: list[Mutant], operators: list[Operator]) -> list[Mutant]:
+    """One mutant per resulting source: `x[0]` -> `x[1]` is both index-off-by-one and number, and
+    `reverse=True` flipped both sorted-reverse and boolean-constant. The more specific operator
+    stays: an AI-failure operator, then the better PR rank, then the registry's order."""
+    preference = {op.name: (not op.ai_failure_mode, op.rank if op.rank is not None else 10**6, i)
+                  for i, op in enumerate(operators)}
+    chosen: dict[tuple[int, int, str], Mutant] = {}
+    for mutant in mutants:
+        key = _minimal_edit(mutant)
+        kept = chosen.get(key)
+        if kept is None or preference[mutant.operator] < preference[kept.operator]:
+            chosen[key] = mutant
+    keep = {m.id for m in chosen.values()}
+    return [m for m in mutants if m.id in keep]
+
+
+def _minimal_edit(mutant: Mutant) -> tuple[int, int, str]:
+    """The edit without the text its original and replacement share at either end: two edits that
+    give the same source have the same minimal edit."""
+    original, replacement = mutant.original, mutant.replacement
+    prefix = len(os.path.commonprefix([original, replacement]))
+    suffix = len(os.path.commonprefix([original[prefix:][::-1], replacement[prefix:][::-1]]))
+    start = mutant.start + len(original[:prefix].encode("utf-8"))
+    end = mutant.end - len(original[len(original) - suffix:].encode("utf-8")) if suffix else mutant.end
+    return start, end, replacement[prefix: len(replacement) - suffix]
+
+
+def _lines(line_starts: list[int], start: int, end: int) -> tuple[int, int]:
+    """The 1-based first and last line of the byte range [start, end)."""
+    return bisect.bisect_right(line_starts, start), bisect.bisect_right(line_starts, max(start, end - 1))
 
 
 def _defaults_of(function: cst.FunctionDef | None, scope: str, ctx: Ctx, line_starts: list[int]) -> DefaultsOf | None:
@@ -173,9 +225,7 @@ def _defaults_of(function: cst.FunctionDef | None, scope: str, ctx: Ctx, line_st
     if function is None:
         return None
     name = function.name.value if scope == "<module>" else f"{scope}.{function.name.value}"
-    start, end = ctx.span(function.body)
-    first = bisect.bisect_right(line_starts, start)
-    last = bisect.bisect_right(line_starts, max(start, end - 1))
+    first, last = _lines(line_starts, *ctx.span(function.body))
     decorators = tuple(ctx.text(d.decorator) for d in function.decorators)
     return DefaultsOf(name, first, last, decorators)
 
@@ -202,9 +252,18 @@ def select_one_per_line(mutants: list[Mutant], priority: Mapping[str, float] | N
     order = default_priority()
     rank = {name: len(order) - i for i, name in enumerate(order)}  # unranked operators: 0, last
 
-    def score(m: Mutant) -> tuple[float, int]:
-        return ((priority or {}).get(m.operator, -1.0), rank.get(m.operator, 0))
+    def score(m: Mutant) -> tuple[bool, float, int]:
+        # Strings (mostly messages) come last whatever their history: a reviewer reads one
+        # `"..." -> "XX...XX"` per line at most, and only when nothing else is on it.
+        return (m.operator != "string", (priority or {}).get(m.operator, -1.0), rank.get(m.operator, 0))
 
+    # The pieces of one implicitly concatenated message are one mutant's worth: keep the first.
+    first_piece: dict[tuple[str, int, int], str] = {}
+    for mutant in mutants:
+        if mutant.operator == "string":
+            first_piece.setdefault((mutant.file, *mutant.coverage_lines), mutant.id)
+    pieces = set(first_piece.values())
+    mutants = [m for m in mutants if m.operator != "string" or m.id in pieces]
     best: dict[tuple[str, int], Mutant] = {}
     for mutant in mutants:
         key = (mutant.file, mutant.line)

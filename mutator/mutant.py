@@ -43,6 +43,14 @@ class Mutant:
     qualname: str  # enclosing class/function, "<module>" at top level
     in_function: bool = False  # the edit runs when a function is called (not at import time)
     defaults_of: DefaultsOf | None = None  # the edit is in a default value of this function's parameters
+    # The lines whose coverage decides which tests run it: its statement, or its compound
+    # statement's header (see mutator/statements.py); 0 when unknown (the edit's own lines).
+    stmt_line: int = 0
+    stmt_end_line: int = 0
+
+    @property
+    def coverage_lines(self) -> tuple[int, int]:
+        return (self.stmt_line or self.line, self.stmt_end_line or self.end_line)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -64,6 +64,20 @@ BODY_MARKERS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         re.compile(r"Generated with \[Claude Code\]\((https://)?(claude\.com/claude-code|claude\.ai/code)"),
     ),
     ("crush", "Generated with Crush", re.compile(r"Generated with Crush")),
+    # Cloud agents' session and task links, on a line of their own: Claude Code on the web ends its
+    # commit messages with the bare session link; the others put theirs in the PR body's footer, which
+    # a squash merge ("pull request title and description") carries into the commit. A link inside a
+    # sentence is someone citing a session, not the agent's footer.
+    ("claude-code", "Claude Code session link", re.compile(r"^https://claude\.ai/code/session_\w+\s*$", re.MULTILINE)),
+    ("codex", "[Codex Task] link",
+     re.compile(r"^\[Codex Task\]\(https://chatgpt\.com/codex/tasks/task_\w+\)\s*$", re.MULTILINE)),
+    ("jules", "PR created by Jules for task",
+     re.compile(r"^\*?PR created (?:automatically )?by Jules for task \[\w+\]\(https://jules\.google\.com/task/\w+\)",
+                re.MULTILINE)),
+    ("devin", "Link to Devin run",
+     re.compile(r"^(?:[-*] )?Link to Devin run: https://app\.devin\.ai/sessions/\w+", re.MULTILINE)),
+    ("cursor", "Open in Cursor agent link",
+     re.compile(r"https://cursor\.com/(?:background-agent\?bcId=|agents/)bc-[0-9a-f-]+")),
 )
 
 # Tool names as `Assisted-by:`, `Generated-by:`, git-ai and Agent Trace spell them -> our agent ids.

@@ -25,7 +25,7 @@ def is_test_path(path: str, config: Config) -> bool:
 def is_mutable_source(path: str, config: Config) -> bool:
     if not path.endswith(".py"):
         return False
-    if not any(_under(path, prefix) for prefix in config.source):
+    if config.source and not any(_under(path, prefix) for prefix in config.source):
         return False
     if is_test_path(path, config):
         return False

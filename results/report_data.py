@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
 
 from results.errors import StoreError
 from results.status import UNDETECTED, Status
-from results.store import connect
+from results.store import connect, settle_abandoned
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,23 @@ class MutantResult:
     seconds: float
 
 
+def mutated_lines(source: str, m: MutantResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The whole lines a mutant changes, before and after: what a reader needs to see, where the
+    bare edit (`<` -> `<=`, or nothing -> `, reverse=True`) means little. When `source` no longer
+    holds the mutant's text at its place (an imported run, a file gone), the edit itself."""
+    lines = source.splitlines()
+    if 1 <= m.line <= m.end_line <= len(lines):
+        first, last = lines[m.line - 1], lines[m.end_line - 1]
+        if m.line == m.end_line:
+            span = first[m.col - 1 : m.end_col - 1]
+        else:
+            span = "\n".join([first[m.col - 1 :], *lines[m.line : m.end_line - 1], last[: m.end_col - 1]])
+        if span == m.original.replace("\r\n", "\n"):
+            after = first[: m.col - 1] + m.replacement + last[m.end_col - 1 :]
+            return tuple(lines[m.line - 1 : m.end_line]), tuple(after.splitlines() or [""])
+    return tuple(m.original.splitlines() or [""]), tuple(m.replacement.splitlines() or [""])
+
+
 @dataclass(frozen=True)
 class Tally:
     mutants: int
@@ -53,6 +72,16 @@ class Tally:
         """The score on covered code: no_coverage mutants left out."""
         covered = self.mutants - self.no_coverage
         return 100.0 * (self.killed + self.timeout) / covered if covered else 100.0
+
+    def score_text(self, covered: bool = False) -> str:
+        """The score as every human-facing output shows it ("82.4%"): one decimal, rounded half up
+        once from the exact fraction (42/51 is 82.35...%: rounding an already rounded 82.35 again
+        would read 82.3 in one place and 82.4 in another)."""
+        whole = self.mutants - self.no_coverage if covered else self.mutants
+        if not whole:
+            return "100.0%"
+        tenths = math.floor(Fraction(1000 * (self.killed + self.timeout), whole) + Fraction(1, 2))
+        return f"{tenths // 10}.{tenths % 10}%"
 
     def as_dict(self) -> dict:
         return {"mutants": self.mutants, "killed": self.killed, "survived": self.survived,
@@ -77,10 +106,20 @@ class RunReport:
     status: str
     tool_version: str
     mutants: tuple[MutantResult, ...]
+    planned: int = 0  # mutants the run set out to test (a partial run measured fewer)
 
     @property
     def total(self) -> Tally:
         return tally(self.mutants)
+
+    @property
+    def partial(self) -> bool:
+        """Not finished (interrupted, abandoned, or still running): its numbers cover part of the run."""
+        return self.status != "finished"
+
+    def partial_text(self) -> str:
+        """What a partial run measured, in place of a headline score it does not have."""
+        return f"partial run ({self.status}): {len(self.mutants)} of {self.planned} mutants measured"
 
     def by(self, key: str) -> dict[str, Tally]:
         groups: dict[str, list[MutantResult]] = {}
@@ -101,11 +140,18 @@ class RunReport:
         path = Path(self.repo) / file
         return path.read_text(errors="replace") if path.is_file() else ""
 
+    def changed_lines(self, mutants: Iterable[MutantResult]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Each mutant's id -> its whole lines before and after (`mutated_lines`), each file read once."""
+        chosen = list(mutants)
+        sources = {file: self.source(file) for file in {m.file for m in chosen}}
+        return {m.id: mutated_lines(sources[m.file], m) for m in chosen}
+
 
 def resolve_run(con: duckdb.DuckDBPyConnection, db: Path, run_id: str | None) -> str:
-    """The given run id if it exists, else the latest; one-line errors for an empty DB or a bad id."""
+    """The given run id if it exists, else the latest finished run (the latest of any status when
+    none has finished: shown as partial); one-line errors for an empty DB or a bad id."""
     if run_id is None:
-        row = con.execute("SELECT run_id FROM runs ORDER BY started DESC LIMIT 1").fetchone()
+        row = con.execute("SELECT run_id FROM runs ORDER BY status = 'finished' DESC, started DESC LIMIT 1").fetchone()
         if row is None:
             raise StoreError(f"{db} holds no runs yet (run `mutagate run` first)")
         return row[0]
@@ -116,7 +162,8 @@ def resolve_run(con: duckdb.DuckDBPyConnection, db: Path, run_id: str | None) ->
 
 
 def load_report(db: Path, run_id: str | None = None) -> RunReport:
-    """The given run, or the latest one."""
+    """The given run, or the latest finished one."""
+    settle_abandoned(db)
     with connect(db, read_only=True) as con:
         run_id = resolve_run(con, db, run_id)
         run = con.execute(
@@ -126,9 +173,10 @@ def load_report(db: Path, run_id: str | None = None) -> RunReport:
             "SELECT mutant_id, file, line, end_line, col, end_col, operator, original, replacement, agent, qualname,"
             " status, killed_by, covering_tests, tests_run, seconds FROM mutant_outcomes WHERE run_id = ?"
             " ORDER BY file, line, col, mutant_id", [run_id]).fetchall()
+        planned = con.execute("SELECT count(*) FROM mutants WHERE run_id = ?", [run_id]).fetchone()[0]
     mutants = tuple(
         MutantResult(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] or "", r[11],
                      tuple(r[12] or ()), tuple(r[13] or ()), r[14] or 0, r[15] or 0.0)
         for r in rows
     )
-    return RunReport(*run, mutants=mutants)
+    return RunReport(*run, mutants=mutants, planned=planned)

@@ -17,26 +17,28 @@ def link(report: RunReport, m: MutantResult, base_url: str | None) -> str:
     return f"[`{where}`]({base_url.rstrip('/')}/{m.file}#L{m.line})" if base_url else f"`{where}`"
 
 
-def _diff(m: MutantResult) -> str:
-    minus = "\n".join(f"- {line}" for line in m.original.splitlines() or [""])
-    plus = "\n".join(f"+ {line}" for line in m.replacement.splitlines() or [""])
+def _diff(before: tuple[str, ...], after: tuple[str, ...]) -> str:
+    """The whole lines the mutant changes (`mutated_lines`), as a diff block."""
+    minus = "\n".join(f"-{line}" for line in before)
+    plus = "\n".join(f"+{line}" for line in after)
     return f"```diff\n{minus}\n{plus}\n```"
 
 
 def render_markdown(report: RunReport, base_url: str | None = None) -> str:
     total = report.total
+    headline = report.partial_text() if report.partial else f"mutation score {total.score_text()}"
     lines = [
-        f"## mutagate: mutation score {total.score:.1f}%",
+        f"## mutagate: {headline}",
         "",
         f"{total.mutants} mutants on AI-written lines at `{report.head_commit[:12]}`: "
         f"{total.killed} killed, {total.timeout} timed out, {total.survived} survived, "
-        f"{total.no_coverage} not covered. Score on covered code: {total.covered_score:.1f}%.",
+        f"{total.no_coverage} not covered. Score on covered code: {total.score_text(covered=True)}.",
         "",
         "| agent | mutants | killed | timeout | survived | no coverage | score |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for agent, t in report.by("agent").items():
-        lines.append(f"| {agent} | {t.mutants} | {t.killed} | {t.timeout} | {t.survived} | {t.no_coverage} | {t.score:.1f}% |")
+        lines.append(f"| {agent} | {t.mutants} | {t.killed} | {t.timeout} | {t.survived} | {t.no_coverage} | {t.score_text()} |")
     undetected = report.undetected
     if not undetected:
         lines += ["", "Every mutant was detected by the tests."]
@@ -44,10 +46,11 @@ def render_markdown(report: RunReport, base_url: str | None = None) -> str:
     files = sorted({m.file for m in undetected})
     cap = CAP_PER_FILE * len(files)
     shown = undetected[:cap]
+    changed = report.changed_lines(shown)
     lines += ["", f"### Mutants the tests did not detect ({len(undetected)})", ""]
     for m in shown:
         status = "survived" if m.status == "survived" else "no test covers it"
-        lines += [f"**{link(report, m, base_url)}** `{m.operator}` ({m.agent}, {status})", "", _diff(m), ""]
+        lines += [f"**{link(report, m, base_url)}** `{m.operator}` ({m.agent}, {status})", "", _diff(*changed[m.id]), ""]
     if len(undetected) > cap:
         lines.append(f"… and {len(undetected) - cap} more (`mutagate report --format html` shows them all).")
     return "\n".join(lines).rstrip() + "\n"

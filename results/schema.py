@@ -8,7 +8,7 @@ import duckdb
 
 from results.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
@@ -34,6 +34,17 @@ CREATE TABLE IF NOT EXISTS attributions (
     run_id VARCHAR, file VARCHAR, line INTEGER, agent VARCHAR, commit VARCHAR, evidence VARCHAR
 );
 """
+
+# What each version adds to the one before; a new database gets TABLES and then all of them.
+MIGRATIONS = {
+    2: """
+ALTER TABLE mutants ADD COLUMN IF NOT EXISTS stmt_line INTEGER;      -- the lines coverage was read from
+ALTER TABLE mutants ADD COLUMN IF NOT EXISTS stmt_end_line INTEGER;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS timings JSON;              -- seconds per phase
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner VARCHAR;             -- host:pid of the process running it
+CREATE TABLE IF NOT EXISTS flaky_tests (run_id VARCHAR, test VARCHAR, failure VARCHAR);
+""",
+}
 
 # Score = (killed + timeout) / (killed + timeout + survived + no_coverage), as Stryker defines it.
 _COUNTS = """
@@ -91,6 +102,8 @@ def migrate(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             raise StoreError(f"{path} is not a mutagate results database (it has other tables); pass another --db")
     con.execute("BEGIN")
     con.execute(TABLES)
+    for step in range((version or 1) + 1, SCHEMA_VERSION + 1):
+        con.execute(MIGRATIONS[step])
     con.execute(VIEWS)
     con.execute("DELETE FROM schema_info")
     con.execute("INSERT INTO schema_info VALUES (?)", [SCHEMA_VERSION])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -51,6 +52,8 @@ class MutantRow:
     agent: str
     commit: str
     qualname: str
+    stmt_line: int  # the lines whose coverage selected its tests
+    stmt_end_line: int
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,34 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in str(exc).lower()
 
 
+def _make_place(path: Path) -> None:
+    """The database's folder, made if missing; or one line on why a database cannot be written at `path`."""
+    where = f"cannot write the results database {path}"
+    if path.is_dir():
+        raise StoreError(f"{where}: it is a directory")
+    existing = next((parent for parent in path.parents if parent.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise StoreError(f"{where}: {existing} is a file, not a directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{where}: cannot create its folder {path.parent} ({exc.strerror})") from None
+
+
+def _write_refusal(path: Path) -> str | None:
+    """Why the system refuses to write `path` (read-only file system, no permission), found by opening it
+    for writing as DuckDB would; None if it can be written (DuckDB's complaint is then the content)."""
+    existed = path.exists()
+    try:
+        fd = os.open(path, os.O_WRONLY if existed else os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except OSError as exc:
+        return exc.strerror if existed else f"its folder {path.parent} is not writable ({exc.strerror})"
+    os.close(fd)
+    if not existed:
+        path.unlink(missing_ok=True)  # only a probe
+    return None
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False, wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection; waits out another process's write (MUTAGATE_LOCK_WAIT seconds,
@@ -95,10 +126,7 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float | None = No
     if read_only and not path.is_file():
         raise StoreError(f"no results database at {path} (run `mutagate run` first, or pass --db)")
     if not read_only:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create {path.parent}: {exc.strerror}") from None
+        _make_place(path)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -110,18 +138,25 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float | None = No
                 continue
             if _is_lock_error(exc):
                 raise StoreError(f"{path} is locked by another process (a run in progress?); try again when it ends") from None
+            refusal = None if read_only else _write_refusal(path)
+            if refusal:  # DuckDB blames the file ("Cannot open file"); the place is what refuses
+                raise StoreError(f"cannot write the results database {path}: {refusal}") from None
             raise StoreError(f"{path} is not a readable mutagate DuckDB file ({str(exc).splitlines()[0]})") from None
     try:
-        if read_only:
-            _check_version(con, path)
-        else:
+        if read_only and _check_version(con, path) < SCHEMA_VERSION:
+            # Written by an older mutagate: migrate it once (a short write), then read.
+            con.close()
+            with connect(path, wait_seconds=wait_seconds):
+                pass
+            con = duckdb.connect(str(path), read_only=True)
+        elif not read_only:
             migrate(con, path)
         yield con
     finally:
         con.close()
 
 
-def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     try:
         row = con.execute("SELECT max(version) FROM schema_info").fetchone()
     except duckdb.Error:
@@ -131,6 +166,41 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         raise StoreError(f"{path} is not a mutagate results database (empty schema_info)")
     if version > SCHEMA_VERSION:
         raise StoreError(f"{path} has schema version {version}, newer than this mutagate ({SCHEMA_VERSION}): upgrade mutagate")
+    return version
+
+
+def owner_id() -> str:
+    """Who runs a run: host and pid, so a reader can tell a live run from one whose process is gone."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def abandoned_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Runs still marked `running` whose process on this host is gone (killed outright, so it
+    could not say so). A run owned by another host is left alone: its process cannot be checked."""
+    host = socket.gethostname()
+    rows = con.execute("SELECT run_id, owner FROM runs WHERE status = 'running' AND owner IS NOT NULL").fetchall()
+    return [run_id for run_id, owner in rows
+            if owner.rpartition(":")[0] == host and not _alive(int(owner.rpartition(":")[2]))]
+
+
+def settle_abandoned(path: Path) -> None:
+    """Mark abandoned runs as such, so readers never wait on them or show them as running."""
+    with connect(path, read_only=True) as con:
+        gone = abandoned_runs(con)
+    if gone:
+        with connect(path) as con:
+            con.execute("UPDATE runs SET status = 'abandoned', finished = coalesce(finished, now())"
+                        " WHERE run_id IN (SELECT unnest(?))", [gone])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class ResultStore:
@@ -140,22 +210,26 @@ class ResultStore:
         self.path = Path(path)
         with connect(self.path):
             pass  # create or migrate now, so a bad file fails before any test runs
+        settle_abandoned(self.path)
 
     def start_run(self, run: RunRecord, mutants: Sequence[MutantRow], lines: Sequence[AttributionRow]) -> None:
         with connect(self.path) as con:
             con.execute("BEGIN")
             con.execute(
                 "INSERT INTO runs (run_id, repo, head_commit, base_ref, merge_base, branch, started, tool_version,"
-                " config, executor, jobs, mode, status) VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, 'running')",
+                " config, executor, jobs, mode, status, owner) VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, 'running', ?)",
                 [run.run_id, run.repo, run.head_commit, run.base_ref, run.merge_base, run.branch, run.tool_version,
-                 json.dumps(run.config), run.executor, run.jobs, run.mode],
+                 json.dumps(run.config), run.executor, run.jobs, run.mode, owner_id()],
             )
             if mutants:
                 columns = list(zip(*[(m.mutant_id, m.file, m.line, m.end_line, m.col, m.end_col, m.operator,
-                                      m.original, m.replacement, m.agent, m.commit, m.qualname) for m in mutants]))
+                                      m.original, m.replacement, m.agent, m.commit, m.qualname, m.stmt_line,
+                                      m.stmt_end_line) for m in mutants]))
                 con.execute(
-                    "INSERT INTO mutants SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?),"
-                    " unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?)",
+                    "INSERT INTO mutants (run_id, mutant_id, file, line, end_line, col, end_col, operator, original,"
+                    " replacement, agent, commit, qualname, stmt_line, stmt_end_line)"
+                    " SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?),"
+                    " unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?)",
                     [run.run_id, *[list(c) for c in columns]],
                 )
             if lines:
@@ -195,12 +269,24 @@ class ResultStore:
                 [run_id, list(durations), list(durations.values())],
             )
 
-    def finish_run(self, run_id: str, status: str, executor: str | None) -> None:
+    def finish_run(self, run_id: str, status: str, executor: str | None,
+                   timings: dict[str, float] | None = None) -> None:
+        """`status`: finished, or interrupted (stopped early: what it measured is kept, it can resume)."""
+        timings = timings or {}
         with connect(self.path) as con:
             con.execute(
-                "UPDATE runs SET finished = now(), status = ?, executor = coalesce(?, executor) WHERE run_id = ?",
-                [status, executor, run_id],
+                "UPDATE runs SET finished = now(), status = ?, executor = coalesce(?, executor),"
+                " timings = ?, baseline_seconds = ? WHERE run_id = ?",
+                [status, executor, json.dumps(timings), timings.get("baseline"), run_id],
             )
+
+    def record_flaky_tests(self, run_id: str, flaky: dict[str, str]) -> None:
+        """Tests that failed and then passed on a retry, with their first failure's line."""
+        if not flaky:
+            return
+        with connect(self.path) as con:
+            con.execute("INSERT INTO flaky_tests SELECT ?, unnest(?), unnest(?)",
+                        [run_id, list(flaky), list(flaky.values())])
 
     def reusable_verdicts(self, cache_keys: Sequence[str]) -> dict[str, OutcomeRow]:
         """Final verdicts stored under these cache keys by any earlier run (latest wins).

@@ -23,6 +23,7 @@ class Baseline:
     seconds: float = 0.0
     order: tuple[str, ...] = ()  # the suite's own order, as the baseline ran it
     observers: frozenset[str] = frozenset()  # tests that start processes or read a mutated file
+    flaky: dict[str, str] = field(default_factory=dict)  # quarantined: failed, then passed on a retry
 
     def covering(self, file: str, first: int, last: int) -> frozenset[str]:
         tests: set[str] = set()
@@ -64,15 +65,10 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str]) -> Baseline:
         detail = (proc.stderr or proc.stdout).strip().splitlines()
         raise BadInput(f"the test suite could not run: {detail[-1] if detail else f'exit code {proc.returncode}'}")
     result = json.loads(out.read_text())
-    if result["failed"]:
-        shown = ", ".join(result["failed"][:5]) + (" ..." if len(result["failed"]) > 5 else "")
-        raise BadInput(
-            f"{len(result['failed'])} test(s) fail before any mutation: {shown} "
-            "(fix them, or exclude them with --deselect NODEID or deselect = [...] in [tool.mutagate])"
-        )
     if result["exit_code"] == 5 or not result["tests"]:
         raise BadInput("pytest collected no tests: mutagate needs a test suite to measure")
-    if result["exit_code"] not in (0,):
+    flaky = _classify_failures(runtime, workdir, result) if result["failed"] else {}
+    if result["exit_code"] not in (0, 1) or (result["exit_code"] == 1 and not result["failed"]):
         raise BadInput(f"the baseline pytest run exited with code {result['exit_code']} (collection errors?)")
     prefix = os.path.realpath(workdir) + os.sep
     line_tests: dict[tuple[str, int], frozenset[str]] = {}
@@ -88,6 +84,41 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str]) -> Baseline:
                 line_tests[key] = tests
             if IMPORT_TIME in contexts:
                 import_lines.add(key)
-    durations = {t: v["duration"] for t, v in result["tests"].items()}  # in the order they ran
+    durations = {t: v["duration"] for t, v in result["tests"].items() if t not in flaky}  # in the order they ran
+    if flaky:  # quarantined: never selected, never trusted to kill
+        line_tests = {key: tests - flaky.keys() for key, tests in line_tests.items() if tests - flaky.keys()}
     return Baseline(durations, line_tests, frozenset(import_lines), sum(durations.values()), tuple(durations),
-                    frozenset(result.get("observers", ())))
+                    frozenset(result.get("observers", ())) - flaky.keys(), flaky)
+
+
+def _classify_failures(runtime: Runtime, workdir: Path, result: dict) -> dict[str, str]:
+    """The baseline's failing tests, run again alone and then in the suite's order: one that passes
+    on a retry is flaky (returned with its failure line, to be quarantined); one that fails every
+    time is an error the user must fix or deselect."""
+    failures: dict[str, str] = result.get("failures") or {}
+    failed = list(result["failed"])
+    alone = _rerun(runtime, workdir, "alone", failed)
+    still = [t for t in failed if t in alone]
+    if still:  # maybe it needs the tests before it: the whole suite again, in order
+        in_order = _rerun(runtime, workdir, "in-order", [])
+        still = [t for t in still if t in in_order]
+    if still:
+        first = still[0]
+        why = failures.get(first) or alone.get(first) or "failed"
+        more = f" and {len(still) - 1} more" if len(still) > 1 else ""
+        raise BadInput(
+            f"{first} fails before any mutation ({why}){more}; fix it, or leave it out with --deselect NODEID "
+            "or deselect = [...] in [tool.mutagate]"
+        )
+    return {t: failures.get(t, "") for t in failed}
+
+
+def _rerun(runtime: Runtime, workdir: Path, name: str, tests: list[str]) -> dict[str, str]:
+    """Failing tests (node id -> failure line) of a plain run of `tests` (all: the whole suite)."""
+    out = runtime.scratch / f"baseline-{name}.json"
+    command = [runtime.python, str(runtime.runner), "fresh", str(out), "--no-bail", "--", *runtime.pytest_args, *tests]
+    subprocess.run(command, cwd=workdir, env=runtime.env(workdir), capture_output=True, text=True)
+    if not out.is_file():
+        return {t: "the test run did not finish" for t in tests}
+    rerun = json.loads(out.read_text())
+    return {t: (rerun.get("failures") or {}).get(t, "") for t in rerun["failed"]}

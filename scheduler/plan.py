@@ -44,8 +44,11 @@ def plan_mutants(
     all_tests = baseline.ordered(frozenset(baseline.durations))
     planned = []
     for mutant in mutants:
-        covering = baseline.ordered(baseline.covering(mutant.file, mutant.line, mutant.end_line))
-        import_time = not mutant.in_function or baseline.runs_at_import(mutant.file, mutant.line, mutant.end_line)
+        # Coverage is read from the mutant's statement: coverage.py reports only some lines of a
+        # statement spread over several (see mutator/statements.py).
+        first, last = mutant.coverage_lines
+        covering = baseline.ordered(baseline.covering(mutant.file, first, last))
+        import_time = not mutant.in_function or baseline.runs_at_import(mutant.file, first, last)
         if mutant.defaults_of is not None and defaults_patchable(mutant.file, mutant.defaults_of, baseline):
             # Computed at import, used only by calls: the tests that ran the body made the calls.
             body = mutant.defaults_of

@@ -39,6 +39,7 @@ class RunResult:
     wall_seconds: float
     workers: tuple[str, ...] = field(default_factory=tuple)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+    flaky: dict[str, str] = field(default_factory=dict)  # quarantined tests -> their failure line
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class RunOptions:
     executor_factory: Callable[[Runtime, Path], Executor]
     base_ref: str | None = None
     keep_scratch: bool = False
+    run_id: str | None = None  # chosen by the caller, so it can read the run back even if it stops early
 
 
 class Progress:
@@ -64,7 +66,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
     started = time.perf_counter()
     attribution, config = workload.attribution, workload.config
     store = ResultStore(options.db)
-    run_id = new_run_id()
+    run_id = options.run_id or new_run_id()
     commit_of = {(line.file, line.line): line.commit for line in attribution.lines}
     store.start_run(
         RunRecord(
@@ -101,6 +103,9 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         startup = max(0.0, timings["baseline"] - baseline.seconds)
         store.record_test_durations(run_id, baseline.durations)
         restore_if_dirty(snapshot)
+        if baseline.flaky:  # never run again in this run, so they cannot pass for a kill
+            deselect = tuple(arg for test in baseline.flaky for arg in ("--deselect", test))
+            runtime = replace(runtime, pytest_args=runtime.pytest_args + deselect)
         policy = TimeoutPolicy(config.timeout_multiplier, config.timeout_floor, startup)
         planned = plan_mutants(list(workload.mutants), baseline, config, policy, snapshot, TOOL_VERSION,
                                runtime.pytest_args, options.no_bail)
@@ -118,11 +123,13 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                 executor.close()
         finally:
             ledger.flush()  # whatever was measured before a stop
+            flaky = {**baseline.flaky, **phases.flaky}
+            store.record_flaky_tests(run_id, flaky)
         status = "finished"
         return RunResult(run_id, phases.reused, description, baseline.seconds, time.perf_counter() - started,
-                         tuple(sorted(w for w in phases.workers if w)), timings)
+                         tuple(sorted(w for w in phases.workers if w)), timings, flaky)
     finally:
-        store.finish_run(run_id, status, description)
+        store.finish_run(run_id, status, description, timings)
         if not options.keep_scratch:
             remove_scratch(scratch)
 
@@ -177,9 +184,11 @@ class Phases:
         self.ledger = ledger
         self.progress = progress
         self.workers: set[str] = set()
+        self.flaky: dict[str, str] = {}  # found by control runs of kills
         self.reused = 0
 
     def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
+        self.flaky.update(outcome.flaky)
         p = self.by_id[outcome.mutant_id]
         self.ledger.record(OutcomeRow(p.mutant.id, outcome.status, outcome.killed_by, tests_run, p.covering,
                                       seconds, False, p.cache_key, phase, outcome.detail))
@@ -260,4 +269,4 @@ class Phases:
 
 def _mutant_row(m: Mutant, commit: str) -> MutantRow:
     return MutantRow(m.id, m.file, m.line, m.end_line, m.column, m.end_column, m.operator, m.original,
-                     m.replacement, m.agent, commit, m.qualname)
+                     m.replacement, m.agent, commit, m.qualname, *m.coverage_lines)

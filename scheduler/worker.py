@@ -12,7 +12,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -43,6 +43,9 @@ class Outcome:
     mode: str
     detail: str = ""
     worker: str = ""
+    # Tests whose failure was not the mutant's doing: they failed again on the unmutated code.
+    # The mutant was re-run without them; they stay out of this worker's later tasks.
+    flaky: tuple[tuple[str, str], ...] = ()  # (node id, its failure line)
 
 
 class ServerDied(Exception):
@@ -59,6 +62,7 @@ class Worker:
         self._writes = 0
         self._zygote: subprocess.Popen | bool | None = None  # False: tried, not usable here
         self._guard = WorkCopyGuard(workdir)
+        self.quarantine: dict[str, str] = {}  # flaky tests found by this worker -> failure line
 
     # -- the fork server ---------------------------------------------------------------------------
 
@@ -76,14 +80,17 @@ class Worker:
         return server
 
     def _ask_server(self, task: Task) -> dict:
+        mutant = task.mutant
+        return self._ask_server_raw({
+            "file": os.path.realpath(self.workdir / mutant.file), "qualname": mutant.qualname,
+            "defaults_of": mutant.defaults_of.qualname if mutant.defaults_of else None,
+            "start": mutant.start, "end": mutant.end, "replacement": mutant.replacement,
+            "tests": [t for t in task.tests if t not in self.quarantine], "timeout": task.timeout, "bail": task.bail,
+            "full_suite": task.full_suite, "exclude": sorted(self.quarantine)})
+
+    def _ask_server_raw(self, request: dict) -> dict:
         if self._server is None or self._server.poll() is not None:
             self._server = self._start_server()
-        mutant = task.mutant
-        request = {"file": os.path.realpath(self.workdir / mutant.file), "qualname": mutant.qualname,
-                   "defaults_of": mutant.defaults_of.qualname if mutant.defaults_of else None,
-                   "start": mutant.start, "end": mutant.end, "replacement": mutant.replacement,
-                   "tests": list(task.tests), "timeout": task.timeout, "bail": task.bail,
-                   "full_suite": task.full_suite}
         try:
             self._server.stdin.write(json.dumps(request) + "\n")
             self._server.stdin.flush()
@@ -98,6 +105,19 @@ class Worker:
     # -- running a task ----------------------------------------------------------------------------
 
     def run(self, task: Task) -> Outcome:
+        """The task's verdict. A kill counts only if the killing tests pass on the unmutated code
+        (a control run in a fork of the server, same tests, same order): a test that fails there
+        too is flaky, is quarantined, and the mutant runs again without it."""
+        outcome = self._run_once(task)
+        flaky = self._flaky_killers(task, outcome)
+        if not flaky:
+            return outcome
+        self.quarantine.update(flaky)
+        retry = self._run_once(replace(task, tests=tuple(t for t in task.tests if t not in self.quarantine)))
+        return replace(retry, tests_run=outcome.tests_run + retry.tests_run, seconds=outcome.seconds + retry.seconds,
+                       flaky=tuple(sorted(flaky.items())))
+
+    def _run_once(self, task: Task) -> Outcome:
         try:
             if task.mode == "patch":
                 answer = self._run_patched(task)
@@ -106,6 +126,25 @@ class Worker:
             return self._outcome(task, self._run_fresh(task), "fresh")
         finally:
             self._guard.restore()  # what a mutant wrote must not reach the next one
+
+    def _flaky_killers(self, task: Task, outcome: Outcome) -> dict[str, str]:
+        """Killing tests that also fail without the mutant, with their failure lines."""
+        if outcome.status != "killed" or not outcome.killed_by or outcome.detail:
+            return {}  # a crash or an import error: the mutant's own doing, nothing to re-run
+        # The same tests in the same order as the mutant's run, up to its last killer: a test may
+        # need the state the tests before it leave (alone it could fail for that reason only).
+        control = {"control": True, "timeout": task.timeout, "bail": False, "exclude": sorted(self.quarantine)}
+        if task.full_suite:
+            control.update(full_suite=True, tests=[], until=outcome.killed_by[-1])
+        else:
+            control.update(full_suite=False,
+                           tests=[t for t in task.tests if t not in self.quarantine][: outcome.tests_run])
+        try:
+            answer = self._ask_server_raw(control)
+        except ServerDied:
+            return {}
+        failures = answer.get("failures") or {}
+        return {t: failures.get(t, "") for t in answer.get("killed_by", ()) if t in outcome.killed_by}
 
     def _run_patched(self, task: Task) -> dict:
         """In a fork of the server. A confirmation also puts the mutant on disk, for tests that
@@ -153,7 +192,8 @@ class Worker:
     def _run_fresh(self, task: Task) -> dict:
         out = self.runtime.scratch / f"{self.name}-fresh.json"
         out.unlink(missing_ok=True)
-        tests = [] if task.full_suite else list(task.tests)
+        tests = [] if task.full_suite else [t for t in task.tests if t not in self.quarantine]
+        tests += [arg for test in sorted(self.quarantine) for arg in ("--deselect", test)]
         started = time.perf_counter()
         with self._mutant_on_disk(task.mutant):
             exit_note = self._fresh_in_zygote(out, tests, task.timeout)

@@ -10,14 +10,15 @@ ENTRY = "import sys; from scheduler.cli import main; sys.exit(main())"
 PROJECT = Path(__file__).resolve().parents[1]
 
 
-def mutagate(*args: str, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def mutagate(*args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`env` adds to (or overrides) the defaults, e.g. a narrower COLUMNS."""
     return subprocess.run(
         [sys.executable, "-c", ENTRY, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**__import__("os").environ, "PYTHONPATH": str(PROJECT), "COLUMNS": "200"},
+        env={**__import__("os").environ, "PYTHONPATH": str(PROJECT), "COLUMNS": "200", **(env or {})},
     )
 
 

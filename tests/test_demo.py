@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -21,6 +23,20 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert set(rates) == {"claude-code", "cursor", "aider"}
     assert rates["cursor"] < rates["claude-code"]  # the inventory tests are the weak ones
     assert "human" not in rates
+    # Every line true: the progress counts the mutants that ran, and the summary says how many ran and
+    # why the others did not (the no-coverage one is settled without running).
+    ran = re.search(r"^mutagate: mutants (\d+)/\1, .*; done in", result.stderr, re.MULTILINE)
+    counts = re.search(r"— (\d+) mutants: .*; (\d+) run, (\d+) reused from earlier runs, (\d+) not run \(no test covers them\)",
+                       result.stdout)
+    assert ran and counts, (result.stdout, result.stderr)
+    total, run, reused, not_run = map(int, counts.groups())
+    assert run == int(ran[1]) and run + reused + not_run == total and not_run == 1
+    # The suggested query works with what mutagate installs (there is no `duckdb` CLI).
+    suggestions = result.stdout.split("Try:\n", 1)[1].splitlines()
+    assert not any(line.strip().startswith("duckdb ") for line in suggestions)
+    query = next(line for line in suggestions if "import duckdb" in line)
+    shown = subprocess.run(query, shell=True, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "claude-code" in shown.stdout, shown.stderr
 
 
 def test_demo_refuses_a_non_empty_folder(tmp_path: Path) -> None:

@@ -58,6 +58,8 @@ CASES = [
      {"pass\nawait flush()\nx = f()\n", "cache.clear()\npass\nx = f()\n"}),
     ("lambda-body", "k = lambda r: r.score\n", {"k = lambda r: None\n"}),
     ("default-argument", "def f(limit=10, name=None):\n    pass\n", {"def f(limit=None, name=None):\n    pass\n"}),
+    ("default-argument", "def f(tools=(), pair=(1, 2)):\n    pass\n",
+     {"def f(tools=None, pair=(1, 2)):\n    pass\n", "def f(tools=(), pair=None):\n    pass\n"}),
     # AI failure modes
     ("swallow-exception", "try:\n    f()\nexcept KeyError:\n    cleanup()\n    raise\n",
      {"try:\n    f()\nexcept KeyError:\n    cleanup()\n    pass\n"}),
@@ -104,6 +106,13 @@ def test_operator(operator: str, source: str, expected: set[str]) -> None:
 
 def test_every_registered_operator_has_a_case() -> None:
     assert {op.name for op in REGISTRY} == {case[0] for case in CASES}
+
+
+def test_default_argument_replaces_the_whole_default_parentheses_included() -> None:
+    """`tools=()` showed as `'' -> 'None'` with the diff `tools=(None)`: the edit took only the inside."""
+    source = "def f(tools=(), pair=(1, 2)):\n    pass\n"
+    found = generate_file("m.py", source, {1: "claude-code", 2: "claude-code"})
+    assert {(m.original, m.replacement) for m in found if m.operator == "default-argument"} == {("()", "None"), ("(1, 2)", "None")}
 
 
 def test_len_against_zero_gets_no_tautology_boundary() -> None:

@@ -24,7 +24,7 @@ DATA = Path(__file__).parent / "data"
 # -- the views, on a store whose every number is known -------------------------------------------
 
 def _mutant(mid: str, file: str, line: int, agent: str) -> MutantRow:
-    return MutantRow(mid, file, line, line, 5, 6, "arithmetic", "+", "-", agent, "c0ffee", "f")
+    return MutantRow(mid, file, line, line, 5, 6, "arithmetic", "+", "-", agent, "c0ffee", "f", line, line)
 
 
 def _outcome(mid: str, status: str, covering: tuple[str, ...], killed_by: tuple[str, ...] = ()) -> OutcomeRow:
@@ -151,7 +151,7 @@ def test_html_report_is_self_contained(real_run, tmp_path: Path) -> None:
 def test_markdown_comment_has_score_agents_and_capped_survivors(real_run) -> None:
     _, _, summary = real_run
     text = _report(real_run, "markdown", "--link-base", "https://example.com/blob/abc")
-    assert f"mutation score {summary['score']:.1f}%" in text
+    assert f"mutation score {_score_text(summary)}" in text
     assert "| claude-code |" in text
     first = summary["survivors"][0]
     assert f"[`{first['file']}:{first['line']}`](https://example.com/blob/abc/{first['file']}#L{first['line']})" in text
@@ -166,11 +166,19 @@ def test_badge_svg_and_endpoint(real_run, tmp_path: Path) -> None:
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg")
     texts = [t.text for t in root.iter() if t.tag.endswith("text")]
-    assert f"{summary['score']:.1f}%" in texts and "mutation score" in texts
+    assert _score_text(summary) in texts and "mutation score" in texts
     endpoint = json.loads(mutagate("badge", "--format", "endpoint", "--db", str(db), cwd=repo.root).stdout)
     expected = "green" if summary["score"] >= 80 else "orange" if summary["score"] >= 60 else "red"
-    assert endpoint == {"schemaVersion": 1, "label": "mutation score", "message": f"{summary['score']:.1f}%",
+    assert endpoint == {"schemaVersion": 1, "label": "mutation score", "message": _score_text(summary),
                         "color": expected}
+
+
+def _score_text(summary: dict) -> str:
+    """The score as people read it, from the counts (the JSON's score is rounded to 2 decimals already)."""
+    from results.report_data import Tally
+
+    return Tally(summary["mutants"], summary["killed"], summary["timeout"], summary["survived"],
+                 summary["no_coverage"]).score_text()
 
 
 def test_badge_colours_follow_configured_thresholds(known_store: Path, tmp_path: Path) -> None:
@@ -178,6 +186,34 @@ def test_badge_colours_follow_configured_thresholds(known_store: Path, tmp_path:
     repo.commit("human: config", files={"pyproject.toml": "[tool.mutagate]\nthresholds = {high = 40, low = 20}\n"})
     result = mutagate("badge", "--format", "endpoint", "--db", str(known_store), "--run", "run-1", cwd=repo.root)
     assert json.loads(result.stdout)["color"] == "green"  # 50 % >= high 40
+
+
+def test_one_score_one_rounding_in_terminal_markdown_badge_and_json(tmp_path: Path, capsys) -> None:
+    """42 of 51 detected is 82.352…%. Every human-facing figure reads 82.4% (rounded once, from the exact
+    fraction); the terminal used to round the JSON's 82.35 again, to 82.3%. The JSON keeps 82.35."""
+    from results.report_data import load_report
+    from scheduler.cli.run import print_summary, summarise
+    from scheduler.run import RunResult
+
+    db = tmp_path / "rounding.duckdb"
+    mutants = [_mutant(f"m{i}", "a.py", i + 1, "claude-code") for i in range(51)]
+    _run(ResultStore(db), "run-r", mutants,
+         [_outcome(m.mutant_id, "killed", ("test_a",), ("test_a",)) if i < 42 else _outcome(m.mutant_id, "survived", ("test_a",))
+          for i, m in enumerate(mutants)])
+    markdown = mutagate("report", "--db", str(db), cwd=tmp_path).stdout
+    assert "## mutagate: mutation score 82.4%" in markdown and "| 82.4% |" in markdown
+    endpoint = json.loads(mutagate("badge", "--format", "endpoint", "--db", str(db), cwd=tmp_path).stdout)
+    assert endpoint["message"] == "82.4%"
+    svg = ET.fromstring(mutagate("badge", "--db", str(db), cwd=tmp_path).stdout)
+    assert "82.4%" in [t.text for t in svg.iter() if t.tag.endswith("text")]
+    report = load_report(db, "run-r")
+    result = RunResult("run-r", 0, "local: 1 worker", 0.0, 1.0)
+    summary = summarise(result, report)
+    assert summary["score"] == 82.35 and summary["by_agent"]["claude-code"]["score"] == 82.35
+    print_summary(result, summary, report)  # the terminal's summary, here into a pipe
+    terminal = capsys.readouterr().out
+    assert "score 82.4% (82.4% on covered code)" in terminal and "│ 82.4%" in terminal
+    assert "82.3%" not in terminal
 
 
 # -- bad input -------------------------------------------------------------------------------------

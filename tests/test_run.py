@@ -170,7 +170,7 @@ def test_failing_baseline_is_bad_input_and_can_be_deselected(repo: GitRepo) -> N
                                "def test_broken():\n    assert False\n",
         },
     )
-    assert_bad_input(mutagate("run", cwd=repo.root), "fail before any mutation", "tests/test_m.py::test_broken")
+    assert_bad_input(mutagate("run", cwd=repo.root), "fails before any mutation", "tests/test_m.py::test_broken")
     ok = mutagate("run", "--json", "--deselect", "tests/test_m.py::test_broken", cwd=repo.root)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["killed"] >= 2

@@ -76,7 +76,7 @@ def test_the_started_runner_shadows_none_of_the_targets_modules(tmp_path: Path) 
                            "--import-mode=importlib", "test_probe.py"],
                           cwd=work, env=runtime.env(work), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads(out.read_text()) == {"exit_code": 0, "failed": [], "tests_run": 1}
+    assert json.loads(out.read_text()) == {"exit_code": 0, "failed": [], "failures": {}, "tests_run": 1}
     seen = json.loads(probe.read_text())
     assert seen["patch"] == "target"
     assert str(runtime.runner) not in seen["path"]

@@ -50,6 +50,24 @@ CASES = [
     ("replit", HUMAN, None, "feat\n\nReplit-Commit-Author: Assistant"),
     ("claude-code", HUMAN, None, "feat\n\nAssisted-by: Claude:claude-opus-4-7 coccinelle"),
     ("gemini", HUMAN, None, "feat\n\nGenerated-by: Gemini CLI"),
+    # Cloud agents' links on a line of their own (the forms are quoted from public commits and PR bodies;
+    # a squash merge with "pull request title and description" carries the PR body into the commit).
+    ("claude-code", HUMAN, None, "perf: use virtual threads\n\n- pools replaced\n\nhttps://claude.ai/code/session_01Jy5VPT7aRfKskDEcYVSXDq"),
+    ("codex", HUMAN, None, "Add structured logging (#12)\n\n## Summary\n- add log_event helpers\n\n## Testing\n"
+                           "- python -m compileall backend/app\n\n------\n"
+                           "[Codex Task](https://chatgpt.com/codex/tasks/task_e_6941e4ddf7448325988b0bcab26c87a2)"),
+    ("jules", HUMAN, None, "Add plan generator (#7)\n\nAdds a plan template.\n\n---\n*PR created automatically by Jules for "
+                           "task [9534672763496798450](https://jules.google.com/task/9534672763496798450) started by @dana*"),
+    ("devin", HUMAN, None, "Support CONTAINS in DuckDB (#31)\n\nAdds the function translation.\n\n"
+                           "Link to Devin run: https://app.devin.ai/sessions/2c3220b9df8c476f93d6fe5c376f0c3f\n\n"
+                           "Requested by: dana@example.com"),
+    ("devin", HUMAN, None, "Phase III (#36)\n\nLinks\n- Link to Devin run: https://app.devin.ai/sessions/e9f4be62eb0641d59476d217e5f582c9"),
+    ("cursor", HUMAN, None, "Add missing German strings (#14135)\n\nFixes #14134.\n\n<div><a href=\"https://cursor.com/"
+                            "background-agent?bcId=bc-91c3ebfc-7a65-4b69-bbb4-2710e856c6a4\"><picture>"
+                            "<img alt=\"Open in Cursor\"></picture></a></div>"),
+    ("cursor", HUMAN, None, "Add missing German strings (#14135)\n\n<div><a href=\"https://cursor.com/agents/"
+                            "bc-bc20e6bc-7ae3-54d3-8d93-828e889b3637?cursor_ref=pr_footer&cursor_cta=open_in_web\">"
+                            "Open in Web</a></div>"),
 ]
 
 
@@ -70,6 +88,9 @@ def test_commit_signal_names_agent(repo: GitRepo, agent, author, committer, mess
         (HUMAN, None, "fix claude's typo\n\nReviewed-by: Someone <s@example.com>"),
         (("gemini-code-assist[bot]", "x@users.noreply.github.com"), None, "apply review suggestion"),
         (HUMAN, None, "Co-authored-by: Pat <pat@example.com>"),
+        # A link cited inside a sentence is someone pointing at a session, not the agent's own footer.
+        (HUMAN, None, "docs: roadmap\n\nSee [Codex Task](https://chatgpt.com/codex/tasks/task_e_6942d181) for the design."),
+        (HUMAN, None, "fix: what the session at https://claude.ai/code/session_01abc got wrong"),
     ],
 )
 def test_human_commits_name_no_agent(repo: GitRepo, author, committer, message) -> None:

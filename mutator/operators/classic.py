@@ -172,5 +172,10 @@ def lambda_body(node: cst.Lambda, ctx: Ctx) -> Iterator[Edit]:
 
 @operator("default-argument", "signature", cst.Param, ("def f(limit=10):\n    pass", "def f(limit=None):\n    pass"))
 def default_argument(node: cst.Param, ctx: Ctx) -> Iterator[Edit]:
-    if node.default is not None and not is_none(node.default):
-        yield ctx.replace(node.default, "None")
+    default = node.default
+    if default is not None and not is_none(default):
+        # The whole default, its parentheses too (libcst's span leaves them out): `tools=()` reads
+        # `()` -> `None`, not `` -> `None` with `tools=(None)` as its diff.
+        first = default.lpar[0] if getattr(default, "lpar", None) else default
+        last = default.rpar[-1] if getattr(default, "rpar", None) else default
+        yield ctx.replace_range(first, last, "None")

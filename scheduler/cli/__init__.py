@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from mutator.errors import BadInput
@@ -33,16 +35,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM (what CI sends a cancelled or timed-out job) or SIGHUP: stopped as Ctrl-C stops a
+    run — workers and their process groups ended, what was measured kept, the run stored as
+    interrupted, scratch removed — then exit 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    for other in (signal.SIGTERM, signal.SIGHUP):  # a second signal must not cut the clean-up short
+        signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, _stop)
     try:
         return int(args.handler(args) or EXIT_OK)
     except (BadInput, ResultsError) as exc:
         print(f"mutagate: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("mutagate: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        stopped = exc if isinstance(exc, Stopped) else None
+        print(f"mutagate: {'stopped by ' + str(stopped) if stopped else 'interrupted'}", file=sys.stderr)
+        return 128 + stopped.signum if stopped else 130
     except BrokenPipeError:  # `mutagate mutants | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK

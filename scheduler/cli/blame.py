@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mutator.attribution import Attribution, attribute
-from scheduler.cli.common import add_scope_arguments, print_json, scope_from_args, target_repo
+from scheduler.cli.common import add_scope_arguments, print_json, print_warnings, scope_from_args, stdout_console, target_repo
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,9 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_blame(args: argparse.Namespace) -> int:
     repo = target_repo(args)
     attribution = attribute(repo, scope_from_args(args, repo))
-    console = Console(stderr=True)
-    for warning in attribution.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+    print_warnings(attribution.warnings)
     if args.json:
         print_json(blame_json(attribution))
     else:
@@ -53,21 +50,22 @@ def blame_json(attribution: Attribution) -> dict:
 
 
 def print_blame_tables(attribution: Attribution, evidence: bool) -> None:
-    console = Console(file=sys.stdout)
+    console = stdout_console()
     if not attribution.lines:
         console.print("No AI-attributed lines in scope.")
         return
     for file, lines in itertools.groupby(attribution.lines, key=lambda line: line.file):
-        table = Table(title=file, title_justify="left", show_edge=False)
+        table = Table(title=Text(file), title_justify="left", show_edge=False)
         table.add_column("lines", justify="right")
         table.add_column("agent")
         table.add_column("commit")
         if evidence:
             table.add_column("evidence")
         for start, end, first in _runs(list(lines)):
-            row = [f"{start}" if start == end else f"{start}-{end}", first.agent, first.commit[:10]]
+            # Agent names and evidence are commit text (`claude[bot]`): never read as markup.
+            row = [Text(f"{start}" if start == end else f"{start}-{end}"), Text(first.agent), Text(first.commit[:10])]
             if evidence:
-                row.append(first.evidence)
+                row.append(Text(first.evidence))
             table.add_row(*row)
         console.print(table)
         console.print()
@@ -75,7 +73,7 @@ def print_blame_tables(attribution: Attribution, evidence: bool) -> None:
     summary.add_column("agent")
     summary.add_column("lines", justify="right")
     for agent, count in attribution.agents().items():
-        summary.add_row(agent, str(count))
+        summary.add_row(Text(agent), str(count))
     console.print(summary)
 
 

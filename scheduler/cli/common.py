@@ -5,7 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+
+from rich.console import Console
+from rich.text import Text
 
 from mutator.attribution import Scope, relative_paths
 from mutator.config import load_config
@@ -15,6 +19,7 @@ from mutator.git import Repo, open_repo
 EXIT_OK, EXIT_FAULT, EXIT_BAD_INPUT, EXIT_BELOW_THRESHOLD = 0, 1, 2, 3
 
 DEFAULT_DB = Path(".mutagate") / "results.duckdb"
+PIPED_WIDTH = 10_000  # Rich's width when stdout is not a terminal: wide enough that nothing wraps
 
 
 def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +62,21 @@ def percent(text: str) -> float:
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError("must be between 0 and 100")
     return value
+
+
+def stdout_console() -> Console:
+    """Rich on stdout for people. On a terminal it fits the window; piped (a CI log, a file) there is
+    no window, so nothing wraps and no table column is cut to an ellipsis: a path stays whole."""
+    if Console(file=sys.stdout).is_terminal:
+        return Console(file=sys.stdout, highlight=False)
+    return Console(file=sys.stdout, highlight=False, width=PIPED_WIDTH, soft_wrap=True)
+
+
+def print_warnings(warnings: Iterable[str]) -> None:
+    """Warnings on stderr, one line each: the text is the user's (paths, refs), never Rich markup."""
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    for warning in warnings:
+        console.print(Text.assemble(("warning:", "yellow"), " ", warning))
 
 
 def print_json(data: object) -> None:

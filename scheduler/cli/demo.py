@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
+import shlex
 import sys
 import tempfile
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from mutator.attribution import Scope, attribute
 from mutator.errors import BadInput
 from mutator.git import open_repo
 from scheduler.cli.blame import print_blame_tables
+from scheduler.cli.common import DEFAULT_DB
 from scheduler.cli.demo_repo import build_demo_repo
 from scheduler.cli.run import RunRequest, perform_run
 
@@ -36,12 +40,16 @@ def run_demo(args: argparse.Namespace) -> int:
     console.rule("[bold]2. mutation run: mutagate run")
     code = perform_run(RunRequest(repo=repo, scope=Scope(), jobs=args.jobs))
     console.rule("[bold]next")
-    console.print(f"The sample repository is in {target}. Try:\n"
-                  f"  mutagate -C {target} mutants\n"
-                  f"  mutagate -C {target} run --json\n"
-                  f"  mutagate -C {target} weak-tests\n"
-                  f"  mutagate -C {target} report --format markdown\n"
-                  f"  mutagate -C {target} report --format html -o report.html\n"
-                  f"  mutagate -C {target} badge -o badge.svg\n"
-                  f"  duckdb {target}/.mutagate/results.duckdb \"SELECT * FROM kill_rate_by_agent\"")
+    where = shlex.quote(str(target))
+    # The SQL views through the duckdb module mutagate itself runs on (the install has no `duckdb` CLI).
+    query = (f"import duckdb; duckdb.connect({json.dumps(str(target / DEFAULT_DB))}, read_only=True)"
+             '.sql("SELECT agent, mutants, killed, survived, score FROM kill_rate_by_agent").show()')
+    console.print(Text(f"The sample repository is in {target}. Try:\n"
+                       f"  mutagate -C {where} mutants\n"
+                       f"  mutagate -C {where} run --json\n"
+                       f"  mutagate -C {where} weak-tests\n"
+                       f"  mutagate -C {where} report --format markdown\n"
+                       f"  mutagate -C {where} report --format html -o report.html\n"
+                       f"  mutagate -C {where} badge -o badge.svg\n"
+                       f"  {shlex.quote(sys.executable)} -c {shlex.quote(query)}"), soft_wrap=True)
     return code

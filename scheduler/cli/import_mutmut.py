@@ -6,8 +6,6 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
-from rich.console import Console
-
 from mutator.attribution import Scope, attribute
 from results.import_mutmut import read_mutmut
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
@@ -39,7 +37,7 @@ def run_import(args: argparse.Namespace) -> int:
         agent = line.agent if line else "human"
         by_agent[agent] += 1
         rows.append(MutantRow(m.key, m.file, m.line, m.line, 1, len(m.original) + 1, "mutmut", m.original,
-                              m.replacement, agent, line.commit if line else "", m.function))
+                              m.replacement, agent, line.commit if line else "", m.function, m.line, m.line))
         outcomes.append(OutcomeRow(m.key, m.status, (), 0, (), 0.0, False, "", "imported"))
     lines = attribution_rows(attribution.lines)
     store.start_run(RunRecord(run_id, str(root), attribution.head, None, None, current_branch(root), TOOL_VERSION,
@@ -54,5 +52,6 @@ def run_import(args: argparse.Namespace) -> int:
         agents = ", ".join(f"{a} {n}" for a, n in summary["by_agent"].items())
         reasons = ", ".join(f"{k}: {v}" for k, v in skipped.items())
         skipped_text = f"; skipped {sum(skipped.values())} ({reasons})" if skipped else ""
-        Console().print(f"imported {len(mutants)} mutmut mutants as run {run_id} ({agents}){skipped_text}")
+        # Plain print: agent names and skip reasons are the user's text, not Rich markup.
+        print(f"imported {len(mutants)} mutmut mutants as run {run_id} ({agents}){skipped_text}")
     return 0

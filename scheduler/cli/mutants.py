@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
 
-from rich.console import Console
 from rich.syntax import Syntax
+from rich.text import Text
 
 from mutator.mutant import unified_diff
 from mutator.config import load_config
 from mutator.workload import collect_workload
-from scheduler.cli.common import (add_scope_arguments, add_selection_arguments, print_json, scope_from_args,
-                                  target_repo)
+from scheduler.cli.common import (add_scope_arguments, add_selection_arguments, print_json, print_warnings,
+                                  scope_from_args, stdout_console, target_repo)
 
 JSON_FIELDS = ("id", "file", "line", "end_line", "column", "end_column", "operator", "original",
                "replacement", "agent", "qualname")
@@ -31,19 +30,17 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_mutants(args: argparse.Namespace) -> int:
     repo = target_repo(args)
     workload = collect_workload(repo, scope_from_args(args, repo), load_config(repo.root), args.one_per_line)
-    errors = Console(stderr=True)
-    for warning in workload.attribution.warnings:
-        errors.print(f"[yellow]warning:[/] {warning}")
+    print_warnings(workload.attribution.warnings)
     if args.json:
         print_json({"mutants": [{k: m.to_json()[k] for k in JSON_FIELDS} for m in workload.mutants]})
         return 0
-    console = Console(file=sys.stdout, highlight=False)
+    console = stdout_console()
     sources = workload.attribution.sources
     for mutant in workload.mutants:
-        console.print(f"[bold]{mutant.id}[/]  {mutant.operator}  {mutant.agent}  {mutant.file}:{mutant.line}")
+        console.print(Text.assemble((mutant.id, "bold"), f"  {mutant.operator}  {mutant.agent}  {mutant.file}:{mutant.line}"))
         console.print(Syntax(unified_diff(sources[mutant.file], mutant), "diff", background_color="default"))
     counts = Counter(m.agent for m in workload.mutants)
     summary = ", ".join(f"{agent} {n}" for agent, n in sorted(counts.items())) or "none"
     mode = "one per line" if workload.one_per_line else "every mutant"
-    console.print(f"{len(workload.mutants)} mutants ({mode}) on {len(workload.attribution.lines)} AI lines: {summary}")
+    console.print(Text(f"{len(workload.mutants)} mutants ({mode}) on {len(workload.attribution.lines)} AI lines: {summary}"))
     return 0

@@ -4,28 +4,34 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import sys
+import threading
+import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from mutator.attribution import Scope
 from mutator.config import load_config
 from mutator.errors import BadInput
 from mutator.git import Repo
-from mutator.workload import collect_workload
+from mutator.source_roots import SourceChoice
+from mutator.workload import Workload, collect_workload
 from results.report_data import RunReport, load_report
-from results.status import UNDETECTED
+from results.status import UNDETECTED, Status
 from results.store import ResultStore
-from scheduler.cli.common import (EXIT_BELOW_THRESHOLD, add_db_argument, add_scope_arguments,
+from scheduler.cli.common import (EXIT_BELOW_THRESHOLD, EXIT_FAULT, add_db_argument, add_scope_arguments,
                                   add_selection_arguments, default_db, percent, positive_int, print_json,
-                                  scope_from_args, target_repo)
+                                  print_warnings, scope_from_args, stdout_console, target_repo)
 from scheduler.executor import executor_factory
+from scheduler.provenance import new_run_id
 from scheduler.run import Progress as RunProgress, RunOptions, RunResult, execute_run
 
 
@@ -52,25 +58,103 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_command)
 
 
-class _RichProgress(RunProgress):
-    def __init__(self, console: Console) -> None:
-        # Drawn only on a terminal: CI logs and scripts reading stderr get the summary alone.
+class ProgressDisplay(RunProgress):
+    """The run's progress on stderr. On a terminal, a live bar. Elsewhere (a CI log) a plain line every
+    `interval` seconds (MUTAGATE_PROGRESS_SECONDS, default 10) and when a phase ends, so a long run is
+    never silent until its end. Nothing is printed before the first tick: a run refused early (a failing
+    baseline) still ends in its one line of bad input. Use it as a context manager."""
+
+    def __init__(self, console: Console, interval: float | None = None) -> None:
+        self.console = console
+        self.live = console.is_terminal
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[tally]}"), TimeElapsedColumn(), console=console,
-                            disable=not console.is_terminal)
-        self.task = None
+                            disable=not self.live)
+        self.interval = interval if interval is not None else _seconds("MUTAGATE_PROGRESS_SECONDS", 10.0)
+        self.task: TaskID | None = None
         self.tally: Counter[str] = Counter()
+        self.totals: dict[str, int] = {}  # phase -> how many it had to do ("mutants": how many ran)
+        self.name, self.total, self.done, self.started = "", 0, 0, time.monotonic()
+        self.printed = False  # any plain line yet
+        self._lock = threading.Lock()  # outcomes arrive on the executor's threads
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="mutagate-progress", daemon=True)
+
+    def __enter__(self) -> ProgressDisplay:
+        if self.live:
+            self.bar.start()
+        elif self.interval > 0:
+            self._ticker.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        self._stop.set()
+        if self.live:
+            self.bar.stop()
+        else:
+            with self._lock:
+                self._finish_phase(complete=exc_type is None)
 
     def phase(self, name: str, total: int) -> None:
-        if self.task is not None:
-            self.bar.update(self.task, completed=self.bar.tasks[self.task].total)
-        self.tally = Counter()
-        self.task = self.bar.add_task(name, total=total, tally="")
+        with self._lock:
+            if self.live and self.task is not None:
+                self.bar.update(self.task, completed=self.bar.tasks[self.task].total)
+            self._finish_phase(complete=True)
+            self.tally = Counter()
+            self.name, self.total, self.done, self.started = name, total, 0, time.monotonic()
+            self.totals[name] = self.totals.get(name, 0) + total
+            if self.live:
+                self.task = self.bar.add_task(name, total=total, tally="")
 
     def advance(self, status: str) -> None:
-        self.tally[status] += 1
-        text = " ".join(f"{k} {v}" for k, v in sorted(self.tally.items()))
-        self.bar.update(self.task, advance=1, tally=text)
+        with self._lock:
+            self.tally[status] += 1
+            self.done += 1
+            if self.live and self.task is not None:
+                text = " ".join(f"{k} {v}" for k, v in sorted(self.tally.items()))
+                self.bar.update(self.task, advance=1, tally=text)
+
+    def _finish_phase(self, complete: bool) -> None:
+        """The last line of a phase, on a log. A phase that gives way to the next is complete (as the
+        bar shows it); one ended by an error or Ctrl-C says how far it got."""
+        if not self.live and self.name and (complete or self.printed):
+            self._line(final=True, complete=complete)
+        self.name = ""
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.interval):
+            with self._lock:
+                if self.name and not self._stop.is_set():
+                    self._line()
+
+    def _line(self, final: bool = False, complete: bool = True) -> None:
+        """`mutagate: mutants 12/51, killed 9, survived 3; 40 s so far, about 1 min 20 s left`: plain
+        text (no markup, no terminal codes) for a log."""
+        elapsed = time.monotonic() - self.started
+        done = self.total if final and complete else self.done
+        counts = Counter({"killed": 0, "survived": 0, **self.tally}) if self.tally else {}
+        tally = "".join(f", {status} {n}" for status, n in sorted(counts.items()))
+        if final:
+            timing = f"; {'done in' if complete else 'stopped after'} {_duration(elapsed)}"
+        elif 0 < done < self.total:
+            timing = f"; {_duration(elapsed)} so far, about {_duration(elapsed / done * (self.total - done))} left"
+        else:
+            timing = f"; {_duration(elapsed)} so far"
+        self.console.file.write(f"mutagate: {self.name} {done}/{self.total}{tally}{timing}\n")
+        self.console.file.flush()
+        self.printed = True
+
+
+def _seconds(variable: str, default: float) -> float:
+    try:
+        return float(os.environ.get(variable, default))
+    except ValueError:
+        raise BadInput(f"{variable} must be a number of seconds, not {os.environ[variable]!r}") from None
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
 @dataclass(frozen=True)
@@ -105,30 +189,53 @@ def perform_run(request: RunRequest) -> int:
     """The run, its summary on stdout and the gate's exit code."""
     if request.executor == "ray":
         _require_ray(request.ray_address)
-    db = default_db(request.db, request.repo)
+    if request.python is not None and shutil.which(request.python) is None:  # before any work, not as a crash in it
+        reason = "not an executable file" if Path(request.python).exists() else "no such file or command"
+        raise BadInput(f"--python {request.python}: {reason}")
+    # Everything that can refuse the input runs before the results database is created: a refused
+    # run leaves no empty database (nor .mutagate/ folder) behind.
     config = load_config(request.repo.root)
-    history = ResultStore(db).operator_survival()
+    db = default_db(request.db, request.repo, create=False)
+    history = ResultStore(db).operator_survival() if db.is_file() else {}
     workload = collect_workload(request.repo, request.scope, config, request.one_per_line, priority=history)
+    progress = ProgressDisplay(Console(stderr=True))  # reads MUTAGATE_PROGRESS_SECONDS: refused here too
+    db = default_db(request.db, request.repo)
     no_bail = request.no_bail if request.no_bail is not None else config.no_bail
     options = RunOptions(db=db, jobs=request.jobs or os.cpu_count() or 1, no_bail=no_bail, python=request.python,
                          deselect=request.deselect,
                          executor_factory=executor_factory(request.executor, request.jobs, request.ray_address,
                                                            request.ray_shared_path),
                          base_ref=request.scope.base)
-    errors = Console(stderr=True)
-    for warning in workload.attribution.warnings:
-        errors.print(f"[yellow]warning:[/] {warning}")
-    progress = _RichProgress(errors)
-    with progress.bar:
-        result = execute_run(workload, options, progress)
-    summary = summarise(result, load_report(db, result.run_id))
+    print_warnings(workload.attribution.warnings)
+    threshold = request.fail_under if request.fail_under is not None else config.fail_under
+    options = replace(options, run_id=new_run_id())
+    try:
+        with progress:
+            result = execute_run(workload, options, progress)
+    except KeyboardInterrupt:
+        # Stopped early (Ctrl-C, SIGTERM): what was measured is stored; say how far it got, never a score.
+        report = load_report(db, options.run_id)
+        print(f"mutagate: run {report.run_id} stopped: {report.partial_text()}; run again to resume", file=sys.stderr)
+        if threshold is not None:
+            print("mutagate: a partial run cannot pass --fail-under", file=sys.stderr)
+            return EXIT_BELOW_THRESHOLD
+        raise
+    report = load_report(db, result.run_id)
+    summary = summarise(result, report, workload.attribution.source,
+                        None if workload.mutants else nothing_to_measure(workload))
     if request.json:
         print_json(summary)
     else:
-        print_summary(result, summary)
-    threshold = request.fail_under if request.fail_under is not None else config.fail_under
-    if threshold is not None and summary["score"] < threshold:
-        print(f"mutagate: score {summary['score']:.1f}% is below --fail-under {threshold:g}%", file=sys.stderr)
+        print_summary(result, summary, report, ran=progress.totals.get("mutants", 0))
+    if not workload.mutants:
+        return 0  # nothing to measure passes, and the summary said so without a score
+    if not report.mutants:
+        print(f"mutagate: internal error: none of {len(workload.mutants)} mutants could be run", file=sys.stderr)
+        return EXIT_FAULT
+    total = report.total
+    if threshold is not None and total.score < threshold:  # the exact score: a rounded one could pass
+        print(f"mutagate: score {total.score_text()} ({total.killed + total.timeout} of {total.mutants} mutants "
+              f"detected) is below --fail-under {threshold:g}%", file=sys.stderr)
         return EXIT_BELOW_THRESHOLD
     return 0
 
@@ -151,18 +258,34 @@ def _require_ray(address: str | None) -> None:
         raise BadInput(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})") from None
 
 
-def summarise(result: RunResult, report: RunReport) -> dict:
-    """The run's JSON summary: its verdicts as the store holds them, plus how the run went."""
+def nothing_to_measure(workload: Workload) -> str:
+    """Why a run has no mutant: no AI line in scope, or AI lines with nothing worth mutating."""
+    lines = len(workload.attribution.lines)
+    if lines:
+        return f"{lines} AI-attributed lines, none of them with code to mutate"
+    scope = workload.attribution
+    if scope.merge_base:
+        return f"no AI-attributed lines changed since {scope.merge_base[:12]} (the merge-base)"
+    return "no AI-attributed lines in scope"
+
+
+def summarise(result: RunResult, report: RunReport, source: SourceChoice | None = None,
+              nothing: str | None = None) -> dict:
+    """The run's JSON summary: its verdicts as the store holds them, plus how the run went. With
+    nothing to measure the score is null (no mutant: not a score of 100) and `note` says why."""
     total = report.total
     return {
         "run_id": result.run_id,
         **total.as_dict(),
+        **({"score": None, "note": nothing} if nothing else {}),
+        **({"source": {"roots": list(source.roots), "why": source.why}} if source else {}),
         "score_covered": round(total.covered_score, 2),
         "reused": result.reused,
         "executor": result.executor,
         "seconds": round(result.wall_seconds, 2),
         "timings": {phase: round(seconds, 3) for phase, seconds in result.timings.items()},
         "workers": list(result.workers),
+        "flaky_tests": [{"test": test, "failure": why} for test, why in sorted(result.flaky.items())],
         "by_agent": {agent: t.as_dict() for agent, t in report.by("agent").items()},
         "by_file": {file: t.as_dict() for file, t in report.by("file").items()},
         "survivors": [
@@ -174,33 +297,54 @@ def summarise(result: RunResult, report: RunReport) -> dict:
     }
 
 
-def print_summary(result: RunResult, summary: dict) -> None:
-    console = Console(file=sys.stdout, highlight=False)
-    for title, groups in (("By agent", summary["by_agent"]), ("By file", summary["by_file"])):
+def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int | None = None) -> None:
+    """The run for a person: tables by agent and by file, each undetected mutant on one line (its whole
+    line before and after), and the score. Every figure comes from the exact counts in `report`;
+    `ran`: how many mutants ran now (the others were settled without running)."""
+    console = stdout_console()
+    if "note" in summary:
+        console.print(Text(f"Nothing to measure: {summary['note']}. The run passes; run {result.run_id}."))
+        return
+    for title, groups in (("By agent", report.by("agent")), ("By file", report.by("file"))):
         table = Table(title=title, title_justify="left", show_edge=False)
         for column in ("", "mutants", "killed", "timeout", "survived", "no coverage", "score"):
             table.add_column(column, justify="left" if not column else "right")
-        for name, c in groups.items():
-            table.add_row(name, str(c["mutants"]), str(c["killed"]), str(c["timeout"]), str(c["survived"]),
-                          str(c["no_coverage"]), f"{c['score']:.1f}%")
+        for name, t in groups.items():
+            table.add_row(Text(name), str(t.mutants), str(t.killed), str(t.timeout), str(t.survived),
+                          str(t.no_coverage), t.score_text())
         console.print(table)
         console.print()
-    survivors = summary["survivors"]
-    if survivors:
-        console.print("[bold]Undetected mutants[/] (add a test that fails on each):")
-        for s in survivors:
-            change = f"{_short(s['original'])} -> {_short(s['replacement'])}"
-            console.print(f"  {s['id']}  {s['file']}:{s['line']}  {s['agent']}  {s['operator']}  "
-                          f"[yellow]{s['status']}[/]  {change}")
+    undetected = report.undetected
+    if undetected:
+        console.print(Text.assemble(("Undetected mutants", "bold"), " (add a test that fails on each):"))
+        changed = report.changed_lines(undetected)
+        for m in undetected:
+            before, after = changed[m.id]
+            status = "survived" if m.status == Status.SURVIVED else "no test covers it"
+            # One line each, never wrapped nor cut, whatever the width: a CI log keeps it whole and greppable.
+            console.print(Text.assemble(f"  {m.file}:{m.line}  {m.operator}  {_one_line(before)} → {_one_line(after)}  ",
+                                        (f"({m.agent}, {status})", "yellow")), soft_wrap=True)
         console.print()
-    console.print(
-        f"[bold]score {summary['score']:.1f}%[/] ({summary['score_covered']:.1f}% on covered code) — "
-        f"{summary['mutants']} mutants, {summary['killed']} killed, {summary['timeout']} timeout, "
-        f"{summary['survived']} survived, {summary['no_coverage']} no coverage; "
-        f"{summary['reused']} reused from earlier runs; {result.executor}; {summary['seconds']:.1f} s; run {result.run_id}"
-    )
+    if result.flaky:
+        console.print(Text.assemble(("Flaky tests", "bold"), " (quarantined: they failed, then passed without a change):"))
+        for test, why in sorted(result.flaky.items()):
+            console.print(Text(f"  {test}  {why}"), soft_wrap=True)
+        console.print()
+    if "source" in summary:
+        source = summary["source"]
+        console.print(Text(f"source: {', '.join(source['roots'])} ({source['why']})"), soft_wrap=True)
+    total = report.total
+    reused = summary["reused"]
+    how = f"{reused} reused from earlier runs"
+    if ran is not None:
+        how = f"{ran} run, {how}, {total.mutants - ran - reused} not run (no test covers them)"
+    console.print(Text.assemble(
+        (f"score {total.score_text()}", "bold"), f" ({total.score_text(covered=True)} on covered code) — "
+        f"{total.mutants} mutants: {total.killed} killed, {total.timeout} timeout, {total.survived} survived, "
+        f"{total.no_coverage} no coverage; {how}; {result.executor}; {summary['seconds']:.1f} s; run {result.run_id}"
+    ), soft_wrap=True)
 
 
-def _short(text: str, limit: int = 48) -> str:
-    flat = repr(text)
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+def _one_line(lines: tuple[str, ...]) -> str:
+    """Source lines as one line: each stripped, joined by a visible return mark."""
+    return " ↵ ".join(line.strip() for line in lines)

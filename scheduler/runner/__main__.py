@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
     if mode == "fresh":
         from .fresh import fresh
 
-        return fresh(options[0], pytest_args)
+        return fresh(options[0], pytest_args, bail="--no-bail" not in options[1:])
     if mode == "zygote":
         from .zygote import zygote
 

@@ -85,6 +85,7 @@ def baseline(out: str, include: list[str], pytest_args: list[str]) -> int:
             for nodeid, duration in collector.durations.items()
         },
         "failed": collector.failed,
+        "failures": collector.failures,
         "observers": sorted(observers.found),
         "lines": lines,
         "modules": _installed_modules(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib.util
 import json
 import os
 import shutil
@@ -16,8 +17,19 @@ from typing import TextIO
 
 import pytest
 
-# Every mode's: no .pytest_cache written into the work copy, quiet output, pytest-randomly off.
-PYTEST_FLAGS = ("-p", "no:cacheprovider", "-q", "-p", "no:randomly")
+# Every mode's: no .pytest_cache written into the work copy, quiet output, the suite in its own
+# order (pytest-randomly off) and in this process (pytest-xdist's `-n 0`, when it is installed:
+# `-p no:xdist` would make a `-n auto` in the project's addopts an error).
+PYTEST_FLAGS = ("-p", "no:cacheprovider", "-q", "-p", "no:randomly",
+                *(("-n", "0") if importlib.util.find_spec("xdist") is not None else ()))
+
+
+def failure_line(report: pytest.TestReport) -> str:
+    """A failed test's reason in one line: the exception's message as pytest shows it."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return (lines[0] if lines else "failed")[:300]
 
 
 class _Collector:
@@ -27,6 +39,7 @@ class _Collector:
         self.failed: list[str] = []
         self.outcomes: dict[str, str] = {}
         self.durations: dict[str, float] = {}
+        self.failures: dict[str, str] = {}  # node id -> its first failure's line
         self.current_failed = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -36,6 +49,7 @@ class _Collector:
             self.outcomes[report.nodeid] = "failed"
             if report.nodeid not in self.failed:
                 self.failed.append(report.nodeid)
+                self.failures[report.nodeid] = failure_line(report)
         elif report.when == "call" or (report.skipped and report.nodeid not in self.outcomes):
             self.outcomes.setdefault(report.nodeid, report.outcome)
 

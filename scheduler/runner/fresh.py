@@ -1,5 +1,6 @@
 """Mode `fresh`: the suite (or some tests) in a fresh interpreter, for mutants that run at import
-time; the mutated file is already on disk. Stops at the first failure."""
+time (the mutated file is already on disk), and for re-running failing tests of the baseline.
+Stops at the first failure unless told to run everything (`bail=False`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 from .common import PYTEST_FLAGS, _Collector
 
 
-def fresh(out: str, pytest_args: list[str]) -> int:
+def fresh(out: str, pytest_args: list[str], bail: bool = True) -> int:
     collector = _Collector()
-    code = pytest.main([*pytest_args, "-x", *PYTEST_FLAGS], plugins=[collector])
+    code = pytest.main([*pytest_args, *(["-x"] if bail else []), *PYTEST_FLAGS], plugins=[collector])
     with open(out, "w") as handle:
-        json.dump({"exit_code": int(code), "failed": collector.failed, "tests_run": len(collector.outcomes)}, handle)
+        json.dump({"exit_code": int(code), "failed": collector.failed, "failures": collector.failures,
+                   "tests_run": len(collector.outcomes)}, handle)
     return 0

@@ -52,15 +52,19 @@ class _Server:
                     session_items: list[pytest.Item]) -> dict:
         started = time.perf_counter()
         if request.get("full_suite"):
-            tests = list(session_items)
+            excluded = set(request.get("exclude", ()))  # quarantined as flaky
+            tests = [item for item in session_items if item.nodeid not in excluded]
+            if request.get("until") in items:  # a control run: the suite up to the mutant's last killer
+                tests = tests[: tests.index(items[request["until"]]) + 1] if items[request["until"]] in tests else tests
         else:
             tests = [items[t] for t in request["tests"] if t in items]
-        patch = patcher.prepare(request)
+        # A control run: the same tests on the unmutated code, to tell a kill from a flaky test.
+        patch = _Unpatched() if request.get("control") else patcher.prepare(request)
         if isinstance(patch, str):
             return {"status": "unpatchable", "detail": patch, "killed_by": [], "tests_run": 0,
                     "seconds": time.perf_counter() - started}
         pid, read_end = fork_child(lambda write_end: self._child(request, tests, patch, write_end))
-        finished, failed, ran, note = self._watch(pid, read_end, request["timeout"])
+        finished, failed, ran, note, why = self._watch(pid, read_end, request["timeout"])
         seconds = time.perf_counter() - started
         running = [t.nodeid for t in tests[len(ran):len(ran) + 1]]
         if note == "timeout":
@@ -68,7 +72,8 @@ class _Server:
         if note.startswith("unpatchable"):
             return {"status": "unpatchable", "detail": note, "killed_by": [], "tests_run": 0, "seconds": seconds}
         if failed:
-            return {"status": "killed", "killed_by": failed, "tests_run": len(ran), "seconds": seconds}
+            return {"status": "killed", "killed_by": failed, "tests_run": len(ran), "seconds": seconds,
+                    "failures": why}
         if not finished:  # died mid-test: segfault, os._exit, ...
             return {"status": "killed", "killed_by": running, "tests_run": len(ran) + 1, "seconds": seconds,
                     "detail": note}
@@ -88,7 +93,9 @@ class _Server:
                     self.collector.current_failed = False
                     nextitem = tests[position + 1] if position + 1 < len(tests) else None
                     item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-                    out.write(json.dumps({"test": item.nodeid, "failed": self.collector.current_failed}) + "\n")
+                    failed = self.collector.current_failed
+                    why = self.collector.failures.get(item.nodeid, "") if failed else ""
+                    out.write(json.dumps({"test": item.nodeid, "failed": failed, "why": why}) + "\n")
                     if self.collector.current_failed and request.get("bail", True):
                         break
                 out.write(json.dumps({DONE: True}) + "\n")
@@ -102,10 +109,11 @@ class _Server:
             out.flush()
         return code
 
-    def _watch(self, pid: int, read_end: int, timeout: float) -> tuple[bool, list[str], list[str], str]:
+    def _watch(self, pid: int, read_end: int, timeout: float) -> tuple[bool, list[str], list[str], str, dict[str, str]]:
         deadline = time.monotonic() + timeout
         buffer = b""
         finished, failed, ran, note = False, [], [], ""
+        why: dict[str, str] = {}
         timed_out = False
         while True:
             remaining = deadline - time.monotonic()
@@ -132,15 +140,21 @@ class _Server:
                     ran.append(message["test"])
                     if message["failed"]:
                         failed.append(message["test"])
+                        why[message["test"]] = message.get("why", "")
         status = end_child(pid, read_end)
         if timed_out:
-            return False, failed, ran, "timeout"
+            return False, failed, ran, "timeout", why
         if not note and not finished:
             if os.WIFSIGNALED(status):
                 note = f"crashed with signal {os.WTERMSIG(status)}"
             else:
                 note = f"exited with status {os.WEXITSTATUS(status)}"
-        return finished, failed, ran, note
+        return finished, failed, ran, note, why
+
+
+class _Unpatched(Patch):
+    def apply(self) -> None:
+        pass
 
 
 def serve(root: str, pytest_args: list[str]) -> int:

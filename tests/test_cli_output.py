@@ -1,0 +1,161 @@
+"""What a person reads, checked through a pipe (as a CI log gets it) at a narrow width: the user's text
+exactly as written (brackets are not Rich markup), whole lines for each undetected mutant, progress
+while the run goes, and tables that never cut a path. Real repository, real CLI, real pytest runs."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import pytest
+from rich.console import Console
+
+from scheduler.cli.run import ProgressDisplay
+from tests.cli import mutagate
+from tests.gitrepo import GitRepo
+from tests.sample_project import CLAUDE
+
+MODULE = "a_module_name_long_enough_that_sixty_columns_would_cut_it"
+LONG = f"pkg/{MODULE}.py"
+DRAFT = "pkg/fix[draft].py"  # `[draft]` is what Rich reads as a style tag, and drops (no test imports it)
+NARROW = {"COLUMNS": "60", "MUTAGATE_PROGRESS_SECONDS": "0.1"}  # a narrow log, and progress ticks to see
+
+CODE = '''
+def pick(row, b):
+    return row[b]
+
+
+def order(xs):
+    return sorted(xs)
+
+
+def small(a, b):
+    return a < b
+'''
+
+TESTS = f'''
+import pytest
+
+from pkg.{MODULE} import order, pick, small
+
+
+@pytest.mark.parametrize("row", [[1, 2], [3, 4], [5, 6]])
+def test_pick(row):
+    pick(row, 0)  # no assertion: the pick mutants survive all three
+
+
+def test_order():
+    assert order([1]) == [1]
+
+
+def test_small():
+    assert small(1, 2)
+'''
+
+DRAFT_CODE = "def wrap(x):\n    return [x]\n"  # no test imports it: no coverage
+
+
+@pytest.fixture(scope="module")
+def piped_run(tmp_path_factory) -> tuple[GitRepo, str, str]:
+    """One run, stdout and stderr captured through pipes at 60 columns; the gate fails (exit 3)."""
+    repo = GitRepo(tmp_path_factory.mktemp("output") / "repo")
+    repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": "",
+                                         "pyproject.toml": "[tool.mutagate]\ntimeout-floor = 1.5\n"})
+    repo.commit(CLAUDE, files={LONG: CODE, "tests/test_mod.py": TESTS, DRAFT: DRAFT_CODE})
+    result = mutagate("run", "--jobs", "2", "--fail-under", "99", cwd=repo.root, env=NARROW)
+    assert result.returncode == 3, result.stderr
+    return repo, result.stdout, result.stderr
+
+
+def test_brackets_in_code_test_ids_and_paths_are_printed_as_written(piped_run) -> None:
+    repo, stdout, _ = piped_run
+    weak = mutagate("weak-tests", cwd=repo.root, env=NARROW)
+    assert weak.returncode == 0, weak.stderr
+    for case in ("row0", "row1", "row2"):  # three tests, not `test_pick` three times
+        assert f"tests/test_mod.py::test_pick[{case}]" in weak.stdout
+    assert f"{LONG}:2 return-value 'row[b]' -> 'None'" in weak.stdout
+    mutants = mutagate("mutants", cwd=repo.root, env=NARROW)
+    assert f"return-value  claude-code  {DRAFT}:2" in mutants.stdout and "-    return [x]" in mutants.stdout
+    blame = mutagate("blame", cwd=repo.root, env=NARROW)
+    assert DRAFT in blame.stdout.splitlines()
+    assert any(line.startswith(f" {DRAFT} ") for line in stdout.splitlines())  # the run's "By file" row
+    assert f"  {LONG}:2  return-value  return row[b] → return None  (claude-code, survived)" in stdout.splitlines()
+    assert f"  {DRAFT}:2  return-value  return [x] → return None  (claude-code, no test covers it)" in stdout.splitlines()
+
+
+def test_undetected_mutants_show_their_whole_lines(piped_run) -> None:
+    repo, stdout, _ = piped_run
+    lines = stdout.splitlines()
+    assert f"  {LONG}:6  sorted-reverse  return sorted(xs) → return sorted(xs, reverse=True)  (claude-code, survived)" in lines
+    assert f"  {LONG}:10  comparison-boundary  return a < b → return a <= b  (claude-code, survived)" in lines
+    markdown = mutagate("report", "--format", "markdown", cwd=repo.root).stdout
+    assert f"`{LONG}:10`** `comparison-boundary`" in markdown
+    assert "```diff\n-    return a < b\n+    return a <= b\n```" in markdown
+    assert "```diff\n-    return sorted(xs)\n+    return sorted(xs, reverse=True)\n```" in markdown
+    assert "```diff\n-    return row[b]\n+    return None\n```" in markdown
+
+
+def test_piped_tables_and_lines_are_never_cut_to_the_width(piped_run) -> None:
+    _, stdout, stderr = piped_run
+    assert any(line.startswith(f" {LONG} ") for line in stdout.splitlines())  # 60 columns could not hold it
+    assert "…" not in stdout
+    summary = re.fullmatch(r"score (\S+) \(\S+ on covered code\) — (\d+) mutants: (\d+) killed, (\d+) timeout, .*; run \S+",
+                           stdout.splitlines()[-1])
+    assert summary, stdout  # the summary is one line, however long
+    assert "\x1b[" not in stdout + stderr  # no terminal codes in a log
+    # the gate's message shows the summary's score, with the counts it comes from
+    detected = int(summary[3]) + int(summary[4])
+    assert stderr.splitlines()[-1] == (f"mutagate: score {summary[1]} ({detected} of {summary[2]} mutants detected)"
+                                       " is below --fail-under 99%")
+
+
+def test_a_log_gets_progress_lines_while_the_run_goes(piped_run) -> None:
+    _, stdout, stderr = piped_run
+    lines = stderr.splitlines()
+    # ticks every 0.1 s while the baseline runs (it takes a good second), then its end
+    assert len([line for line in lines if re.fullmatch(r"mutagate: baseline 0/1; \d+ s so far", line)]) >= 2
+    assert "mutagate: baseline 1/1; done in" in stderr
+    done = [re.fullmatch(r"mutagate: mutants (\d+)/(\d+), killed (\d+), survived (\d+); done in \d+ s", line)
+            for line in lines]
+    ran = [m for m in done if m]
+    assert len(ran) == 1 and ran[0][1] == ran[0][2]
+    # the summary counts the same mutants as run, and says why the others (the draft file's) were not
+    counts = re.search(r"— (\d+) mutants: .*; (\d+) run, 0 reused from earlier runs, (\d+) not run \(no test covers them\);",
+                       stdout)
+    assert counts and counts[2] == ran[0][1] and int(counts[2]) + int(counts[3]) == int(counts[1])
+    assert int(counts[3]) == stdout.count(f"{DRAFT}:") > 0
+
+
+def test_progress_lines_estimate_the_time_left_and_say_where_a_stop_came() -> None:
+    log = io.StringIO()  # not a terminal: the plain lines
+    with pytest.raises(KeyboardInterrupt):
+        with ProgressDisplay(Console(file=log, width=60), interval=0.05) as progress:
+            progress.phase("mutants", 4)
+            progress.advance("killed")
+            progress.advance("survived")
+            time.sleep(0.3)
+            raise KeyboardInterrupt
+    lines = log.getvalue().splitlines()
+    assert any(re.fullmatch(r"mutagate: mutants 2/4, killed 1, survived 1; 0 s so far, about 0 s left", line)
+               for line in lines)
+    assert lines[-1] == "mutagate: mutants 2/4, killed 1, survived 1; stopped after 0 s"
+
+
+def test_the_terminal_keeps_its_bar_and_no_plain_lines() -> None:
+    terminal = io.StringIO()
+    with ProgressDisplay(Console(file=terminal, width=80, force_terminal=True), interval=0.01) as progress:
+        progress.phase("mutants", 2)
+        progress.advance("killed")
+        time.sleep(0.1)
+    assert "mutagate: mutants" not in terminal.getvalue()
+
+
+def test_a_run_refused_before_the_first_tick_prints_no_progress() -> None:
+    """A failing baseline is bad input: one line on stderr, with no progress line before it."""
+    log = io.StringIO()
+    with pytest.raises(RuntimeError):
+        with ProgressDisplay(Console(file=log), interval=10) as progress:
+            progress.phase("baseline", 1)
+            raise RuntimeError("the baseline failed")
+    assert log.getvalue() == ""
