@@ -34,8 +34,8 @@ class SourceChoice:
 
 def never_source(path: str) -> bool:
     """Docs, examples and build scripts: not source unless `source = [...]` names them."""
-    pure = PurePosixPath(path)
-    return pure.name in NEVER_FILES or any(part in NEVER_DIRS for part in pure.parts[:-1])
+    parts = PurePosixPath(path).parts  # only at the top: a package's own `tasks.py` or `tools/` is source
+    return (len(parts) == 1 and parts[0] in NEVER_FILES) or (len(parts) > 1 and parts[0] in NEVER_DIRS)
 
 
 def choose_source(root: Path, files: list[str], configured: tuple[str, ...], tests: list[str]) -> SourceChoice:

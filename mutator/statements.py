@@ -49,7 +49,8 @@ class StatementSpans:
             self._spans.append(self.ctx.span(node))
         elif kind == _HEADER_KIND:
             start, _ = self.ctx.span(node)
-            self._spans.append((start, self._header_end(start, node.body)))
+            body = node.cases[0] if isinstance(node, cst.Match) else node.body  # a match has cases, no body
+            self._spans.append((start, self._header_end(start, body)))
             if isinstance(node, (cst.Try, cst.TryStar)):
                 self._try_bodies.append(self.ctx.span(node.body))
         elif self._try_bodies:  # an except clause: from the try body to this clause's header
@@ -60,7 +61,7 @@ class StatementSpans:
         """Where a header ends: the end of the line before an indented body (whose span starts at
         its first statement), or where a body on the header's own line starts."""
         body_start, _ = self.ctx.span(body)
-        if isinstance(body, cst.IndentedBlock):
+        if isinstance(body, (cst.IndentedBlock, cst.MatchCase)):
             newline = self.ctx.source.rfind(b"\n", start, body_start)
             if newline >= 0:
                 return newline + 1

@@ -100,7 +100,7 @@ def _classify_failures(runtime: Runtime, workdir: Path, result: dict) -> dict[st
     alone = _rerun(runtime, workdir, "alone", failed)
     still = [t for t in failed if t in alone]
     if still:  # maybe it needs the tests before it: the whole suite again, in order
-        in_order = _rerun(runtime, workdir, "in-order", [])
+        in_order = _rerun(runtime, workdir, "in-order", [], expected=still)
         still = [t for t in still if t in in_order]
     if still:
         first = still[0]
@@ -113,12 +113,14 @@ def _classify_failures(runtime: Runtime, workdir: Path, result: dict) -> dict[st
     return {t: failures.get(t, "") for t in failed}
 
 
-def _rerun(runtime: Runtime, workdir: Path, name: str, tests: list[str]) -> dict[str, str]:
-    """Failing tests (node id -> failure line) of a plain run of `tests` (all: the whole suite)."""
+def _rerun(runtime: Runtime, workdir: Path, name: str, tests: list[str],
+           expected: list[str] | None = None) -> dict[str, str]:
+    """Failing tests (node id -> failure line) of a plain run of `tests` (all: the whole suite); a
+    run that died counts as every `expected` test failing again (never as a pass)."""
     out = runtime.scratch / f"baseline-{name}.json"
     command = [runtime.python, str(runtime.runner), "fresh", str(out), "--no-bail", "--", *runtime.pytest_args, *tests]
     subprocess.run(command, cwd=workdir, env=runtime.env(workdir), capture_output=True, text=True)
     if not out.is_file():
-        return {t: "the test run did not finish" for t in tests}
+        return {t: "the test run did not finish" for t in (expected if expected is not None else tests)}
     rerun = json.loads(out.read_text())
     return {t: (rerun.get("failures") or {}).get(t, "") for t in rerun["failed"]}

@@ -190,8 +190,10 @@ class Phases:
     def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
         self.flaky.update(outcome.flaky)
         p = self.by_id[outcome.mutant_id]
+        # A verdict reached without a test quarantined in this run is not reusable under the usual key.
+        key = "" if outcome.flaky else p.cache_key
         self.ledger.record(OutcomeRow(p.mutant.id, outcome.status, outcome.killed_by, tests_run, p.covering,
-                                      seconds, False, p.cache_key, phase, outcome.detail))
+                                      seconds, False, key, phase, outcome.detail))
 
     def settle_without_running(self, store: ResultStore) -> list[Task]:
         """Verdicts stored by earlier runs under the same cache key, and mutants no test covers;

@@ -143,6 +143,8 @@ class Worker:
             answer = self._ask_server_raw(control)
         except ServerDied:
             return {}
+        finally:
+            self._guard.restore()  # what the control run wrote must not reach the retry or the next task
         failures = answer.get("failures") or {}
         return {t: failures.get(t, "") for t in answer.get("killed_by", ()) if t in outcome.killed_by}
 

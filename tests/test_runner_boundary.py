@@ -5,10 +5,17 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import signal
 import subprocess
 import sys
+import textwrap
+import time
 from pathlib import Path
 
+import pytest
+
+from tests.cli import PROJECT
 from scheduler.runtime import RUNNER_NAME, RUNNER_SOURCE, Runtime, make_runtime
 
 ALLOWED = frozenset(sys.stdlib_module_names) | {"pytest", "_pytest", "coverage"}
@@ -84,3 +91,35 @@ def test_the_started_runner_shadows_none_of_the_targets_modules(tmp_path: Path) 
     assert "mutagate_runner.fresh" in seen["runner"]
     assert all(name.startswith("mutagate_runner") for name in seen["runner"]), seen["runner"]  # no mutagate
     assert all(Path(file).is_relative_to(runtime.runner) for file in seen["runner"].values() if file)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_forked_child_does_not_outlive_its_server(tmp_path: Path) -> None:
+    """A mutant's child has a session of its own (its group is what a timeout kills), so a server
+    killed by its driver would leave a looping mutant running forever; it must end with the server."""
+    code = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(PROJECT)!r})
+        from scheduler.runner.common import fork_child
+        pid, _ = fork_child(lambda write_end: (time.sleep(1000), 0)[1])
+        print(pid, flush=True)
+        time.sleep(1000)
+    """)
+    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    child = int(server.stdout.readline())
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait()
+    deadline = time.monotonic() + 10
+    state = "running"
+    while time.monotonic() < deadline:
+        try:
+            state = next(line for line in Path(f"/proc/{child}/status").read_text().splitlines()
+                         if line.startswith("State:"))
+        except FileNotFoundError:
+            state = "gone"
+        if state == "gone" or "Z" in state:  # dead (a zombie until init reaps it)
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+    assert state == "gone" or "Z" in state, state

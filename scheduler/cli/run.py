@@ -24,6 +24,7 @@ from mutator.errors import BadInput
 from mutator.git import Repo
 from mutator.source_roots import SourceChoice
 from mutator.workload import Workload, collect_workload
+from results.errors import ResultsError
 from results.report_data import RunReport, load_report
 from results.status import UNDETECTED, Status
 from results.store import ResultStore
@@ -214,8 +215,12 @@ def perform_run(request: RunRequest) -> int:
             result = execute_run(workload, options, progress)
     except KeyboardInterrupt:
         # Stopped early (Ctrl-C, SIGTERM): what was measured is stored; say how far it got, never a score.
-        report = load_report(db, options.run_id)
-        print(f"mutagate: run {report.run_id} stopped: {report.partial_text()}; run again to resume", file=sys.stderr)
+        try:
+            report = load_report(db, options.run_id)
+            print(f"mutagate: run {report.run_id} stopped: {report.partial_text()}; run again to resume",
+                  file=sys.stderr)
+        except ResultsError:  # stopped before the run was stored
+            print("mutagate: stopped before anything was measured", file=sys.stderr)
         if threshold is not None:
             print("mutagate: a partial run cannot pass --fail-under", file=sys.stderr)
             return EXIT_BELOW_THRESHOLD
@@ -277,9 +282,9 @@ def summarise(result: RunResult, report: RunReport, source: SourceChoice | None 
     return {
         "run_id": result.run_id,
         **total.as_dict(),
-        **({"score": None, "note": nothing} if nothing else {}),
         **({"source": {"roots": list(source.roots), "why": source.why}} if source else {}),
         "score_covered": round(total.covered_score, 2),
+        **({"score": None, "score_covered": None, "note": nothing} if nothing else {}),
         "reused": result.reused,
         "executor": result.executor,
         "seconds": round(result.wall_seconds, 2),

@@ -110,11 +110,13 @@ def fork_child(body: Callable[[int], int]) -> tuple[int, int]:
     temporary folder. Returns the child's pid and the read end of its pipe: EOF there means the
     child, and every process holding the pipe, is gone."""
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         code = 3
         try:
             os.setsid()
+            _die_with(parent)
             os.close(read_end)
             _use_own_tmp()
             code = body(write_end)
@@ -122,6 +124,19 @@ def fork_child(body: Callable[[int], int]) -> tuple[int, int]:
             os._exit(code)  # never back into the parent's loop, pytest's teardown or atexit
     os.close(write_end)
     return pid, read_end
+
+
+def _die_with(parent: int) -> None:
+    """The child has a session of its own (its group is what a timeout kills), so killing the server's
+    group would not reach it: a mutant looping forever would outlive a server stopped by its driver.
+    Linux ends it with its parent (PR_SET_PDEATHSIG); a parent already gone means exit now."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(3)
 
 
 def end_child(pid: int, read_end: int) -> int:
