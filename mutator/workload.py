@@ -7,10 +7,11 @@ path as the command line without building an argparse namespace.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mutator.attribution import Attribution, Scope, attribute
 from mutator.config import Config
+from mutator.errors import BadInput
 from mutator.generate import generate_mutants
 from mutator.git import Repo
 from mutator.mutant import Mutant
@@ -38,3 +39,24 @@ def collect_workload(
         one_per_line = bool(scope.base and config.pr_one_per_line)
     mutants = generate_mutants(attribution, config, one_per_line=one_per_line, priority=priority)
     return Workload(attribution, config, tuple(mutants), one_per_line)
+
+
+def keep_mutants(workload: Workload, wanted: tuple[str, ...], prefixes: bool = True) -> tuple[Workload, tuple[str, ...]]:
+    """Only the mutants named in `wanted` (stable ids; with `prefixes`, a unique prefix is enough);
+    returns the workload and the names that match no mutant of the current code (its code changed,
+    or a typo). An ambiguous prefix is bad input, with its candidates."""
+    keep: dict[str, Mutant] = {}
+    missing = []
+    for name in wanted:
+        found = [m for m in workload.mutants if m.id == name or (prefixes and m.id.startswith(name))]
+        exact = [m for m in found if m.id == name]
+        if exact:
+            found = exact
+        if len(found) > 1:
+            shown = ", ".join(m.id for m in found[:5])
+            raise BadInput(f"mutant id {name!r} is ambiguous: {shown}{' ...' if len(found) > 5 else ''}")
+        if found:
+            keep[found[0].id] = found[0]
+        else:
+            missing.append(name)
+    return replace(workload, mutants=tuple(m for m in workload.mutants if m.id in keep)), tuple(missing)

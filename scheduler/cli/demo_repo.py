@@ -39,7 +39,7 @@ STEPS: list[tuple[tuple[str, str], str, dict[str, str]]] = [
             "    return 0.0\n\n\n"
             "def total(prices, quantity, coupon=None):\n"
             "    if not prices:\n"
-            "        return 0.0\n"
+            '        raise ValueError("an order needs at least one price")\n'
             "    subtotal = sum(prices) * quantity\n"
             "    subtotal -= subtotal * discount_rate(quantity)\n"
             "    if coupon is not None:\n"
@@ -47,6 +47,7 @@ STEPS: list[tuple[tuple[str, str], str, dict[str, str]]] = [
             "    return round(subtotal, 2)\n"
         ),
         "tests/test_pricing.py": (
+            "import pytest\n\n"
             "from shop.pricing import discount_rate, total\n\n\n"
             "def test_discount_boundaries():\n"
             "    assert discount_rate(9) == 0.0\n"
@@ -55,7 +56,8 @@ STEPS: list[tuple[tuple[str, str], str, dict[str, str]]] = [
             "    assert discount_rate(100) == 0.2\n\n\n"
             "def test_total():\n"
             "    assert total([2.0, 3.0], 2) == 10.0\n"
-            "    assert total([], 5) == 0.0\n"
+            "    with pytest.raises(ValueError):\n"
+            "        total([], 5)\n"
             "    assert total([10.0], 1, coupon=3.0) == 7.0\n"
             "    assert total([1.0], 1, coupon=5.0) == 0.0\n"
         ),

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 from rich.text import Text
 
@@ -23,10 +24,10 @@ from mutator.config import load_config
 from mutator.errors import BadInput
 from mutator.git import Repo
 from mutator.source_roots import SourceChoice
-from mutator.workload import Workload, collect_workload
+from mutator.workload import Workload, collect_workload, keep_mutants
 from results.errors import ResultsError
 from results.report_data import RunReport, load_report
-from results.status import UNDETECTED, Status
+from results.status import DETECTED, UNDETECTED, Status
 from results.store import ResultStore
 from scheduler.cli.common import (EXIT_BELOW_THRESHOLD, EXIT_FAULT, add_db_argument, add_scope_arguments,
                                   add_selection_arguments, default_db, percent, positive_int, print_json,
@@ -55,6 +56,13 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="leave out a known-failing test (repeatable)")
     parser.add_argument("--python", metavar="PATH", help="the target's interpreter (default: this one)")
     parser.add_argument("--json", action="store_true", help="machine-readable summary")
+    retest = parser.add_mutually_exclusive_group()
+    retest.add_argument("--survivors", action="store_true",
+                        help="retest only the undetected mutants of a run (--run, default the latest) against "
+                             "the current tests, and say which are fixed")
+    retest.add_argument("--mutant", action="append", default=[], metavar="ID",
+                        help="run only this mutant (a unique prefix of its id is enough; repeatable)")
+    parser.add_argument("--run", dest="of_run", metavar="ID", help="with --survivors: the run whose survivors to retest")
     parser.add_argument("paths", nargs="*", metavar="PATH", help="limit to these files or folders")
     parser.set_defaults(handler=run_command)
 
@@ -69,7 +77,8 @@ class ProgressDisplay(RunProgress):
         self.console = console
         self.live = console.is_terminal
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[tally]}"), TimeElapsedColumn(), console=console,
+                            TextColumn("{task.fields[tally]}"), TimeElapsedColumn(), TextColumn("eta"),
+                            TimeRemainingColumn(), console=console,
                             disable=not self.live)
         self.interval = interval if interval is not None else _seconds("MUTAGATE_PROGRESS_SECONDS", 10.0)
         self.task: TaskID | None = None
@@ -175,6 +184,8 @@ class RunRequest:
     deselect: tuple[str, ...] = ()
     python: str | None = None
     json: bool = False
+    mutants: tuple[str, ...] = ()  # only these mutant ids (or unique prefixes)
+    survivors_of: str | None = None  # retest the undetected mutants of this run ("" = the latest finished)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -183,7 +194,8 @@ def run_command(args: argparse.Namespace) -> int:
         repo=repo, scope=scope_from_args(args, repo), one_per_line=args.one_per_line, executor=args.executor,
         jobs=args.jobs, ray_address=args.ray_address, ray_shared_path=args.ray_shared_path, db=args.db,
         fail_under=args.fail_under, no_bail=args.no_bail, deselect=tuple(args.deselect), python=args.python,
-        json=args.json))
+        json=args.json, mutants=tuple(args.mutant),
+        survivors_of=(args.of_run or "") if args.survivors else None))
 
 
 def perform_run(request: RunRequest) -> int:
@@ -198,7 +210,18 @@ def perform_run(request: RunRequest) -> int:
     config = load_config(request.repo.root)
     db = default_db(request.db, request.repo, create=False)
     history = ResultStore(db).operator_survival() if db.is_file() else {}
-    workload = collect_workload(request.repo, request.scope, config, request.one_per_line, priority=history)
+    retest = _retest_plan(request, db)
+    if retest is not None or request.mutants:
+        # Named mutants may sit on any line, human ones too: every mutant of their files, then only them.
+        scope = replace(request.scope, base=None, all_authors=True,
+                        paths=tuple(sorted({m.file for m in retest.undetected})) if retest else request.scope.paths)
+        workload = collect_workload(request.repo, scope, config, one_per_line=False)
+        wanted = tuple(m.id for m in retest.undetected) if retest else request.mutants
+        workload, missing = keep_mutants(workload, wanted, prefixes=retest is None)
+        if missing and retest is None:
+            raise BadInput(f"no mutant {missing[0]!r} in the current code (see `mutagate mutants`)")
+    else:
+        workload = collect_workload(request.repo, request.scope, config, request.one_per_line, priority=history)
     progress = ProgressDisplay(Console(stderr=True))  # reads MUTAGATE_PROGRESS_SECONDS: refused here too
     db = default_db(request.db, request.repo)
     no_bail = request.no_bail if request.no_bail is not None else config.no_bail
@@ -228,10 +251,17 @@ def perform_run(request: RunRequest) -> int:
     report = load_report(db, result.run_id)
     summary = summarise(result, report, workload.attribution.source,
                         None if workload.mutants else nothing_to_measure(workload))
+    if retest is not None:
+        summary["retest"] = _retest_outcome(retest, report)
     if request.json:
         print_json(summary)
     else:
         print_summary(result, summary, report, ran=progress.totals.get("mutants", 0))
+    if retest is not None and not request.json:
+        outcome = summary["retest"]
+        print(f"retested the {len(retest.undetected)} undetected mutants of run {retest.run_id}: "
+              f"{len(outcome['fixed'])} fixed, {len(outcome['still_undetected'])} still undetected, "
+              f"{len(outcome['gone'])} gone (their code changed)")
     if not workload.mutants:
         return 0  # nothing to measure passes, and the summary said so without a score
     if not report.mutants:
@@ -243,6 +273,28 @@ def perform_run(request: RunRequest) -> int:
               f"detected) is below --fail-under {threshold:g}%", file=sys.stderr)
         return EXIT_BELOW_THRESHOLD
     return 0
+
+
+def _retest_plan(request: RunRequest, db: Path) -> RunReport | None:
+    """With --survivors: the run whose undetected mutants are retested."""
+    if request.survivors_of is None:
+        return None
+    if not db.is_file():
+        raise BadInput(f"--survivors: no results database at {db} (run `mutagate run` first)")
+    report = load_report(db, request.survivors_of or None)
+    if not report.undetected:
+        raise BadInput(f"--survivors: run {report.run_id} has no undetected mutant to retest")
+    return report
+
+
+def _retest_outcome(before: RunReport, now: RunReport) -> dict:
+    """Which of a run's undetected mutants the current tests detect: by stable id."""
+    status = {m.id: m.status for m in now.mutants}
+    ids = [m.id for m in before.undetected]
+    return {"of_run": before.run_id,
+            "fixed": [i for i in ids if status.get(i) in DETECTED],
+            "still_undetected": [i for i in ids if status.get(i) in UNDETECTED],
+            "gone": [i for i in ids if i not in status]}
 
 
 def _require_ray(address: str | None) -> None:
