@@ -15,7 +15,7 @@ from results.errors import ResultsError
 from scheduler.cli.common import EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK
 
 # One module per command, each with `register(subparsers)`, which adds the command with a `handler`.
-COMMAND_MODULES = ("blame", "mutants", "run", "weak_tests", "report", "badge", "import_mutmut", "demo")
+COMMAND_MODULES = ("blame", "mutants", "run", "weak_tests", "report", "badge", "runs", "show", "apply", "import_mutmut", "demo")
 
 
 class _Parser(argparse.ArgumentParser):

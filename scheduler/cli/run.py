@@ -380,7 +380,7 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
             status = "survived" if m.status == Status.SURVIVED else "no test covers it"
             # One line each, never wrapped nor cut, whatever the width: a CI log keeps it whole and greppable.
             console.print(Text.assemble(f"  {m.file}:{m.line}  {m.operator}  {_one_line(before)} → {_one_line(after)}  ",
-                                        (f"({m.agent}, {status})", "yellow")), soft_wrap=True)
+                                        (f"({m.agent}, {status})", "yellow"), f"  {m.id}"), soft_wrap=True)
         console.print()
     if result.flaky:
         console.print(Text.assemble(("Flaky tests", "bold"), " (quarantined: they failed, then passed without a change):"))
