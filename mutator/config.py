@@ -42,6 +42,7 @@ class Config:
     threshold_low: float = 60.0
     pr_one_per_line: bool = True  # with --base (a PR), keep one mutant per line
     no_bail: bool = False
+    confirm: str = "smart"  # how survivors are confirmed: smart | full | off (see CONFIRM_POLICIES)
     deselect: tuple[str, ...] = ()  # pytest node ids known to fail; left out of every run
 
 
@@ -59,7 +60,13 @@ _FLOAT_KEYS = {
     "fail-under": "fail_under",
 }
 _BOOL_KEYS = {"pr-one-per-line": "pr_one_per_line", "no-bail": "no_bail"}
-_KNOWN = set(_LIST_KEYS) | set(_FLOAT_KEYS) | set(_BOOL_KEYS) | {"agents", "test-command", "thresholds"}
+_KNOWN = set(_LIST_KEYS) | set(_FLOAT_KEYS) | set(_BOOL_KEYS) | {"agents", "test-command", "thresholds", "confirm"}
+
+# A survivor of its covering tests is confirmed against: smart — every test that could detect it (the
+# tests from its first covering one on, in the suite's order, and those that start processes or read its
+# file), a detection there re-checked by the whole suite; full — the whole suite; off — nothing (cheapest;
+# a survivor then means "its covering tests pass").
+CONFIRM_POLICIES = ("smart", "full", "off")
 
 
 def load_config(repo_root: Path) -> Config:
@@ -104,6 +111,10 @@ def parse_config(table: dict[str, Any], where: str = "[tool.mutagate]") -> Confi
         if low > high:
             raise BadInput(f"{where}: thresholds.low ({low:g}) is above thresholds.high ({high:g})")
         values["threshold_high"], values["threshold_low"] = high, low
+    if "confirm" in table:
+        if table["confirm"] not in CONFIRM_POLICIES:
+            raise BadInput(f"{where}: confirm must be one of {', '.join(CONFIRM_POLICIES)}, not {table['confirm']!r}")
+        values["confirm"] = table["confirm"]
     if "agents" in table:
         values["agent_rules"] = tuple(_agent_rule(rule, f"{where}: agents") for rule in table["agents"])
     return Config(**values)

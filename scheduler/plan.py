@@ -67,7 +67,7 @@ def plan_mutants(
             task = Task(mutant, tests, policy.for_tests(seconds, fresh=False), "patch", not no_bail)
         else:
             tests, task = (), None
-        key = cache_key(mutant, tests, hasher, tool_version, test_args, no_bail)
+        key = cache_key(mutant, tests, hasher, tool_version, test_args, no_bail, config.confirm)
         planned.append(PlannedMutant(mutant, tests, task, key))
     return planned
 
@@ -113,11 +113,14 @@ def cache_key(
     tool_version: str,
     test_args: tuple[str, ...],
     no_bail: bool,
+    confirm: str = "smart",
 ) -> str:
     """Same key = same verdict: the mutant, the text of its file, the tests that decide it and the
-    text of their files, the test arguments and the tool version."""
+    text of their files, the test arguments, the confirmation policy and the tool version."""
     test_files = sorted({t.split("::", 1)[0] for t in tests})
     parts = [tool_version, mutant.id, hasher.of(mutant.file), " ".join(test_args), str(no_bail), *sorted(tests)]
+    if confirm != "smart":  # a survivor means something else under another policy
+        parts.append(f"confirm={confirm}")
     parts += [f"{f}:{hasher.of(f)}" for f in test_files]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 

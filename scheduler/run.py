@@ -40,6 +40,16 @@ class RunResult:
     workers: tuple[str, ...] = field(default_factory=tuple)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
     flaky: dict[str, str] = field(default_factory=dict)  # quarantined tests -> their failure line
+    confirmation: Confirmation | None = None
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What the confirmation of survivors cost and changed: what a survivor of this run means."""
+
+    policy: str  # smart | full | off
+    checked: int  # survivors of their covering tests that were confirmed
+    flipped: int  # of those, detected by the rest of the suite
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,7 @@ class RunOptions:
     base_ref: str | None = None
     keep_scratch: bool = False
     run_id: str | None = None  # chosen by the caller, so it can read the run back even if it stops early
+    confirm: str = "smart"  # smart | full | off: how survivors are confirmed (mutator.config.CONFIRM_POLICIES)
 
 
 class Progress:
@@ -60,6 +71,8 @@ class Progress:
 
     def phase(self, name: str, total: int) -> None: ...
     def advance(self, verdict_status: str) -> None: ...
+    def plan(self, text: str) -> None:
+        """What is coming, once the baseline has run: how many mutants, how, and about how long."""
 
 
 def execute_run(workload: Workload, options: RunOptions, progress: Progress = Progress()) -> RunResult:
@@ -77,7 +90,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
             merge_base=attribution.merge_base,
             branch=current_branch(attribution.root),
             tool_version=TOOL_VERSION,
-            config={"jobs": options.jobs, "no_bail": options.no_bail, "one_per_line": workload.one_per_line},
+            config={"jobs": options.jobs, "no_bail": options.no_bail, "one_per_line": workload.one_per_line,
+                    "confirm": options.confirm},
             executor="pending",
             jobs=options.jobs,
             mode="pr" if workload.one_per_line else "nightly",
@@ -107,17 +121,20 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
             deselect = tuple(arg for test in baseline.flaky for arg in ("--deselect", test))
             runtime = replace(runtime, pytest_args=runtime.pytest_args + deselect)
         policy = TimeoutPolicy(config.timeout_multiplier, config.timeout_floor, startup)
-        planned = plan_mutants(list(workload.mutants), baseline, config, policy, snapshot, TOOL_VERSION,
+        planned = plan_mutants(list(workload.mutants), baseline, replace(config, confirm=options.confirm), policy,
+                               snapshot, TOOL_VERSION,
                                runtime.pytest_args, options.no_bail)
         ledger = Ledger(store, run_id)
         phases = Phases(planned, baseline, policy, ledger, progress)
         try:
             to_run = phases.settle_without_running(store)
+            progress.plan(forecast(to_run, len(planned) - len(to_run), baseline, policy, options.jobs))
             executor = options.executor_factory(runtime, snapshot)
             try:
                 timings["mutants"], survivors = _timed(lambda: phases.select(executor, to_run))
-                timings["confirm"], partial = _timed(lambda: phases.confirm(executor, survivors))
-                timings["confirm"] += _timed(lambda: phases.recheck(executor, partial))[0]
+                if options.confirm != "off":
+                    timings["confirm"], partial = _timed(lambda: phases.confirm(executor, survivors, options.confirm))
+                    timings["confirm"] += _timed(lambda: phases.recheck(executor, partial))[0]
                 description = executor.describe()
             finally:
                 executor.close()
@@ -127,7 +144,9 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
             store.record_flaky_tests(run_id, flaky)
         status = "finished"
         return RunResult(run_id, phases.reused, description, baseline.seconds, time.perf_counter() - started,
-                         tuple(sorted(w for w in phases.workers if w)), timings, flaky)
+                         tuple(sorted(w for w in phases.workers if w)), timings, flaky,
+                         Confirmation(options.confirm, len(survivors) if options.confirm != "off" else 0,
+                                      phases.flipped))
     finally:
         store.finish_run(run_id, status, description, timings)
         if not options.keep_scratch:
@@ -185,6 +204,7 @@ class Phases:
         self.progress = progress
         self.workers: set[str] = set()
         self.flaky: dict[str, str] = {}  # found by control runs of kills
+        self.flipped = 0  # survivors of selection that confirmation found detected
         self.reused = 0
 
     def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
@@ -231,10 +251,14 @@ class Phases:
         self.ledger.flush()
         return survivors
 
-    def confirm(self, executor: Executor, survivors: list[PlannedMutant]) -> list[PlannedMutant]:
-        """Survivors against every test that could detect them; returns those detected by a part
-        of the suite, which only the whole suite may confirm (see `recheck`)."""
-        tasks = [confirmation_task(p, self.baseline, self.policy) for p in survivors]
+    def confirm(self, executor: Executor, survivors: list[PlannedMutant], policy: str = "smart") -> list[PlannedMutant]:
+        """Survivors against every test that could detect them (`smart`) or the whole suite (`full`);
+        returns those detected by a part of the suite, which only the whole suite may confirm (see
+        `recheck`)."""
+        if policy == "full":
+            tasks = [whole_suite_task(p, self.baseline, self.policy) for p in survivors]
+        else:
+            tasks = [confirmation_task(p, self.baseline, self.policy) for p in survivors]
         partial_ids = {task.mutant.id for task in tasks if not task.full_suite}
         detected_by_part: list[PlannedMutant] = []
 
@@ -248,6 +272,7 @@ class Phases:
                 self.ledger.note(replace(previous, tests_run=tests_run, seconds=seconds))
                 return
             self._record(outcome, Phase.CONFIRM, tests_run, seconds)
+            self.flipped += outcome.status != Status.SURVIVED
             self.progress.advance(outcome.status)
 
         self.progress.phase("survivors vs the rest of the suite", len(survivors))
@@ -263,10 +288,32 @@ class Phases:
             previous = self.ledger.rows[outcome.mutant_id]
             self._record(outcome, Phase.CONFIRM, previous.tests_run + outcome.tests_run,
                          previous.seconds + outcome.seconds)
+            self.flipped += outcome.status != Status.SURVIVED
             self.progress.advance(outcome.status)
 
         executor.run([whole_suite_task(p, self.baseline, self.policy) for p in planned], rechecked)
         self.ledger.flush()
+
+
+# A forked mutant's own cost beyond its tests (fork, first test's page faults, exit), measured on semver.
+FORK_SECONDS = 0.01
+
+
+def forecast(tasks: list[Task], settled: int, baseline: Baseline, policy: TimeoutPolicy, jobs: int) -> str:
+    """`51 mutants to run (45 in the fork server, 6 import-time: a fresh interpreter each), 1 settled
+    without running; about 12 s`: from the baseline's test times, as if every mutant survived its
+    covering tests (kills stop earlier, confirmations add), so a user can stop or budget it."""
+    fresh = [t for t in tasks if t.mode == "fresh"]
+    patched = len(tasks) - len(fresh)
+    seconds = sum(baseline.duration(t.tests) + FORK_SECONDS for t in tasks if t.mode != "fresh")
+    seconds += sum(policy.startup + (baseline.seconds if t.full_suite else baseline.duration(t.tests)) for t in fresh)
+    how = f"{patched} in the fork server" + (f", {len(fresh)} import-time: a fresh interpreter each" if fresh else "")
+    return (f"{len(tasks)} mutants to run ({how}), {settled} settled without running; "
+            f"about {_rough(seconds / max(1, jobs))} on {jobs} worker{'s' if jobs != 1 else ''}")
+
+
+def _rough(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
 def _mutant_row(m: Mutant, commit: str) -> MutantRow:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -373,3 +374,27 @@ def test_mutants_temporary_files_stay_inside_the_run(repo: GitRepo) -> None:
     assert found[("number", "3")][0] == "killed"  # a fresh run (import time)
     assert found[("arithmetic", "+")][0] == "killed"  # a forked one
     assert set(system_tmp.iterdir()) - before == set()
+
+
+def test_the_confirmation_policy_is_the_users_price_to_choose(repo: GitRepo) -> None:
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/mod.py": CONFIRMED_MODULE,
+                               "tests/test_mod.py": CONFIRMING_TESTS})
+    seen = {}
+    for policy in ("off", "smart", "full"):
+        result = mutagate("run", "--json", "--jobs", "1", "--confirm", policy, cwd=repo.root)
+        assert result.returncode == 0, result.stderr
+        summary = json.loads(result.stdout)
+        found = verdicts(summary, repo.root / ".mutagate" / "results.duckdb")
+        seen[policy] = (found[("remember", "remove-call", "LOG.append(x)")][0], summary["confirmation"])
+        # said before the mutant phase: what is coming and about how long
+        assert re.search(r"mutagate: \d+ mutants to run \(\d+ in the fork server", result.stderr), result.stderr
+    # Off: a survivor means "its covering tests pass"; the later test that sees the missing append never runs.
+    assert seen["off"] == ("survived", {"policy": "off", "checked": 0, "flipped": 0})
+    for policy in ("smart", "full"):
+        status, confirmation = seen[policy]
+        assert status == "killed" and confirmation["policy"] == policy
+        assert confirmation["checked"] >= 1 and confirmation["flipped"] >= 1
+    repo.commit("human: config", files={"pyproject.toml": '[tool.mutagate]\nconfirm = "sometimes"\n'})
+    assert_bad_input(mutagate("run", cwd=repo.root), "confirm must be one of smart, full, off")

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mutator.attribution import Scope
-from mutator.config import load_config
+from mutator.config import CONFIRM_POLICIES, load_config
 from mutator.errors import BadInput
 from mutator.git import Repo
 from mutator.source_roots import SourceChoice
@@ -52,6 +52,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--fail-under", type=percent, metavar="PERCENT", help="exit 3 if the score is below this")
     parser.add_argument("--no-bail", action="store_true", default=None,
                         help="run every covering test of a killed mutant, to record every killer (nightly)")
+    parser.add_argument("--confirm", choices=CONFIRM_POLICIES, default=None,
+                        help="how survivors are confirmed: smart (default: every test that could detect them), "
+                             "full (the whole suite), off (not at all: cheapest)")
     parser.add_argument("--deselect", action="append", default=[], metavar="NODEID",
                         help="leave out a known-failing test (repeatable)")
     parser.add_argument("--python", metavar="PATH", help="the target's interpreter (default: this one)")
@@ -115,6 +118,14 @@ class ProgressDisplay(RunProgress):
             self.totals[name] = self.totals.get(name, 0) + total
             if self.live:
                 self.task = self.bar.add_task(name, total=total, tally="")
+
+    def plan(self, text: str) -> None:
+        with self._lock:
+            if self.live:
+                self.console.print(Text(text))
+            else:
+                self.console.file.write(f"mutagate: {text}\n")
+                self.console.file.flush()
 
     def advance(self, status: str) -> None:
         with self._lock:
@@ -186,6 +197,7 @@ class RunRequest:
     json: bool = False
     mutants: tuple[str, ...] = ()  # only these mutant ids (or unique prefixes)
     survivors_of: str | None = None  # retest the undetected mutants of this run ("" = the latest finished)
+    confirm: str | None = None  # smart | full | off; None: [tool.mutagate] confirm, else smart
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -194,7 +206,7 @@ def run_command(args: argparse.Namespace) -> int:
         repo=repo, scope=scope_from_args(args, repo), one_per_line=args.one_per_line, executor=args.executor,
         jobs=args.jobs, ray_address=args.ray_address, ray_shared_path=args.ray_shared_path, db=args.db,
         fail_under=args.fail_under, no_bail=args.no_bail, deselect=tuple(args.deselect), python=args.python,
-        json=args.json, mutants=tuple(args.mutant),
+        json=args.json, mutants=tuple(args.mutant), confirm=args.confirm,
         survivors_of=(args.of_run or "") if args.survivors else None))
 
 
@@ -229,7 +241,7 @@ def perform_run(request: RunRequest) -> int:
                          deselect=request.deselect,
                          executor_factory=executor_factory(request.executor, request.jobs, request.ray_address,
                                                            request.ray_shared_path),
-                         base_ref=request.scope.base)
+                         base_ref=request.scope.base, confirm=request.confirm or config.confirm)
     print_warnings(workload.attribution.warnings)
     threshold = request.fail_under if request.fail_under is not None else config.fail_under
     options = replace(options, run_id=new_run_id())
@@ -343,6 +355,7 @@ def summarise(result: RunResult, report: RunReport, source: SourceChoice | None 
         "timings": {phase: round(seconds, 3) for phase, seconds in result.timings.items()},
         "workers": list(result.workers),
         "flaky_tests": [{"test": test, "failure": why} for test, why in sorted(result.flaky.items())],
+        **({"confirmation": asdict(result.confirmation)} if result.confirmation else {}),
         "by_agent": {agent: t.as_dict() for agent, t in report.by("agent").items()},
         "by_file": {file: t.as_dict() for file, t in report.by("file").items()},
         "survivors": [
@@ -387,6 +400,11 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
         for test, why in sorted(result.flaky.items()):
             console.print(Text(f"  {test}  {why}"), soft_wrap=True)
         console.print()
+    if result.confirmation is not None:
+        c = result.confirmation
+        said = ("off: a survivor means its covering tests pass" if c.policy == "off" else
+                f"{c.policy}: {c.checked} survivors of their covering tests checked, {c.flipped} detected by the rest")
+        console.print(Text(f"confirmation {said}"), soft_wrap=True)
     if "source" in summary:
         source = summary["source"]
         console.print(Text(f"source: {', '.join(source['roots'])} ({source['why']})"), soft_wrap=True)
