@@ -32,6 +32,7 @@ class _Found(NamedTuple):
     in_body: bool  # inside a function body: runs when the function is called
     defaults_of: cst.FunctionDef | None  # the def whose parameter default the edit is in
     statement: tuple[int, int] | None  # byte span of the statement whose lines decide coverage
+    reach: tuple[int, int] | None  # a class attribute's class body: the code that reads the value
 
 
 class _Visitor(cst.CSTVisitor):
@@ -55,6 +56,7 @@ class _Visitor(cst.CSTVisitor):
         self.function_bodies = 0  # > 0 inside a function body (not its signature or decorators)
         self.signatures: list[cst.FunctionDef] = []  # defs whose parameters are being visited
         self.statements = StatementSpans(ctx)
+        self.classes: list[tuple[int, int]] = []  # byte spans of the class bodies being visited
         self.found: list[_Found] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
@@ -72,7 +74,10 @@ class _Visitor(cst.CSTVisitor):
             for op in ops:
                 for edit in op.func(node, ctx):
                     defaults = None if in_body else self._defaults(node, edit)
-                    self.found.append(_Found(node, op, edit, qualname, in_body, defaults, self.statements.current))
+                    # A class-level value (not in a method) reaches the program through the class's code.
+                    reach = self.classes[-1] if self.classes and not in_body and defaults is None else None
+                    self.found.append(_Found(node, op, edit, qualname, in_body, defaults, self.statements.current,
+                                             reach))
         return True
 
     def _defaults(self, node: cst.CSTNode, edit: Edit) -> cst.FunctionDef | None:
@@ -110,12 +115,16 @@ class _Visitor(cst.CSTVisitor):
             self.scope.append(node.name.value)
             if isinstance(node, cst.FunctionDef):
                 self.function_bodies += 1
+            else:
+                self.classes.append(self.ctx.span(node.body))
 
     def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
         if attribute == "params" and isinstance(original_node, cst.FunctionDef):
             self.signatures.pop()
         if attribute == "body" and isinstance(original_node, (cst.FunctionDef, cst.ClassDef)):
             self.scope.pop()
+            if isinstance(original_node, cst.ClassDef):
+                self.classes.pop()
             if isinstance(original_node, cst.FunctionDef):
                 self.function_bodies -= 1
 
@@ -146,7 +155,7 @@ def generate_file(
     order = {op.name: i for i, op in enumerate(operators)}
     seen: Counter[tuple[str, ...]] = Counter()
     mutants = []
-    for node, op, edit, qualname, in_body, defaults_of, statement in sorted(
+    for node, op, edit, qualname, in_body, defaults_of, statement, reach in sorted(
         visitor.found, key=lambda f: (f.edit.start, f.edit.end, order[f.op.name])
     ):
         line, end_line = _lines(line_starts, edit.start, edit.end)
@@ -183,6 +192,7 @@ def generate_file(
                 defaults_of=_defaults_of(defaults_of, qualname, ctx, line_starts),
                 stmt_line=min(stmt_line, line),
                 stmt_end_line=max(stmt_end_line, end_line),
+                reach_lines=_lines(line_starts, *reach) if reach else None,
             )
         )
     return _without_duplicates(mutants, operators)

@@ -55,6 +55,13 @@ def plan_mutants(
             tests = baseline.ordered(baseline.covering(mutant.file, body.body_first_line, body.body_last_line))
             seconds = baseline.duration(tests)
             task = Task(mutant, tests, policy.for_tests(seconds, fresh=False), "patch", not no_bail) if tests else None
+        elif import_time and (reached := _reached(mutant, baseline)):
+            # A class attribute: only a fresh interpreter imports the mutated class, but the tests
+            # that ran the class's code are the ones that use the value. Fastest first, stop at the
+            # first kill; a survivor is confirmed against the whole suite, fresh (see run.py).
+            tests = reached
+            seconds = baseline.duration(tests)
+            task = Task(mutant, tests, policy.for_tests(seconds, fresh=True), "fresh", not no_bail)
         elif import_time:
             # Code that runs when the module is imported is "covered" by every test that imports
             # it, and only a fresh interpreter imports the mutated module: run the whole suite there.
@@ -70,6 +77,21 @@ def plan_mutants(
         key = cache_key(mutant, tests, hasher, tool_version, test_args, no_bail, config.confirm)
         planned.append(PlannedMutant(mutant, tests, task, key))
     return planned
+
+
+def _reached(mutant: Mutant, baseline: Baseline) -> tuple[str, ...]:
+    """The tests that ran the code an import-time value reaches (a class attribute: its class's
+    lines), fastest first; empty when that is unknown or no test ran it (then: the whole suite)."""
+    if mutant.reach_lines is None:
+        return ()
+    return baseline.ordered(baseline.covering(mutant.file, *mutant.reach_lines))
+
+
+def fresh_whole_suite_task(planned: PlannedMutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:
+    """An import-time survivor of the tests its value reached, against the whole suite in a fresh
+    interpreter: other modules may read the value too, and coverage cannot say which."""
+    timeout = policy.for_tests(baseline.seconds, fresh=True)
+    return Task(planned.mutant, (), timeout, "fresh", bail=True, full_suite=True, phase="confirm")
 
 
 # Decorators known to call the function itself, so that they see its live defaults. Others may

@@ -18,7 +18,8 @@ from results.status import Phase, Status
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
 from scheduler.baseline import Baseline, run_baseline
 from scheduler.executor import Executor
-from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, whole_suite_task
+from scheduler.plan import (PlannedMutant, TimeoutPolicy, confirmation_task, fresh_whole_suite_task, plan_mutants,
+                            whole_suite_task)
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
 from scheduler.runtime import Runtime, make_runtime
 from scheduler.scratch import new_scratch, remove_scratch
@@ -255,10 +256,9 @@ class Phases:
         """Survivors against every test that could detect them (`smart`) or the whole suite (`full`);
         returns those detected by a part of the suite, which only the whole suite may confirm (see
         `recheck`)."""
-        if policy == "full":
-            tasks = [whole_suite_task(p, self.baseline, self.policy) for p in survivors]
-        else:
-            tasks = [confirmation_task(p, self.baseline, self.policy) for p in survivors]
+        tasks = [fresh_whole_suite_task(p, self.baseline, self.policy) if p.task and p.task.mode == "fresh"
+                 else whole_suite_task(p, self.baseline, self.policy) if policy == "full"
+                 else confirmation_task(p, self.baseline, self.policy) for p in survivors]
         partial_ids = {task.mutant.id for task in tasks if not task.full_suite}
         detected_by_part: list[PlannedMutant] = []
 

@@ -398,3 +398,48 @@ def test_the_confirmation_policy_is_the_users_price_to_choose(repo: GitRepo) -> 
         assert confirmation["checked"] >= 1 and confirmation["flipped"] >= 1
     repo.commit("human: config", files={"pyproject.toml": '[tool.mutagate]\nconfirm = "sometimes"\n'})
     assert_bad_input(mutagate("run", cwd=repo.root), "confirm must be one of smart, full, off")
+
+
+CLASS_TABLE_MODULE = """class Rates:
+    TABLE = {"a": 1, "b": 2}
+
+    def get(self, key):
+        return self.TABLE[key]
+
+
+def describe():
+    return "b=%d" % Rates.TABLE["b"]
+"""
+
+CLASS_TABLE_TESTS = """from pkg.rates import Rates, describe
+
+
+def test_a_describe():  # reads the table from outside the class: not one of the class's own tests
+    assert describe() == "b=2"
+
+
+def test_get():
+    assert Rates().get("a") == 1
+"""
+
+
+def test_a_class_attribute_runs_the_tests_of_its_class_then_the_whole_suite(repo: GitRepo) -> None:
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/rates.py": CLASS_TABLE_MODULE,
+                               "tests/test_rates.py": CLASS_TABLE_TESTS})
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    db = repo.root / ".mutagate" / "results.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = {(orig, op): (status, list(killed), phase, tests_run) for orig, op, status, killed, phase, tests_run in
+                con.execute("SELECT original, operator, status, killed_by, phase, tests_run FROM mutant_outcomes"
+                            " WHERE run_id = ? AND qualname = 'Rates' AND line = 2", [summary["run_id"]]).fetchall()}
+    # The class's own test kills it in a fresh interpreter, without the rest of the suite.
+    assert rows[("1", "number")] == ("killed", ["tests/test_rates.py::test_get"], "select", 1)
+    # Read from outside the class: its class's tests pass, the whole suite (fresh) finds it.
+    assert rows[("2", "number")][:3] == ("killed", ["tests/test_rates.py::test_a_describe"], "confirm")
+    off = json.loads(mutagate("run", "--json", "--jobs", "1", "--confirm", "off", "--db",
+                              str(repo.root.parent / "off.duckdb"), cwd=repo.root).stdout)
+    assert any(s["original"] == "2" and s["operator"] == "number" for s in off["survivors"])
