@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ def mutagate(*args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | 
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**__import__("os").environ, "PYTHONPATH": str(PROJECT), "COLUMNS": "200", **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(PROJECT), "COLUMNS": "200", **(env or {})},
     )
 
 
@@ -30,3 +31,28 @@ def assert_bad_input(result: subprocess.CompletedProcess[str], *fragments: str) 
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in lines[0], lines[0]
+
+
+def stop_mid_run(root: Path, db: Path, signum: int, *flags: str, measured: int = 3
+                 ) -> tuple[int, subprocess.CompletedProcess[str]]:
+    """Start a real `mutagate run`, wait until it has stored `measured` selection verdicts, send it
+    `signum`; returns its pid and how it ended."""
+    import time
+
+    import duckdb
+
+    process = subprocess.Popen([sys.executable, "-c", ENTRY, "run", "--jobs", "1", "--db", str(db), *flags],
+                               cwd=root, env={**os.environ, "PYTHONPATH": str(PROJECT)},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done, deadline = 0, time.monotonic() + 120
+    while done < measured and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+        try:
+            with duckdb.connect(str(db), read_only=True) as con:
+                done = con.execute("SELECT count(*) FROM outcomes WHERE phase = 'select'").fetchone()[0]
+        except duckdb.Error:
+            continue  # the run is writing right now
+    assert process.poll() is None, "the run ended before it could be stopped"
+    process.send_signal(signum)
+    out, err = process.communicate(timeout=60)
+    return process.pid, subprocess.CompletedProcess(process.args, process.returncode, out, err)

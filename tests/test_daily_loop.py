@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from results.runs import MutantSpan
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord
 from scheduler.cli.apply import splice
 from tests.cli import PROJECT, assert_bad_input, mutagate
@@ -275,23 +276,17 @@ def test_runs_lists_runs_newest_first_with_scores_and_partial_runs(loop, tmp_pat
 
 # -- the span arithmetic under apply and show ---------------------------------------------------
 
-@dataclass(frozen=True)
-class _Span:
-    line: int
-    end_line: int
-    col: int
-    end_col: int
-    original: str
-    replacement: str
+def _span(line: int, end_line: int, col: int, end_col: int, original: str, replacement: str) -> MutantSpan:
+    return MutantSpan("m.py", line, end_line, col, end_col, original, replacement)
 
 
 def test_splice_reads_columns_as_characters_on_lines_split_at_newlines() -> None:
     text = "def f(é, x):\r\n    return é < x and (\n        x > 0)\n"
-    assert splice(text, _Span(2, 2, 14, 15, "<", "<=")) == "def f(é, x):\r\n    return é <= x and (\n        x > 0)\n"
-    assert splice(text, _Span(1, 1, 7, 8, "é", "x")) == "def f(x, x):\r\n" + text.split("\r\n", 1)[1]
-    multi = splice(text, _Span(2, 3, 12, 15, "é < x and (\n        x > 0)", "True"))
+    assert splice(text, _span(2, 2, 14, 15, "<", "<=")) == "def f(é, x):\r\n    return é <= x and (\n        x > 0)\n"
+    assert splice(text, _span(1, 1, 7, 8, "é", "x")) == "def f(x, x):\r\n" + text.split("\r\n", 1)[1]
+    multi = splice(text, _span(2, 3, 12, 15, "é < x and (\n        x > 0)", "True"))
     assert multi == "def f(é, x):\r\n    return True\n"
-    assert splice(text, _Span(2, 2, 14, 15, ">", "<=")) is None  # not the original at that place
-    assert splice(text, _Span(9, 9, 1, 2, "<", "<=")) is None  # past the end
+    assert splice(text, _span(2, 2, 14, 15, ">", "<=")) is None  # not the original at that place
+    assert splice(text, _span(9, 9, 1, 2, "<", "<=")) is None  # past the end
     # an imported mutmut mutant: the whole line without its indentation, at column 1
-    assert splice(text, _Span(3, 3, 1, 15, "x > 0)", "x > 1)")) == text.replace("x > 0)", "x > 1)")
+    assert splice(text, _span(3, 3, 1, 15, "x > 0)", "x > 1)")) == text.replace("x > 0)", "x > 1)")

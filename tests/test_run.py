@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-import os
 import signal
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.cli import ENTRY, PROJECT, assert_bad_input, mutagate
+from tests.cli import assert_bad_input, mutagate, stop_mid_run
 from tests.gitrepo import GitRepo
 from tests.sample_project import build_sample
 
@@ -130,24 +127,9 @@ def test_fail_under_gate(sample_run) -> None:
 def test_interrupted_run_loses_nothing_and_resumes(tmp_path: Path) -> None:
     repo = build_sample(GitRepo(tmp_path / "repo"))
     db = tmp_path / "r.duckdb"
-    process = subprocess.Popen(
-        [sys.executable, "-c", ENTRY, "run", "--jobs", "1", "--db", str(db)], cwd=repo.root,
-        env={**os.environ, "PYTHONPATH": str(PROJECT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    measured = 0
-    deadline = time.monotonic() + 120
-    while measured < 4 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.2)
-        try:
-            with duckdb.connect(str(db), read_only=True) as con:
-                measured = con.execute("SELECT count(*) FROM outcomes WHERE phase = 'select'").fetchone()[0]
-        except duckdb.Error:
-            continue  # the run is writing right now
-    assert process.poll() is None, "the run ended before it could be interrupted"
-    process.send_signal(signal.SIGKILL)  # worse than Ctrl-C: no chance to clean up
-    process.wait()
+    pid, _ = stop_mid_run(repo.root, db, signal.SIGKILL, measured=4)  # worse than Ctrl-C: no chance to clean up
     left = [p for p in Path(tempfile.gettempdir()).glob("mutagate-run-*")
-            if (p / "owner.pid").is_file() and (p / "owner.pid").read_text() == str(process.pid)]
+            if (p / "owner.pid").is_file() and (p / "owner.pid").read_text() == str(pid)]
     assert len(left) == 1  # its scratch folder
     with duckdb.connect(str(db), read_only=True) as con:
         stored = con.execute("SELECT count(*) FROM outcomes WHERE status != 'no_coverage'").fetchone()[0]

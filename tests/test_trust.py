@@ -4,18 +4,14 @@ statement, flaky tests quarantined instead of counted as kills or aborting the r
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.cli import ENTRY, PROJECT, assert_bad_input, mutagate
+from tests.cli import assert_bad_input, mutagate, stop_mid_run
 from tests.gitrepo import GitRepo
 from tests.sample_project import build_sample
 
@@ -220,29 +216,10 @@ def test_without_config_only_the_project_package_is_source(tmp_path) -> None:
     assert {m["file"] for m in json.loads(listed.stdout)["mutants"]} == {"docs/conf.py"}
 
 
-def _stop_mid_run(repo: GitRepo, db: Path, signum: int, *flags: str) -> subprocess.CompletedProcess:
-    """Start a real run, wait until it has measured a few mutants, send it `signum`."""
-    process = subprocess.Popen([sys.executable, "-c", ENTRY, "run", "--jobs", "1", "--db", str(db), *flags],
-                               cwd=repo.root, env={**os.environ, "PYTHONPATH": str(PROJECT)},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    measured, deadline = 0, time.monotonic() + 120
-    while measured < 3 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.2)
-        try:
-            with duckdb.connect(str(db), read_only=True) as con:
-                measured = con.execute("SELECT count(*) FROM outcomes WHERE phase = 'select'").fetchone()[0]
-        except duckdb.Error:
-            continue  # the run is writing right now
-    assert process.poll() is None, "the run ended before it could be stopped"
-    process.send_signal(signum)
-    out, err = process.communicate(timeout=60)
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
-
-
 def test_a_stopped_run_is_partial_everywhere_and_fails_the_gate(tmp_path) -> None:
     repo = build_sample(GitRepo(tmp_path / "repo"))
     db = tmp_path / "r.duckdb"
-    stopped = _stop_mid_run(repo, db, signal.SIGTERM, "--fail-under", "0")  # what CI sends a cancelled job
+    _, stopped = stop_mid_run(repo.root, db, signal.SIGTERM, "--fail-under", "0")  # what CI sends a cancelled job
     assert stopped.returncode == 3, stopped.stderr  # a partial run cannot pass a gate, even at 0
     assert "stopped" in stopped.stderr and "partial run (interrupted)" in stopped.stderr
     with duckdb.connect(str(db), read_only=True) as con:
@@ -256,7 +233,7 @@ def test_a_stopped_run_is_partial_everywhere_and_fails_the_gate(tmp_path) -> Non
     badge = json.loads(mutagate("badge", "--format", "endpoint", "--db", str(db), cwd=repo.root).stdout)
     assert badge["message"] == "partial"
     # without a gate it is the signal's own exit status; resuming then finishes the run
-    again = _stop_mid_run(repo, tmp_path / "other.duckdb", signal.SIGTERM)
+    _, again = stop_mid_run(repo.root, tmp_path / "other.duckdb", signal.SIGTERM)
     assert again.returncode == 143, again.stderr
     finished = mutagate("run", "--json", "--jobs", "2", "--db", str(db), cwd=repo.root)
     assert finished.returncode == 0, finished.stderr
