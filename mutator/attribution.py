@@ -56,6 +56,7 @@ class Attribution:
     sources: Mapping[str, str] = field(default_factory=dict)  # text of each file that has lines
     warnings: tuple[str, ...] = ()
     source: SourceChoice = SourceChoice((".",), "the whole repository")  # what counted as source, and why
+    source_files: tuple[str, ...] = ()  # every source file, mutated or not: what a baseline measures
 
     def agents(self) -> dict[str, int]:
         return dict(sorted(Counter(line.agent for line in self.lines).items()))
@@ -73,6 +74,7 @@ def attribute(path: Path | Repo, scope: Scope = Scope(), config: Config | None =
     in_source = replace(config, source=source.roots)
     candidates = [f for f in python_files
                   if is_mutable_source(f, in_source) and not (source.detected and never_source(f))]
+    source_files = tuple(candidates)
     candidates = _limit_to_paths(candidates, scope.paths)
     if not candidates:
         where = ", ".join(scope.paths) if scope.paths else str(repo.root)
@@ -131,6 +133,7 @@ def attribute(path: Path | Repo, scope: Scope = Scope(), config: Config | None =
         sources={f: t for f, t in texts.items() if f in used},
         warnings=tuple(warnings),
         source=source,
+        source_files=source_files,
     )
 
 

@@ -44,6 +44,7 @@ class Config:
     no_bail: bool = False
     confirm: str = "smart"  # how survivors are confirmed: smart | full | off (see CONFIRM_POLICIES)
     deselect: tuple[str, ...] = ()  # pytest node ids known to fail; left out of every run
+    budget: float | None = None  # seconds a run may take (baseline included); mutants past it are not run
 
 
 _LIST_KEYS = {
@@ -58,6 +59,7 @@ _FLOAT_KEYS = {
     "timeout-multiplier": "timeout_multiplier",
     "timeout-floor": "timeout_floor",
     "fail-under": "fail_under",
+    "budget": "budget",
 }
 _BOOL_KEYS = {"pr-one-per-line": "pr_one_per_line", "no-bail": "no_bail"}
 _KNOWN = set(_LIST_KEYS) | set(_FLOAT_KEYS) | set(_BOOL_KEYS) | {"agents", "test-command", "thresholds", "confirm"}
@@ -122,7 +124,7 @@ def parse_config(table: dict[str, Any], where: str = "[tool.mutagate]") -> Confi
 
 # What each number may be: a value outside turns the gate off without a word (timeout-floor = -5 timed
 # out 51 of 52 mutants, and each timeout counts as detected); TOML's nan and inf are refused too.
-_POSITIVE = {"timeout-multiplier", "timeout-floor"}
+_POSITIVE = {"timeout-multiplier", "timeout-floor", "budget"}
 _PERCENT = {"fail-under", "thresholds.high", "thresholds.low"}
 
 

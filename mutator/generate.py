@@ -6,7 +6,7 @@ import bisect
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 import libcst as cst
@@ -18,6 +18,7 @@ from mutator.config import Config
 from mutator.errors import BadInput
 from mutator.mutant import DefaultsOf, Edit, Mutant, mutant_id
 from mutator.operators import Ctx, Operator, Preparer, default_priority, enabled_operators
+from mutator.readers import ModuleReaders
 from mutator.sources import code_lines
 from mutator.statements import StatementSpans
 
@@ -148,6 +149,7 @@ def generate_file(
     ctx.arid = arid.reason
     visitor = _Visitor(ctx, operators, arid)
     wrapper.visit(visitor)
+    readers = ModuleReaders(source)
 
     line_starts = [0] + [m.end() for m in re.finditer(b"\n", data)]
     code = code_lines(source)
@@ -173,6 +175,8 @@ def generate_file(
         seen[key] += 1
         column = len(data[line_starts[line - 1] : edit.start].decode("utf-8")) + 1
         end_column = len(data[line_starts[end_line - 1] : edit.end].decode("utf-8")) + 1
+        # An import-time value reaches the program through the code that reads it.
+        module_level = qualname == "<module>" and not in_body and defaults_of is None
         mutants.append(
             Mutant(
                 id=mutant_id(file, qualname, op.name, anchor, original, edit.replacement, index),
@@ -192,7 +196,7 @@ def generate_file(
                 defaults_of=_defaults_of(defaults_of, qualname, ctx, line_starts),
                 stmt_line=min(stmt_line, line),
                 stmt_end_line=max(stmt_end_line, end_line),
-                reach_lines=_lines(line_starts, *reach) if reach else None,
+                reach_lines=(_lines(line_starts, *reach),) if reach else readers.of(line) if module_level else (),
             )
         )
     return _without_duplicates(mutants, operators)
@@ -258,14 +262,32 @@ def generate_mutants(
     return select_one_per_line(mutants, priority) if one_per_line else mutants
 
 
-def select_one_per_line(mutants: list[Mutant], priority: Mapping[str, float] | None = None) -> list[Mutant]:
+def operator_preference(priority: Mapping[str, float] | None = None) -> Callable[[str], tuple[bool, float, int]]:
+    """PR mode's ranking of an operator (higher first): not a string, then `priority` (history's
+    survival rate per operator), then the operators' `rank` order (`default_priority()`)."""
     order = default_priority()
     rank = {name: len(order) - i for i, name in enumerate(order)}  # unranked operators: 0, last
 
-    def score(m: Mutant) -> tuple[bool, float, int]:
+    def score(operator: str) -> tuple[bool, float, int]:
         # Strings (mostly messages) come last whatever their history: a reviewer reads one
         # `"..." -> "XX...XX"` per line at most, and only when nothing else is on it.
-        return (m.operator != "string", (priority or {}).get(m.operator, -1.0), rank.get(m.operator, 0))
+        return (operator != "string", (priority or {}).get(operator, -1.0), rank.get(operator, 0))
+
+    return score
+
+
+def by_priority(mutants: Iterable[Mutant], priority: Mapping[str, float] | None = None) -> list[Mutant]:
+    """Mutants best first by `operator_preference` (a time budget runs them in this order); equals
+    keep their order."""
+    score = operator_preference(priority)
+    return sorted(mutants, key=lambda m: score(m.operator), reverse=True)  # reverse keeps the sort stable
+
+
+def select_one_per_line(mutants: list[Mutant], priority: Mapping[str, float] | None = None) -> list[Mutant]:
+    preference = operator_preference(priority)
+
+    def score(m: Mutant) -> tuple[bool, float, int]:
+        return preference(m.operator)
 
     # The pieces of one implicitly concatenated message are one mutant's worth: keep the first.
     first_piece: dict[tuple[str, int, int], str] = {}

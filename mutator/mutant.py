@@ -47,9 +47,10 @@ class Mutant:
     # statement's header (see mutator/statements.py); 0 when unknown (the edit's own lines).
     stmt_line: int = 0
     stmt_end_line: int = 0
-    # An import-time value's readers: for a class attribute, the lines of its class (its methods are
-    # where the value is used); the tests that ran them are the ones to run in a fresh interpreter.
-    reach_lines: tuple[int, int] | None = None
+    # An import-time value's readers, as line ranges: a class attribute's class (its methods are
+    # where the value is used), a module constant's reading functions (see mutator/readers.py); the
+    # tests that ran them are the ones to run first in a fresh interpreter. (): unknown.
+    reach_lines: tuple[tuple[int, int], ...] = ()
 
     @property
     def coverage_lines(self) -> tuple[int, int]:

@@ -105,8 +105,10 @@ class RunReport:
     started: str
     status: str
     tool_version: str
-    mutants: tuple[MutantResult, ...]
+    mutants: tuple[MutantResult, ...]  # measured: every count, score and export reads these
     planned: int = 0  # mutants the run set out to test (a partial run measured fewer)
+    not_run: tuple[MutantResult, ...] = ()  # left out by the run's time budget: measured by no one
+    budget_seconds: float | None = None  # --budget of the run, if it had one
 
     @property
     def total(self) -> Tally:
@@ -120,6 +122,14 @@ class RunReport:
     def partial_text(self) -> str:
         """What a partial run measured, in place of a headline score it does not have."""
         return f"partial run ({self.status}): {len(self.mutants)} of {self.planned} mutants measured"
+
+    def budget_text(self) -> str | None:
+        """`budget: 41 of 63 mutants (22 not run, past 60 s)`; None for a run without a budget."""
+        if self.budget_seconds is None:
+            return None
+        ran = len(self.mutants)
+        left = f" ({len(self.not_run)} not run, past {self.budget_seconds:g} s)" if self.not_run else ""
+        return f"budget: {ran} of {ran + len(self.not_run)} mutants{left}"
 
     def by(self, key: str) -> dict[str, Tally]:
         groups: dict[str, list[MutantResult]] = {}
@@ -165,18 +175,26 @@ def load_report(db: Path, run_id: str | None = None) -> RunReport:
     """The given run, or the latest finished one."""
     settle_abandoned(db)
     with connect(db, read_only=True) as con:
-        run_id = resolve_run(con, db, run_id)
-        run = con.execute(
-            "SELECT run_id, repo, head_commit, base_ref, branch, CAST(started AS VARCHAR), status, tool_version"
-            " FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        rows = con.execute(
-            "SELECT mutant_id, file, line, end_line, col, end_col, operator, original, replacement, agent, qualname,"
-            " status, killed_by, covering_tests, tests_run, seconds FROM mutant_outcomes WHERE run_id = ?"
-            " ORDER BY file, line, col, mutant_id", [run_id]).fetchall()
-        planned = con.execute("SELECT count(*) FROM mutants WHERE run_id = ?", [run_id]).fetchone()[0]
-    mutants = tuple(
+        return read_report(con, db, run_id)
+
+
+def read_report(con: duckdb.DuckDBPyConnection, db: Path, run_id: str | None = None) -> RunReport:
+    """`load_report` on an open connection (the dashboard reads several runs in one)."""
+    run_id = resolve_run(con, db, run_id)
+    run = con.execute(
+        "SELECT run_id, repo, head_commit, base_ref, branch, CAST(started AS VARCHAR), status, tool_version"
+        " FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    rows = con.execute(
+        "SELECT mutant_id, file, line, end_line, col, end_col, operator, original, replacement, agent, qualname,"
+        " status, killed_by, covering_tests, tests_run, seconds FROM mutant_outcomes WHERE run_id = ?"
+        " ORDER BY file, line, col, mutant_id", [run_id]).fetchall()
+    planned = con.execute("SELECT count(*) FROM mutants WHERE run_id = ?", [run_id]).fetchone()[0]
+    results = tuple(
         MutantResult(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] or "", r[11],
                      tuple(r[12] or ()), tuple(r[13] or ()), r[14] or 0, r[15] or 0.0)
         for r in rows
     )
-    return RunReport(*run, mutants=mutants, planned=planned)
+    budget = con.execute("SELECT budget_seconds FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
+    # Mutants a time budget left out were not measured: no count, score or export sees them.
+    return RunReport(*run, mutants=tuple(m for m in results if m.status != Status.NOT_RUN), planned=planned,
+                     not_run=tuple(m for m in results if m.status == Status.NOT_RUN), budget_seconds=budget)

@@ -26,13 +26,16 @@ def _diff(before: tuple[str, ...], after: tuple[str, ...]) -> str:
 
 def render_markdown(report: RunReport, base_url: str | None = None) -> str:
     total = report.total
-    headline = report.partial_text() if report.partial else f"mutation score {total.score_text()}"
+    headline = (report.partial_text() if report.partial else report.budget_text() if report.not_run and not report.mutants
+                else f"mutation score {total.score_text()}")
     lines = [
         f"## mutagate: {headline}",
         "",
         f"{total.mutants} mutants on AI-written lines at `{report.head_commit[:12]}`: "
         f"{total.killed} killed, {total.timeout} timed out, {total.survived} survived, "
         f"{total.no_coverage} not covered. Score on covered code: {total.score_text(covered=True)}.",
+        *([f"The run had a time budget — {report.budget_text()}: the score is of the mutants run."]
+          if report.not_run else []),
         "",
         "| agent | mutants | killed | timeout | survived | no coverage | score |",
         "|---|---:|---:|---:|---:|---:|---:|",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from results.report_data import RunReport
 
-STATUS = {"killed": "Killed", "survived": "Survived", "no_coverage": "NoCoverage", "timeout": "Timeout"}
+STATUS = {"killed": "Killed", "survived": "Survived", "no_coverage": "NoCoverage", "timeout": "Timeout",
+          "not_run": "Ignored"}  # past the run's time budget: Stryker's scores leave Ignored out too
 
 
 def stryker_report(report: RunReport, high: int = 80, low: int = 60) -> dict:
     files: dict[str, dict] = {}
     tests: dict[str, dict[str, None]] = {}
-    for m in report.mutants:
+    for m in (*report.mutants, *report.not_run):
         if m.file not in files:
             files[m.file] = {"language": "python", "source": report.source(m.file), "mutants": []}
         entry = files[m.file]
@@ -26,6 +27,8 @@ def stryker_report(report: RunReport, high: int = 80, low: int = 60) -> dict:
             "testsCompleted": m.tests_run,
             "duration": round(m.seconds * 1000),
         }
+        if m.status == "not_run":
+            mutant["statusReason"] = "not run: past the run's time budget"
         entry["mutants"].append(mutant)
         for test in (*m.covering, *m.killed_by):
             tests.setdefault(test.split("::", 1)[0], {})[test] = None  # ordered, no repeats

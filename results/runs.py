@@ -46,8 +46,8 @@ class RunRow:
 # Counts per run in one pass each, joined to the runs: no correlated subquery per row.
 _RUNS = """
 WITH planned AS (SELECT run_id, count(*) AS n FROM mutants GROUP BY run_id),
-measured AS (
-    SELECT run_id, count(*) AS n,
+measured AS (  -- not_run (past a time budget) is not measured
+    SELECT run_id, count(*) FILTER (WHERE status <> 'not_run') AS n,
         count(*) FILTER (WHERE status = 'killed') AS killed,
         count(*) FILTER (WHERE status = 'timeout') AS timeout,
         count(*) FILTER (WHERE status = 'survived') AS survived,

@@ -8,7 +8,7 @@ import duckdb
 
 from results.errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
@@ -44,34 +44,46 @@ ALTER TABLE runs ADD COLUMN IF NOT EXISTS timings JSON;              -- seconds 
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner VARCHAR;             -- host:pid of the process running it
 CREATE TABLE IF NOT EXISTS flaky_tests (run_id VARCHAR, test VARCHAR, failure VARCHAR);
 """,
+    # Version 3 also re-creates the views: a `not_run` mutant (left out by a time budget) is not measured.
+    3: """
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS budget_seconds DOUBLE;    -- --budget: mutants past it are not_run
+-- A run's coverage baseline, kept for later runs to reuse (results/baseline_maps.py).
+CREATE TABLE IF NOT EXISTS baseline_maps (run_id VARCHAR, key VARCHAR, startup DOUBLE, saved TIMESTAMP);
+CREATE TABLE IF NOT EXISTS baseline_tests (run_id VARCHAR, position INTEGER, test VARCHAR, seconds DOUBLE, observer BOOLEAN);
+CREATE TABLE IF NOT EXISTS baseline_lines (run_id VARCHAR, file VARCHAR, line INTEGER, tests INTEGER[], at_import BOOLEAN);
+CREATE TABLE IF NOT EXISTS baseline_files (run_id VARCHAR, file VARCHAR, blob VARCHAR);
+""",
 }
 
 # Score = (killed + timeout) / (killed + timeout + survived + no_coverage), as Stryker defines it.
+# A `not_run` mutant (past a time budget) was not measured: it is in no count but its own, nor in a score.
 _COUNTS = """
-    count(*) AS mutants,
+    count(*) FILTER (WHERE o.status <> 'not_run') AS mutants,
     count(*) FILTER (WHERE o.status = 'killed') AS killed,
     count(*) FILTER (WHERE o.status = 'timeout') AS timeout,
     count(*) FILTER (WHERE o.status = 'survived') AS survived,
     count(*) FILTER (WHERE o.status = 'no_coverage') AS no_coverage,
-    round(100.0 * count(*) FILTER (WHERE o.status IN ('killed', 'timeout')) / nullif(count(*), 0), 2) AS score
+    round(100.0 * count(*) FILTER (WHERE o.status IN ('killed', 'timeout'))
+          / nullif(count(*) FILTER (WHERE o.status <> 'not_run'), 0), 2) AS score
 """
+_NOT_RUN = "count(*) FILTER (WHERE o.status = 'not_run') AS not_run"
 
 VIEWS = f"""
 CREATE OR REPLACE VIEW mutant_outcomes AS
     SELECT m.*, o.status, o.killed_by, o.tests_run, o.covering_tests, o.seconds, o.reused, o.phase
     FROM mutants m JOIN outcomes o USING (run_id, mutant_id);
 CREATE OR REPLACE VIEW kill_rate_by_file AS
-    SELECT o.run_id, o.file, {_COUNTS} FROM mutant_outcomes o GROUP BY o.run_id, o.file;
+    SELECT o.run_id, o.file, {_COUNTS}, {_NOT_RUN} FROM mutant_outcomes o GROUP BY o.run_id, o.file;
 CREATE OR REPLACE VIEW kill_rate_by_agent AS
-    SELECT o.run_id, r.started, o.agent, {_COUNTS}
+    SELECT o.run_id, r.started, o.agent, {_COUNTS}, {_NOT_RUN}
     FROM mutant_outcomes o JOIN runs r USING (run_id) GROUP BY o.run_id, r.started, o.agent;
 CREATE OR REPLACE VIEW score_trend AS
-    SELECT o.run_id, r.started, r.head_commit, r.branch, r.mode, {_COUNTS}
+    SELECT o.run_id, r.started, r.head_commit, r.branch, r.mode, {_COUNTS}, {_NOT_RUN}
     FROM mutant_outcomes o JOIN runs r USING (run_id) GROUP BY o.run_id, r.started, r.head_commit, r.branch, r.mode;
 CREATE OR REPLACE VIEW weak_tests AS
     WITH coverage AS (
         SELECT o.run_id, o.mutant_id, o.status, o.killed_by, unnest(o.covering_tests) AS test
-        FROM mutant_outcomes o
+        FROM mutant_outcomes o WHERE o.status <> 'not_run'
     )
     SELECT run_id, test,
         count(*) AS covered_mutants,

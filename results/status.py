@@ -14,6 +14,7 @@ class Status(StrEnum):
     TIMEOUT = "timeout"  # the tests ran past their deadline: detected, as Stryker counts it
     SURVIVED = "survived"  # every test that could detect it passed
     NO_COVERAGE = "no_coverage"  # no test ran its code
+    NOT_RUN = "not_run"  # left out by the run's time budget: not measured, never counted as killed or in a score
 
 
 DETECTED = (Status.KILLED, Status.TIMEOUT)

@@ -36,6 +36,7 @@ class RunRecord:
     executor: str
     jobs: int
     mode: str  # "nightly" (every mutant) or "pr" (one per line)
+    budget_seconds: float | None = None  # --budget: mutants that did not fit are stored as not_run
 
 
 @dataclass(frozen=True)
@@ -217,9 +218,10 @@ class ResultStore:
             con.execute("BEGIN")
             con.execute(
                 "INSERT INTO runs (run_id, repo, head_commit, base_ref, merge_base, branch, started, tool_version,"
-                " config, executor, jobs, mode, status, owner) VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, 'running', ?)",
+                " config, executor, jobs, mode, status, owner, budget_seconds)"
+                " VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, 'running', ?, ?)",
                 [run.run_id, run.repo, run.head_commit, run.base_ref, run.merge_base, run.branch, run.tool_version,
-                 json.dumps(run.config), run.executor, run.jobs, run.mode, owner_id()],
+                 json.dumps(run.config), run.executor, run.jobs, run.mode, owner_id(), run.budget_seconds],
             )
             if mutants:
                 columns = list(zip(*[(m.mutant_id, m.file, m.line, m.end_line, m.col, m.end_col, m.operator,
@@ -292,14 +294,14 @@ class ResultStore:
         """Final verdicts stored under these cache keys by any earlier run (latest wins).
 
         An unconfirmed survivor (phase "select") is not final: a run interrupted before its
-        whole-suite re-run must re-run it."""
+        whole-suite re-run must re-run it. Nor is `not_run` (left out by a budget) a verdict."""
         if not cache_keys:
             return {}
         with connect(self.path) as con:
             rows = con.execute(
                 "SELECT mutant_id, status, killed_by, tests_run, covering_tests, seconds, cache_key, phase, detail"
                 " FROM outcomes WHERE cache_key IN (SELECT unnest(?))"
-                " AND NOT (status = 'survived' AND phase = 'select')"
+                " AND NOT (status = 'survived' AND phase = 'select') AND status <> 'not_run'"
                 " QUALIFY row_number() OVER (PARTITION BY cache_key ORDER BY recorded DESC) = 1",
                 [list(cache_keys)],
             ).fetchall()
@@ -314,6 +316,7 @@ class ResultStore:
         with connect(self.path) as con:
             rows = con.execute(
                 "SELECT m.operator, avg(CASE WHEN o.status IN ('survived', 'no_coverage') THEN 1.0 ELSE 0.0 END)"
-                " FROM outcomes o JOIN mutants m USING (run_id, mutant_id) GROUP BY m.operator"
+                " FROM outcomes o JOIN mutants m USING (run_id, mutant_id) WHERE o.status <> 'not_run'"
+                " GROUP BY m.operator"
             ).fetchall()
         return {operator: float(rate) for operator, rate in rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,7 @@ class Baseline:
     order: tuple[str, ...] = ()  # the suite's own order, as the baseline ran it
     observers: frozenset[str] = frozenset()  # tests that start processes or read a mutated file
     flaky: dict[str, str] = field(default_factory=dict)  # quarantined: failed, then passed on a retry
+    startup: float = 0.0  # a fresh interpreter's start and collection of the suite
 
     def covering(self, file: str, first: int, last: int) -> frozenset[str]:
         tests: set[str] = set()
@@ -34,15 +36,19 @@ class Baseline:
     def runs_at_import(self, file: str, first: int, last: int) -> bool:
         return any((file, line) in self.import_lines for line in range(first, last + 1))
 
-    def could_observe(self, covering: tuple[str, ...]) -> tuple[str, ...]:
-        """Every test that could detect a mutant these tests cover, in the suite's order.
-
-        A test that runs before the first covering one, in one process, runs exactly as in the
-        baseline: no mutated line has run yet, so nothing it sees has changed. It is left out
-        unless it starts processes or reads the mutated file, where coverage cannot follow. Every
-        later test stays in: the covering tests' side effects may be what one of them detects."""
-        first = min((self._positions[t] for t in covering if t in self._positions), default=0)
-        return tuple(t for index, t in enumerate(self.order) if index >= first or t in self.observers)
+    def confirming(self, covering: tuple[str, ...], from_start: bool = False) -> tuple[str, ...]:
+        """The tests `--confirm smart` runs for a survivor of `covering`, in the suite's order: the
+        tests of the covering tests' modules (they share fixtures and module state, where a mutant's
+        side effect shows) from the first covering test on, and anywhere in the suite the tests that
+        start processes or read a mutated file, where coverage cannot follow. A test before the first
+        covering one, in one process, runs exactly as in the baseline (no mutated line has run yet)
+        and is left out; `from_start`: the mutated code ran before any test (at import). Tests of
+        other modules are `--confirm full`'s: on the benchmark libraries they detected no survivor
+        these had not (benchmarks/bench_suite.json)."""
+        modules = {_module(t) for t in covering}
+        first = 0 if from_start else min((self._positions[t] for t in covering if t in self._positions), default=0)
+        return tuple(t for index, t in enumerate(self.order)
+                     if (index >= first and _module(t) in modules) or t in self.observers)
 
     @cached_property
     def _positions(self) -> dict[str, int]:
@@ -56,15 +62,22 @@ class Baseline:
         return tuple(sorted(tests, key=lambda t: (self.durations.get(t, 0.0), t)))
 
 
-def run_baseline(runtime: Runtime, workdir: Path, files: list[str]) -> Baseline:
-    out = runtime.scratch / "baseline.json"
+def _module(test: str) -> str:
+    return test.split("::", 1)[0]
+
+
+def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int = 1,
+                 only: list[str] | None = None) -> Baseline:
+    """The suite (or `only` these node ids and test files) under coverage of `files`, in `shards`
+    processes at once, each a contiguous slice of the suite in its order; their maps merged into
+    one, as if one process had run them in turn."""
+    if only is not None and not only:
+        return Baseline({}, {})
     include = [str(workdir / f) for f in files]
-    command = [runtime.python, str(runtime.runner), "baseline", str(out), *include, "--", *runtime.pytest_args]
-    proc = subprocess.run(command, cwd=workdir, env=runtime.env(workdir), capture_output=True, text=True)
-    if not out.is_file():
-        detail = (proc.stderr or proc.stdout).strip().splitlines()
-        raise BadInput(f"the test suite could not run: {detail[-1] if detail else f'exit code {proc.returncode}'}")
-    result = json.loads(out.read_text())
+    results, walls = _run_shards(runtime, workdir, include, max(1, shards), only)
+    result = _merged(results)
+    if only is not None and result["exit_code"] == 5:  # every test asked for is gone
+        return Baseline({}, {})
     if result["exit_code"] == 5 or not result["tests"]:
         raise BadInput("pytest collected no tests: mutagate needs a test suite to measure")
     flaky = _classify_failures(runtime, workdir, result) if result["failed"] else {}
@@ -87,8 +100,71 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str]) -> Baseline:
     durations = {t: v["duration"] for t, v in result["tests"].items() if t not in flaky}  # in the order they ran
     if flaky:  # quarantined: never selected, never trusted to kill
         line_tests = {key: tests - flaky.keys() for key, tests in line_tests.items() if tests - flaky.keys()}
+    # A fresh interpreter's start and collection: what a shard's wall time holds beyond its tests.
+    startup = max(wall - sum(v["duration"] for v in shard["tests"].values()) for shard, wall in zip(results, walls))
     return Baseline(durations, line_tests, frozenset(import_lines), sum(durations.values()), tuple(durations),
-                    frozenset(result.get("observers", ())) - flaky.keys(), flaky)
+                    frozenset(result.get("observers", ())) - flaky.keys(), flaky, max(0.0, startup))
+
+
+def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int,
+                only: list[str] | None) -> tuple[list[dict], list[float]]:
+    """Each shard's result and wall time. Polled rather than waited on in turn, so that each wall
+    time is its own; a stop (Ctrl-C, SIGTERM) kills every shard still running."""
+    procs, outs = [], []
+    started = time.perf_counter()
+    for index in range(shards):
+        out = runtime.scratch / f"baseline-{index}.json"
+        tmp = runtime.scratch / "tmp" / f"shard-{index}"  # tests that use fixed names in TMPDIR do not collide
+        tmp.mkdir(parents=True, exist_ok=True)
+        spec = runtime.scratch / f"baseline-{index}.spec.json"
+        spec.write_text(json.dumps({"include": include, "shard": [index, shards], "only": only}))
+        command = [runtime.python, str(runtime.runner), "baseline", str(out), str(spec), "--", *runtime.pytest_args]
+        log = open(runtime.scratch / f"baseline-{index}.log", "w+")  # closed once the shard has ended
+        env = {**runtime.env(workdir), **({"TMPDIR": str(tmp)} if shards > 1 else {})}
+        procs.append((subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT), log))
+        outs.append(out)
+    walls: dict[int, float] = {}
+    try:
+        while len(walls) < shards:
+            for index, (proc, _) in enumerate(procs):
+                if index not in walls and proc.poll() is not None:
+                    walls[index] = time.perf_counter() - started
+            time.sleep(0.01)
+    finally:
+        for proc, log in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            log.close()
+    results = []
+    for out, (proc, log) in zip(outs, procs):
+        if not out.is_file():
+            detail = Path(log.name).read_text(errors="replace").strip().splitlines()
+            raise BadInput(f"the test suite could not run: {detail[-1] if detail else f'exit code {proc.returncode}'}")
+        results.append(json.loads(out.read_text()))
+    return results, [walls[i] for i in range(shards)]
+
+
+def _merged(results: list[dict]) -> dict:
+    """One baseline result from its shards' (in the suite's order)."""
+    if len(results) == 1:
+        return results[0]
+    codes = [r["exit_code"] for r in results if r["exit_code"] != 5]  # 5: a shard left with no test
+    lines: dict[str, dict[str, set[str]]] = {}
+    for r in results:
+        for path, by_line in r["lines"].items():
+            merged = lines.setdefault(path, {})
+            for line, contexts in by_line.items():
+                merged.setdefault(line, set()).update(contexts)
+    return {
+        "exit_code": max(codes, default=5),
+        "tests": {t: v for r in results for t, v in r["tests"].items()},
+        "failed": [t for r in results for t in r["failed"]],
+        "failures": {t: why for r in results for t, why in (r.get("failures") or {}).items()},
+        "observers": sorted({t for r in results for t in r.get("observers", ())}),
+        "lines": {path: {line: sorted(c) for line, c in by_line.items()} for path, by_line in lines.items()},
+        "modules": sorted({m for r in results for m in r.get("modules", ())}),
+    }
 
 
 def _classify_failures(runtime: Runtime, workdir: Path, result: dict) -> dict[str, str]:

@@ -56,8 +56,8 @@ def plan_mutants(
             seconds = baseline.duration(tests)
             task = Task(mutant, tests, policy.for_tests(seconds, fresh=False), "patch", not no_bail) if tests else None
         elif import_time and (reached := _reached(mutant, baseline)):
-            # A class attribute: only a fresh interpreter imports the mutated class, but the tests
-            # that ran the class's code are the ones that use the value. Fastest first, stop at the
+            # A class attribute or a module constant: only a fresh interpreter imports the mutated
+            # value, but the tests that ran the code that reads it are the ones that use it. Fastest first, stop at the
             # first kill; a survivor is confirmed against the whole suite, fresh (see run.py).
             tests = reached
             seconds = baseline.duration(tests)
@@ -81,17 +81,10 @@ def plan_mutants(
 
 def _reached(mutant: Mutant, baseline: Baseline) -> tuple[str, ...]:
     """The tests that ran the code an import-time value reaches (a class attribute: its class's
-    lines), fastest first; empty when that is unknown or no test ran it (then: the whole suite)."""
-    if mutant.reach_lines is None:
-        return ()
-    return baseline.ordered(baseline.covering(mutant.file, *mutant.reach_lines))
-
-
-def fresh_whole_suite_task(planned: PlannedMutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:
-    """An import-time survivor of the tests its value reached, against the whole suite in a fresh
-    interpreter: other modules may read the value too, and coverage cannot say which."""
-    timeout = policy.for_tests(baseline.seconds, fresh=True)
-    return Task(planned.mutant, (), timeout, "fresh", bail=True, full_suite=True, phase="confirm")
+    lines; a module constant: the functions that read it), fastest first; empty when that is
+    unknown or no test ran it (then: the whole suite)."""
+    tests = frozenset().union(*(baseline.covering(mutant.file, *lines) for lines in mutant.reach_lines))
+    return baseline.ordered(tests)
 
 
 # Decorators known to call the function itself, so that they see its live defaults. Others may
@@ -108,24 +101,28 @@ def defaults_patchable(file: str, defaults: DefaultsOf, baseline: Baseline) -> b
 
 
 def confirmation_task(planned: PlannedMutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:
-    """A survivor of its covering tests, re-run against every test that could detect it: catches
-    what test selection misses (code run in subprocesses, side effects a later test detects,
-    coverage the tracer could not see). Its code runs only inside functions (import-time mutants
-    ran the whole suite fresh already), so a fork of the server, with the mutant also on disk for
-    subprocesses, sees what a fresh interpreter would."""
+    """A survivor of its selected tests, re-run against the tests `--confirm smart` picks (see
+    Baseline.confirming): catches what test selection misses (code run in subprocesses, side effects
+    a later test of the same module detects, coverage the tracer could not see). A function's
+    mutant runs in a fork of the server with the mutant also on disk for subprocesses, which sees
+    what a fresh interpreter would; an import-time one in a fresh interpreter again."""
+    fresh = planned.task is not None and planned.task.mode == "fresh"
     # The covering tests run again too: their side effects may be what a later test detects.
-    tests = baseline.could_observe(planned.covering)
+    tests = baseline.confirming(planned.covering, from_start=fresh)
     if len(tests) >= len(baseline.order):
         return whole_suite_task(planned, baseline, policy)
     seconds = baseline.duration(tests)
-    return Task(planned.mutant, tests, policy.for_tests(seconds, fresh=False), "patch", bail=True, phase="confirm")
+    return Task(planned.mutant, tests, policy.for_tests(seconds, fresh=fresh), "fresh" if fresh else "patch",
+                bail=True, phase="confirm")
 
 
 def whole_suite_task(planned: PlannedMutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:
-    """A survivor against the whole suite, in its own order: the last word on a mutant that only a
-    part of the suite detected (that part might fail for want of an earlier test's state)."""
-    timeout = policy.for_tests(baseline.seconds, fresh=False)
-    return Task(planned.mutant, (), timeout, "patch", bail=True, full_suite=True, phase="confirm")
+    """A survivor against the whole suite, in its own order: `--confirm full`, and the last word on
+    a mutant that only a part of the suite detected (that part might fail for want of an earlier
+    test's state). An import-time mutant's in a fresh interpreter: other modules may read the value."""
+    fresh = planned.task is not None and planned.task.mode == "fresh"
+    timeout = policy.for_tests(baseline.seconds, fresh=fresh)
+    return Task(planned.mutant, (), timeout, "fresh" if fresh else "patch", bail=True, full_suite=True, phase="confirm")
 
 
 def cache_key(

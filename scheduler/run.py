@@ -6,6 +6,7 @@ own summary and gate included) reads them back through `results.report_data.load
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -16,10 +17,11 @@ from mutator.mutant import Mutant
 from mutator.workload import Workload
 from results.status import Phase, Status
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
-from scheduler.baseline import Baseline, run_baseline
+from scheduler.baseline import Baseline
+from scheduler.baseline_reuse import BaselineSource, map_key, measure_baseline
+from scheduler.budget import Budget
 from scheduler.executor import Executor
-from scheduler.plan import (PlannedMutant, TimeoutPolicy, confirmation_task, fresh_whole_suite_task, plan_mutants,
-                            whole_suite_task)
+from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, whole_suite_task
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
 from scheduler.runtime import Runtime, make_runtime
 from scheduler.scratch import new_scratch, remove_scratch
@@ -42,6 +44,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
     flaky: dict[str, str] = field(default_factory=dict)  # quarantined tests -> their failure line
     confirmation: Confirmation | None = None
+    baseline: BaselineSource | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class RunOptions:
     keep_scratch: bool = False
     run_id: str | None = None  # chosen by the caller, so it can read the run back even if it stops early
     confirm: str = "smart"  # smart | full | off: how survivors are confirmed (mutator.config.CONFIRM_POLICIES)
+    fresh_baseline: bool = False  # measure the whole suite, whatever baseline is stored
+    budget: Budget | None = None  # --budget: mutants past it are stored as not_run
 
 
 class Progress:
@@ -96,6 +101,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
             executor="pending",
             jobs=options.jobs,
             mode="pr" if workload.one_per_line else "nightly",
+            budget_seconds=options.budget.seconds if options.budget else None,
         ),
         [_mutant_row(m, commit_of.get((m.file, m.line), "")) for m in workload.mutants],
         attribution_rows(attribution.lines),
@@ -110,25 +116,28 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
     try:
         snapshot = make_snapshot(attribution, scratch / "snapshot")
         runtime = make_runtime(scratch, options.python, config.test_command, config.deselect + options.deselect)
-        files = sorted({m.file for m in workload.mutants})
+        # Every source file, not only the mutated ones: the map is stored for later runs to reuse.
+        files = sorted(set(attribution.source_files) | {m.file for m in workload.mutants})
+        key = map_key(TOOL_VERSION, runtime.python, runtime.pytest_args, attribution.source.roots)
         progress.phase("baseline", 1)
         baseline_started = time.perf_counter()
-        baseline = run_baseline(runtime, snapshot, files)
+        baseline, baseline_source = measure_baseline(runtime, snapshot, files, baseline_shards(options.jobs), options.db,
+                                                     key, run_id, reuse=not options.fresh_baseline)
         timings["baseline"] = time.perf_counter() - baseline_started
-        startup = max(0.0, timings["baseline"] - baseline.seconds)
         store.record_test_durations(run_id, baseline.durations)
         restore_if_dirty(snapshot)
         if baseline.flaky:  # never run again in this run, so they cannot pass for a kill
             deselect = tuple(arg for test in baseline.flaky for arg in ("--deselect", test))
             runtime = replace(runtime, pytest_args=runtime.pytest_args + deselect)
-        policy = TimeoutPolicy(config.timeout_multiplier, config.timeout_floor, startup)
+        policy = TimeoutPolicy(config.timeout_multiplier, config.timeout_floor, baseline.startup)
         planned = plan_mutants(list(workload.mutants), baseline, replace(config, confirm=options.confirm), policy,
                                snapshot, TOOL_VERSION,
                                runtime.pytest_args, options.no_bail)
         ledger = Ledger(store, run_id)
-        phases = Phases(planned, baseline, policy, ledger, progress)
+        phases = Phases(planned, baseline, policy, ledger, progress, options.budget)
         try:
             to_run = phases.settle_without_running(store)
+            progress.plan(baseline_source.describe())
             progress.plan(forecast(to_run, len(planned) - len(to_run), baseline, policy, options.jobs))
             executor = options.executor_factory(runtime, snapshot)
             try:
@@ -147,11 +156,17 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         return RunResult(run_id, phases.reused, description, baseline.seconds, time.perf_counter() - started,
                          tuple(sorted(w for w in phases.workers if w)), timings, flaky,
                          Confirmation(options.confirm, len(survivors) if options.confirm != "off" else 0,
-                                      phases.flipped))
+                                      phases.flipped), baseline_source)
     finally:
         store.finish_run(run_id, status, description, timings)
         if not options.keep_scratch:
             remove_scratch(scratch)
+
+
+def baseline_shards(jobs: int) -> int:
+    """The baseline runs where the run starts, on at most one shard per core there (a Ray run's
+    workers may be elsewhere)."""
+    return max(1, min(jobs, os.cpu_count() or 1))
 
 
 def _timed(action: Callable[[], _T]) -> tuple[float, _T]:
@@ -196,7 +211,7 @@ class Phases:
     """The run's phases, one method each, sharing the plan and the ledger."""
 
     def __init__(self, planned: list[PlannedMutant], baseline: Baseline, policy: TimeoutPolicy, ledger: Ledger,
-                 progress: Progress) -> None:
+                 progress: Progress, budget: Budget | None = None) -> None:
         self.by_id = {p.mutant.id: p for p in planned}
         self.planned = planned
         self.baseline = baseline
@@ -207,6 +222,7 @@ class Phases:
         self.flaky: dict[str, str] = {}  # found by control runs of kills
         self.flipped = 0  # survivors of selection that confirmation found detected
         self.reused = 0
+        self.budget = budget
 
     def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
         self.flaky.update(outcome.flaky)
@@ -247,17 +263,30 @@ class Phases:
                 survivors.append(p)
             self.progress.advance(outcome.status)
 
+        if self.budget is not None and tasks:
+            tasks = self._within_budget(tasks, self.budget)
         self.progress.phase("mutants", len(tasks))
         executor.run(tasks, selected)
         self.ledger.flush()
         return survivors
 
+    def _within_budget(self, tasks: list[Task], budget: Budget) -> list[Task]:
+        """The tasks that fit in what is left of the budget, best first; the rest are stored as
+        not_run (never a verdict, never reused)."""
+        fit = budget.fit(tasks, lambda task: task_seconds(task, self.baseline, self.policy))
+        for task in fit.left_out:
+            p = self.by_id[task.mutant.id]
+            self.ledger.record(OutcomeRow(p.mutant.id, Status.NOT_RUN, (), 0, p.covering, 0.0, False, "", Phase.NONE,
+                                          "past the time budget"))
+        self.ledger.flush()
+        self.progress.plan(fit.text(budget))
+        return list(fit.run)
+
     def confirm(self, executor: Executor, survivors: list[PlannedMutant], policy: str = "smart") -> list[PlannedMutant]:
-        """Survivors against every test that could detect them (`smart`) or the whole suite (`full`);
+        """Survivors against the tests `smart` picks (see Baseline.confirming) or the whole suite (`full`);
         returns those detected by a part of the suite, which only the whole suite may confirm (see
         `recheck`)."""
-        tasks = [fresh_whole_suite_task(p, self.baseline, self.policy) if p.task and p.task.mode == "fresh"
-                 else whole_suite_task(p, self.baseline, self.policy) if policy == "full"
+        tasks = [whole_suite_task(p, self.baseline, self.policy) if policy == "full"
                  else confirmation_task(p, self.baseline, self.policy) for p in survivors]
         partial_ids = {task.mutant.id for task in tasks if not task.full_suite}
         detected_by_part: list[PlannedMutant] = []
@@ -305,11 +334,17 @@ def forecast(tasks: list[Task], settled: int, baseline: Baseline, policy: Timeou
     covering tests (kills stop earlier, confirmations add), so a user can stop or budget it."""
     fresh = [t for t in tasks if t.mode == "fresh"]
     patched = len(tasks) - len(fresh)
-    seconds = sum(baseline.duration(t.tests) + FORK_SECONDS for t in tasks if t.mode != "fresh")
-    seconds += sum(policy.startup + (baseline.seconds if t.full_suite else baseline.duration(t.tests)) for t in fresh)
+    seconds = sum(task_seconds(t, baseline, policy) for t in tasks)
     how = f"{patched} in the fork server" + (f", {len(fresh)} import-time: a fresh interpreter each" if fresh else "")
     return (f"{len(tasks)} mutants to run ({how}), {settled} settled without running; "
             f"about {_rough(seconds / max(1, jobs))} on {jobs} worker{'s' if jobs != 1 else ''}")
+
+
+def task_seconds(task: Task, baseline: Baseline, policy: TimeoutPolicy) -> float:
+    """One mutant's estimated cost, as if it survived its covering tests: the forecast's and the budget's."""
+    if task.mode != "fresh":
+        return baseline.duration(task.tests) + FORK_SECONDS
+    return policy.startup + (baseline.seconds if task.full_suite else baseline.duration(task.tests))
 
 
 def _rough(seconds: float) -> str:

@@ -19,7 +19,10 @@ def mutagate(*args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | 
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(PROJECT), "COLUMNS": "200", **(env or {})},
+        # No timed progress ticks unless a test asks: on a loaded machine they would land among the
+        # lines a test reads (a phase's end still prints its line).
+        env={**os.environ, "PYTHONPATH": str(PROJECT), "COLUMNS": "200", "MUTAGATE_PROGRESS_SECONDS": "0",
+             **(env or {})},
     )
 
 

@@ -151,3 +151,24 @@ def test_edits_in_default_values_name_their_function_and_its_body() -> None:
     # Inside the body: the outer function's code makes the inner def, so nothing needs its defaults.
     assert by_original[("True", "boolean-constant")].defaults_of is None
     assert by_original[("size + 1", "return-value")].defaults_of is None
+
+
+def test_a_module_constant_reaches_the_functions_that_read_it_and_nothing_read_at_import() -> None:
+    source = (
+        "import re\n"                      # 1
+        "WORD = re.compile('[a-z]+')\n"    # 2: read by short() only
+        "LIMIT = 3\n"                      # 3: read by short() and by a default value: unknown
+        "ALONE = 5\n"                      # 4: read by nobody in this module: unknown
+        "TABLE = {'a': 1}\n"               # 5: read in a class body: unknown
+        "\n"
+        "def short(text, limit=LIMIT):\n"  # 7
+        "    words = WORD.findall(text)\n"  # 8
+        "    return [w for w in words if len(w) <= LIMIT]\n"  # 9
+        "\n"
+        "class Rates:\n"                   # 11
+        "    rates = TABLE\n"              # 12
+    )
+    reach = {m.line: m.reach_lines for m in generate_file("m.py", source, {n: "claude" for n in range(1, 13)})
+             if m.qualname == "<module>"}
+    assert reach[2] == ((8, 9),)
+    assert reach[3] == reach[4] == reach[5] == ()

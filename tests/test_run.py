@@ -425,3 +425,78 @@ def test_a_class_attribute_runs_the_tests_of_its_class_then_the_whole_suite(repo
     off = json.loads(mutagate("run", "--json", "--jobs", "1", "--confirm", "off", "--db",
                               str(repo.root.parent / "off.duckdb"), cwd=repo.root).stdout)
     assert any(s["original"] == "2" and s["operator"] == "number" for s in off["survivors"])
+
+
+CONSTANT_MODULE = """import re
+
+WORD = re.compile("[a-z]+")
+LIMIT = 3
+EXPORTED = 5
+
+
+def short_words(text):
+    return [w for w in WORD.findall(text) if len(w) <= LIMIT]
+
+
+def unrelated():
+    return 1
+"""
+
+CONSTANT_TESTS = """from pkg.words import EXPORTED, short_words, unrelated
+
+
+def test_unrelated():
+    assert unrelated() == 1
+
+
+def test_short_words():
+    assert short_words("a bb cccc ddd") == ["a", "bb", "ddd"]
+
+
+def test_exported():  # reads the value from outside its module: no reader inside it
+    assert EXPORTED == 5
+"""
+
+
+def test_a_module_constant_runs_the_tests_of_the_functions_that_read_it(repo: GitRepo) -> None:
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/words.py": CONSTANT_MODULE,
+                               "tests/test_words.py": CONSTANT_TESTS})
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    db = repo.root / ".mutagate" / "results.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = {(line, orig, op): (status, list(killed), phase, list(selected)) for line, orig, op, status, killed, phase,
+                selected in con.execute("SELECT line, original, operator, status, killed_by, phase, covering_tests"
+                                        " FROM mutant_outcomes WHERE run_id = ? AND qualname = '<module>'",
+                                        [summary["run_id"]]).fetchall()}
+    # Read by short_words only: its test alone, in a fresh interpreter, decides it.
+    short = ["tests/test_words.py::test_short_words"]
+    assert rows[(4, "3", "number")] == ("killed", short, "select", short)
+    assert rows[(3, '"[a-z]+"', "string")] == ("killed", short, "select", short)
+    # Not read inside its module: the whole suite, fresh, from the start.
+    assert rows[(5, "5", "number")][:2] == ("killed", ["tests/test_words.py::test_exported"])
+    assert len(rows[(5, "5", "number")][3]) == 3
+
+
+def test_smart_confirmation_stays_in_the_covering_tests_modules_and_full_goes_further(repo: GitRepo) -> None:
+    """A side effect only a test of another module sees: `full` finds it, `smart` (cheaper) does not."""
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={
+        "pkg/__init__.py": "", "tests/__init__.py": "",
+        "pkg/log.py": "LOG = []\n\n\ndef remember(x):\n    LOG.append(x)\n    return x\n",
+        "tests/test_a.py": "from pkg.log import remember\n\n\ndef test_remember():\n    assert remember(5) == 5\n",
+        "tests/test_b.py": "from pkg.log import LOG\n\n\ndef test_log_seen_later():\n    assert LOG == [5]\n",
+    })
+    status = {}
+    for policy in ("smart", "full"):
+        db = repo.root.parent / f"{policy}.duckdb"
+        result = mutagate("run", "--json", "--jobs", "1", "--confirm", policy, "--db", str(db), cwd=repo.root)
+        assert result.returncode == 0, result.stderr
+        found = verdicts(json.loads(result.stdout), db)
+        status[policy] = found[("remember", "remove-call", "LOG.append(x)")]
+    assert status["smart"] == ("survived", [])
+    assert status["full"] == ("killed", ["tests/test_b.py::test_log_seen_later"])

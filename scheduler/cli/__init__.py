@@ -15,7 +15,8 @@ from results.errors import ResultsError
 from scheduler.cli.common import EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK
 
 # One module per command, each with `register(subparsers)`, which adds the command with a `handler`.
-COMMAND_MODULES = ("blame", "mutants", "run", "weak_tests", "report", "badge", "runs", "show", "apply", "import_mutmut", "demo")
+COMMAND_MODULES = ("blame", "mutants", "run", "weak_tests", "report", "badge", "runs", "show", "apply", "import_mutmut",
+                   "demo", "dashboard", "serve", "ci", "hook", "mcp")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -15,10 +15,10 @@ from mutator.attribution import Scope, relative_paths
 from mutator.config import load_config
 from mutator.errors import BadInput
 from mutator.git import Repo, open_repo
+from scheduler.results_db import DEFAULT_DB, default_db  # noqa: F401 - where the commands import them from
 
 EXIT_OK, EXIT_FAULT, EXIT_BAD_INPUT, EXIT_BELOW_THRESHOLD = 0, 1, 2, 3
 
-DEFAULT_DB = Path(".mutagate") / "results.duckdb"
 PIPED_WIDTH = 10_000  # Rich's width when stdout is not a terminal: wide enough that nothing wraps
 
 
@@ -96,20 +96,6 @@ def scope_from_args(args: argparse.Namespace, repo: Repo) -> Scope:
         paths=relative_paths(repo.root, getattr(args, "paths", None) or []),
         all_authors=args.all_authors,
     )
-
-
-def default_db(db: Path | None, repo: Repo | Path, create: bool = True) -> Path:
-    """`db`, or the repository's own; `create` makes its folder (git-ignored) for a writer."""
-    if db:
-        return db
-    root = repo.root if isinstance(repo, Repo) else open_repo(repo).root
-    folder = root / DEFAULT_DB.parent
-    if create:
-        folder.mkdir(exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# written by mutagate: results stay out of git\n*\n")
-    return root / DEFAULT_DB
 
 
 def add_read_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:

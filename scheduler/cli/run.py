@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
-import shutil
-import socket
 import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
@@ -19,22 +16,19 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, Text
 from rich.table import Table
 from rich.text import Text
 
-from mutator.attribution import Scope
-from mutator.config import CONFIRM_POLICIES, load_config
+from mutator.config import CONFIRM_POLICIES
 from mutator.errors import BadInput
-from mutator.git import Repo
-from mutator.source_roots import SourceChoice
-from mutator.workload import Workload, collect_workload, keep_mutants
 from results.errors import ResultsError
 from results.report_data import RunReport, load_report
-from results.status import DETECTED, UNDETECTED, Status
-from results.store import ResultStore
+from results.status import Status
+from scheduler.cli import github_actions
 from scheduler.cli.common import (EXIT_BELOW_THRESHOLD, EXIT_FAULT, add_db_argument, add_scope_arguments,
-                                  add_selection_arguments, default_db, percent, positive_int, print_json,
+                                  add_selection_arguments, percent, positive_int, print_json,
                                   print_warnings, scope_from_args, stdout_console, target_repo)
-from scheduler.executor import executor_factory
-from scheduler.provenance import new_run_id
-from scheduler.run import Progress as RunProgress, RunOptions, RunResult, execute_run
+from scheduler.run import Progress as RunProgress, RunResult, execute_run
+# The run as plain values lives below the command line; these names stay importable from here.
+from scheduler.run_request import (PreparedRun, RunRequest, conclude_run, nothing_to_measure,  # noqa: F401
+                                   prepare_run, summarise)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -55,9 +49,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--confirm", choices=CONFIRM_POLICIES, default=None,
                         help="how survivors are confirmed: smart (default: every test that could detect them), "
                              "full (the whole suite), off (not at all: cheapest)")
+    parser.add_argument("--fresh-baseline", action="store_true",
+                        help="measure the whole suite under coverage, not only what changed since a stored baseline")
     parser.add_argument("--deselect", action="append", default=[], metavar="NODEID",
                         help="leave out a known-failing test (repeatable)")
     parser.add_argument("--python", metavar="PATH", help="the target's interpreter (default: this one)")
+    parser.add_argument("--budget", type=budget_seconds, metavar="SECONDS",
+                        help="the whole run's time (baseline included): mutants run best first while they fit, "
+                             "the rest are not run (default: [tool.mutagate] budget, else no limit)")
     parser.add_argument("--json", action="store_true", help="machine-readable summary")
     retest = parser.add_mutually_exclusive_group()
     retest.add_argument("--survivors", action="store_true",
@@ -166,6 +165,17 @@ class ProgressDisplay(RunProgress):
         self.printed = True
 
 
+def budget_seconds(text: str) -> float:
+    """--budget: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value
+
+
 def _seconds(variable: str, default: float) -> float:
     try:
         return float(os.environ.get(variable, default))
@@ -178,73 +188,25 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
-@dataclass(frozen=True)
-class RunRequest:
-    """Everything `mutagate run` needs, as plain values: what the CLI (or the demo) builds once."""
-
-    repo: Repo
-    scope: Scope
-    one_per_line: bool | None = None
-    executor: str = "local"
-    jobs: int | None = None
-    ray_address: str | None = None
-    ray_shared_path: bool = False
-    db: Path | None = None
-    fail_under: float | None = None
-    no_bail: bool | None = None
-    deselect: tuple[str, ...] = ()
-    python: str | None = None
-    json: bool = False
-    mutants: tuple[str, ...] = ()  # only these mutant ids (or unique prefixes)
-    survivors_of: str | None = None  # retest the undetected mutants of this run ("" = the latest finished)
-    confirm: str | None = None  # smart | full | off; None: [tool.mutagate] confirm, else smart
-
-
 def run_command(args: argparse.Namespace) -> int:
     repo = target_repo(args)
     return perform_run(RunRequest(
         repo=repo, scope=scope_from_args(args, repo), one_per_line=args.one_per_line, executor=args.executor,
         jobs=args.jobs, ray_address=args.ray_address, ray_shared_path=args.ray_shared_path, db=args.db,
         fail_under=args.fail_under, no_bail=args.no_bail, deselect=tuple(args.deselect), python=args.python,
-        json=args.json, mutants=tuple(args.mutant), confirm=args.confirm,
+        json=args.json, mutants=tuple(args.mutant), confirm=args.confirm, budget=args.budget,
+        fresh_baseline=args.fresh_baseline,
         survivors_of=(args.of_run or "") if args.survivors else None))
 
 
 def perform_run(request: RunRequest) -> int:
     """The run, its summary on stdout and the gate's exit code."""
-    if request.executor == "ray":
-        _require_ray(request.ray_address)
-    if request.python is not None and shutil.which(request.python) is None:  # before any work, not as a crash in it
-        reason = "not an executable file" if Path(request.python).exists() else "no such file or command"
-        raise BadInput(f"--python {request.python}: {reason}")
-    # Everything that can refuse the input runs before the results database is created: a refused
-    # run leaves no empty database (nor .mutagate/ folder) behind.
-    config = load_config(request.repo.root)
-    db = default_db(request.db, request.repo, create=False)
-    history = ResultStore(db).operator_survival() if db.is_file() else {}
-    retest = _retest_plan(request, db)
-    if retest is not None or request.mutants:
-        # Named mutants may sit on any line, human ones too: every mutant of their files, then only them.
-        scope = replace(request.scope, base=None, all_authors=True,
-                        paths=tuple(sorted({m.file for m in retest.undetected})) if retest else request.scope.paths)
-        workload = collect_workload(request.repo, scope, config, one_per_line=False)
-        wanted = tuple(m.id for m in retest.undetected) if retest else request.mutants
-        workload, missing = keep_mutants(workload, wanted, prefixes=retest is None)
-        if missing and retest is None:
-            raise BadInput(f"no mutant {missing[0]!r} in the current code (see `mutagate mutants`)")
-    else:
-        workload = collect_workload(request.repo, request.scope, config, request.one_per_line, priority=history)
-    progress = ProgressDisplay(Console(stderr=True))  # reads MUTAGATE_PROGRESS_SECONDS: refused here too
-    db = default_db(request.db, request.repo)
-    no_bail = request.no_bail if request.no_bail is not None else config.no_bail
-    options = RunOptions(db=db, jobs=request.jobs or os.cpu_count() or 1, no_bail=no_bail, python=request.python,
-                         deselect=request.deselect,
-                         executor_factory=executor_factory(request.executor, request.jobs, request.ray_address,
-                                                           request.ray_shared_path),
-                         base_ref=request.scope.base, confirm=request.confirm or config.confirm)
+    started = time.monotonic()
+    progress = ProgressDisplay(Console(stderr=True))  # reads MUTAGATE_PROGRESS_SECONDS: refused before any work
+    prepared = prepare_run(request, started)
+    workload, options, threshold, retest = prepared.workload, prepared.options, prepared.threshold, prepared.retest
+    db = options.db
     print_warnings(workload.attribution.warnings)
-    threshold = request.fail_under if request.fail_under is not None else config.fail_under
-    options = replace(options, run_id=new_run_id())
     try:
         with progress:
             result = execute_run(workload, options, progress)
@@ -260,11 +222,7 @@ def perform_run(request: RunRequest) -> int:
             print("mutagate: a partial run cannot pass --fail-under", file=sys.stderr)
             return EXIT_BELOW_THRESHOLD
         raise
-    report = load_report(db, result.run_id)
-    summary = summarise(result, report, workload.attribution.source,
-                        None if workload.mutants else nothing_to_measure(workload))
-    if retest is not None:
-        summary["retest"] = _retest_outcome(retest, report)
+    report, summary = conclude_run(prepared, result)
     if request.json:
         print_json(summary)
     else:
@@ -274,97 +232,26 @@ def perform_run(request: RunRequest) -> int:
         print(f"retested the {len(retest.undetected)} undetected mutants of run {retest.run_id}: "
               f"{len(outcome['fixed'])} fixed, {len(outcome['still_undetected'])} still undetected, "
               f"{len(outcome['gone'])} gone (their code changed)")
+    # Inside GitHub Actions: job summary and annotations (on stderr under --json, which owns stdout).
+    github_actions.publish(report, summary.get("note"), out=sys.stderr if request.json else None)
     if not workload.mutants:
         return 0  # nothing to measure passes, and the summary said so without a score
+    if not report.mutants and report.not_run:
+        if threshold is None:
+            return 0
+        print(f"mutagate: {report.budget_text()}: a gate cannot pass on nothing measured", file=sys.stderr)
+        return EXIT_BELOW_THRESHOLD
     if not report.mutants:
         print(f"mutagate: internal error: none of {len(workload.mutants)} mutants could be run", file=sys.stderr)
         return EXIT_FAULT
     total = report.total
+    if threshold is not None and report.not_run:  # the gate judges what ran, and says so
+        print(f"mutagate: {report.budget_text()}: the gate judges the {total.mutants} mutants run", file=sys.stderr)
     if threshold is not None and total.score < threshold:  # the exact score: a rounded one could pass
         print(f"mutagate: score {total.score_text()} ({total.killed + total.timeout} of {total.mutants} mutants "
               f"detected) is below --fail-under {threshold:g}%", file=sys.stderr)
         return EXIT_BELOW_THRESHOLD
     return 0
-
-
-def _retest_plan(request: RunRequest, db: Path) -> RunReport | None:
-    """With --survivors: the run whose undetected mutants are retested."""
-    if request.survivors_of is None:
-        return None
-    if not db.is_file():
-        raise BadInput(f"--survivors: no results database at {db} (run `mutagate run` first)")
-    report = load_report(db, request.survivors_of or None)
-    if not report.undetected:
-        raise BadInput(f"--survivors: run {report.run_id} has no undetected mutant to retest")
-    return report
-
-
-def _retest_outcome(before: RunReport, now: RunReport) -> dict:
-    """Which of a run's undetected mutants the current tests detect: by stable id."""
-    status = {m.id: m.status for m in now.mutants}
-    ids = [m.id for m in before.undetected]
-    return {"of_run": before.run_id,
-            "fixed": [i for i in ids if status.get(i) in DETECTED],
-            "still_undetected": [i for i in ids if status.get(i) in UNDETECTED],
-            "gone": [i for i in ids if i not in status]}
-
-
-def _require_ray(address: str | None) -> None:
-    """Ray importable, and a given cluster address answering: before the baseline, not after it
-    (ray.init retries an unreachable address for minutes)."""
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        raise BadInput("--executor ray needs Ray: pip install 'mutagate[ray]'") from None
-    if not address or address == "auto" or "://" in address:
-        return  # Ray resolves these itself (and fails fast when there is nothing to find)
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise BadInput(f"--ray-address {address!r} is not HOST:PORT (or auto)")
-    try:
-        socket.create_connection((host, int(port)), timeout=5).close()
-    except OSError as exc:
-        raise BadInput(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})") from None
-
-
-def nothing_to_measure(workload: Workload) -> str:
-    """Why a run has no mutant: no AI line in scope, or AI lines with nothing worth mutating."""
-    lines = len(workload.attribution.lines)
-    if lines:
-        return f"{lines} AI-attributed lines, none of them with code to mutate"
-    scope = workload.attribution
-    if scope.merge_base:
-        return f"no AI-attributed lines changed since {scope.merge_base[:12]} (the merge-base)"
-    return "no AI-attributed lines in scope"
-
-
-def summarise(result: RunResult, report: RunReport, source: SourceChoice | None = None,
-              nothing: str | None = None) -> dict:
-    """The run's JSON summary: its verdicts as the store holds them, plus how the run went. With
-    nothing to measure the score is null (no mutant: not a score of 100) and `note` says why."""
-    total = report.total
-    return {
-        "run_id": result.run_id,
-        **total.as_dict(),
-        **({"source": {"roots": list(source.roots), "why": source.why}} if source else {}),
-        "score_covered": round(total.covered_score, 2),
-        **({"score": None, "score_covered": None, "note": nothing} if nothing else {}),
-        "reused": result.reused,
-        "executor": result.executor,
-        "seconds": round(result.wall_seconds, 2),
-        "timings": {phase: round(seconds, 3) for phase, seconds in result.timings.items()},
-        "workers": list(result.workers),
-        "flaky_tests": [{"test": test, "failure": why} for test, why in sorted(result.flaky.items())],
-        **({"confirmation": asdict(result.confirmation)} if result.confirmation else {}),
-        "by_agent": {agent: t.as_dict() for agent, t in report.by("agent").items()},
-        "by_file": {file: t.as_dict() for file, t in report.by("file").items()},
-        "survivors": [
-            {"id": m.id, "file": m.file, "line": m.line, "operator": m.operator, "original": m.original,
-             "replacement": m.replacement, "agent": m.agent, "status": m.status}
-            for m in report.mutants
-            if m.status in UNDETECTED
-        ],
-    }
 
 
 def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int | None = None) -> None:
@@ -373,7 +260,10 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
     `ran`: how many mutants ran now (the others were settled without running)."""
     console = stdout_console()
     if "note" in summary:
-        console.print(Text(f"Nothing to measure: {summary['note']}. The run passes; run {result.run_id}."))
+        if report.not_run:  # there were mutants, and the budget left no time for any
+            console.print(Text(f"Nothing measured: {summary['note']}; run {result.run_id}."), soft_wrap=True)
+        else:
+            console.print(Text(f"Nothing to measure: {summary['note']}. The run passes; run {result.run_id}."))
         return
     for title, groups in (("By agent", report.by("agent")), ("By file", report.by("file"))):
         table = Table(title=title, title_justify="left", show_edge=False)
@@ -408,6 +298,8 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
     if "source" in summary:
         source = summary["source"]
         console.print(Text(f"source: {', '.join(source['roots'])} ({source['why']})"), soft_wrap=True)
+    if report.budget_seconds is not None:
+        console.print(Text(report.budget_text() or ""), soft_wrap=True)
     total = report.total
     reused = summary["reused"]
     how = f"{reused} reused from earlier runs"

@@ -14,7 +14,7 @@ def main(argv: list[str]) -> int:
     if mode == "baseline":
         from .baseline import baseline
 
-        return baseline(options[0], list(options[1:]), pytest_args)
+        return baseline(options[0], options[1], pytest_args)
     if mode == "serve":
         from .serve import serve
 

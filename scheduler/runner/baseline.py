@@ -1,5 +1,6 @@
-"""Mode `baseline`: the whole suite once under coverage.py, each test's lines recorded under its
-node id, plus its duration and outcome, and which tests start processes or read a mutated file."""
+"""Mode `baseline`: the whole suite (or one shard of it) once under coverage.py, each test's lines
+recorded under its node id, plus its duration and outcome, and which tests start processes or read a
+mutated file."""
 
 from __future__ import annotations
 
@@ -60,17 +61,49 @@ class _ContextSwitcher:
         self.cov.switch_context("")
 
 
-def baseline(out: str, include: list[str], pytest_args: list[str]) -> int:
+class _Slice:
+    """Keeps the tests the run asked for (`only`: node ids and test files; None: all), then the
+    `index`-th of `count` contiguous slices of them. Every shard collects the same items in the
+    same order (no random plugins, fixed hash seed), so the slices partition the suite and each
+    keeps the suite's order, as pytest-xdist's workers do not."""
+
+    def __init__(self, only: list[str] | None, index: int, count: int) -> None:
+        self.only = None if only is None else set(only)
+        self.index, self.count = index, count
+
+    @pytest.hookimpl(trylast=True)  # after any plugin or conftest that reorders the suite
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        wanted = items if self.only is None else [
+            item for item in items if item.nodeid in self.only or item.nodeid.split("::", 1)[0] in self.only]
+        n = len(wanted)
+        kept = wanted[self.index * n // self.count: (self.index + 1) * n // self.count]
+        chosen = {id(item) for item in kept}
+        dropped = [item for item in items if id(item) not in chosen]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
+    """`spec_file`: JSON {"include": files to measure, "shard": [index, count], "only": node ids
+    and test files to run, or null for the whole suite}."""
     import coverage
 
+    with open(spec_file) as handle:
+        spec = json.load(handle)
+    include = spec["include"]
     # Data in memory: with a data file, every switch of context writes to SQLite on disk.
     cov = coverage.Coverage(data_file=None, include=include or None, config_file=False)
     collector = _Collector()
     observers = _Observers(include)
     sys.addaudithook(observers)
+    plugins: list[object] = [collector, _ContextSwitcher(cov, observers)]
+    index, count = spec.get("shard", (0, 1))
+    if count > 1 or spec.get("only") is not None:
+        plugins.append(_Slice(spec.get("only"), index, count))
     cov.start()
     try:
-        code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=[collector, _ContextSwitcher(cov, observers)])
+        code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=plugins)
     finally:
         cov.stop()
     data = cov.get_data()

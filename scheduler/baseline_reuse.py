@@ -1,0 +1,154 @@
+"""Reusing a stored baseline: re-measure under coverage only the tests a change can have moved.
+
+A test that touched none of the changed files, in an unchanged test file, runs exactly as it ran
+when the map was stored: its lines, duration and observations stand. Every test that touched a
+changed source file runs again, and so does every changed or new test file; a stored test whose
+file is gone is dropped. A change the map cannot place (a conftest.py, a helper module beside the
+tests, the pytest configuration, a data file) means the whole suite again. Files are compared by
+content (git blob ids of the run's snapshot), so any stored run can serve, whatever its commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from results.baseline_maps import MapLine, MapTest, StoredMap, latest_map, save_map
+from scheduler.baseline import Baseline, run_baseline
+from scheduler.runtime import Runtime
+
+# Changes that cannot move a test: documentation and repository housekeeping.
+_INERT_SUFFIXES = frozenset({".md", ".rst"})
+_INERT_NAMES = frozenset({"LICENSE", "LICENSE.txt", "AUTHORS", "CHANGELOG", "CHANGES", ".gitignore", ".gitattributes"})
+_INERT_DIRS = frozenset({"docs", "doc", ".github", ".gitlab"})
+
+
+@dataclass(frozen=True)
+class Reuse:
+    stored: StoredMap
+    rerun: tuple[str, ...]  # node ids and test files to measure again
+    changed: frozenset[str]  # files whose content differs from the map's (added and deleted ones too)
+
+
+@dataclass(frozen=True)
+class BaselineSource:
+    """Where a run's coverage map came from: measured whole, or a stored one brought up to date."""
+
+    reused_from: str | None  # the run whose stored map stood in; None: the whole suite measured
+    measured: int  # tests run under coverage in this run
+    tests: int  # tests in the map
+    changed_files: int = 0  # since the reused map was measured
+
+    def describe(self) -> str:
+        if self.reused_from is None:
+            return f"baseline: measured all {self.tests} tests"
+        return (f"baseline: reused run {self.reused_from}'s coverage map ({self.changed_files} file"
+                f"{'s' if self.changed_files != 1 else ''} changed since), measured {self.measured} of "
+                f"{self.tests} tests again")
+
+
+def measure_baseline(runtime: Runtime, snapshot: Path, files: list[str], shards: int, db: Path, key: str,
+                     run_id: str, reuse: bool = True) -> tuple[Baseline, BaselineSource]:
+    """This run's baseline, from the latest stored map under `key` where one can stand in, else
+    measured whole; stored under this run for the runs after it."""
+    blobs = file_blobs(snapshot)
+    stored = latest_map(db, key) if reuse else None
+    plan = plan_reuse(stored, blobs, frozenset(files)) if stored is not None else None
+    if plan is None:
+        baseline = run_baseline(runtime, snapshot, files, shards)
+        source = BaselineSource(None, len(baseline.durations), len(baseline.durations))
+    else:
+        fresh = run_baseline(runtime, snapshot, files, shards, list(plan.rerun))
+        baseline = merged(plan, fresh)
+        source = BaselineSource(plan.stored.run_id, len(fresh.durations), len(baseline.durations), len(plan.changed))
+    save_map(db, key, to_map(run_id, baseline, blobs))
+    return baseline, source
+
+
+def map_key(tool_version: str, python: str, pytest_args: tuple[str, ...], source_roots: tuple[str, ...]) -> str:
+    """What must match for a map to stand in for this run's baseline."""
+    parts = [tool_version, python, *pytest_args, "\0", *source_roots]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+def file_blobs(snapshot: Path) -> dict[str, str]:
+    """Every file of the snapshot (a git repository of its own) with its content's blob id."""
+    listing = subprocess.run(["git", "ls-files", "-s", "-z"], cwd=snapshot, capture_output=True, check=True).stdout
+    blobs = {}
+    for entry in filter(None, listing.decode("utf-8", "surrogateescape").split("\0")):
+        meta, path = entry.split("\t", 1)
+        blobs[path] = meta.split()[1]
+    return blobs
+
+
+def is_test_module(path: str) -> bool:
+    """A file pytest collects tests from (its default `python_files`)."""
+    name = PurePosixPath(path).name
+    return name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py"))
+
+
+def _inert(path: str) -> bool:
+    pure = PurePosixPath(path)
+    return pure.suffix in _INERT_SUFFIXES or pure.name in _INERT_NAMES or pure.parts[0] in _INERT_DIRS
+
+
+def plan_reuse(stored: StoredMap, blobs: dict[str, str], measured: frozenset[str]) -> Reuse | None:
+    """What to measure again so that `stored` stands for the snapshot `blobs` describes; None when
+    a change cannot be placed (then: the whole suite). `measured`: the source files a baseline
+    measures (every changed one's tests run again; a new one is reached only through changed code)."""
+    changed = frozenset(f for f in blobs.keys() | stored.files.keys() if blobs.get(f) != stored.files.get(f))
+    touched: dict[str, set[int]] = {}
+    for entry in stored.lines:
+        touched.setdefault(entry.file, set()).update(entry.tests)
+    rerun: set[str] = set()
+    for path in changed:
+        if path in measured or path in touched:
+            rerun.update(stored.tests[i].name for i in touched.get(path, ()))
+        elif is_test_module(path):
+            if path in blobs:  # changed or new: whatever it holds now; deleted: its tests are gone
+                rerun.add(path)
+        elif not _inert(path):
+            return None
+    # A changed test file runs whole (what it holds now), so its tests need no node id of their own.
+    return Reuse(stored, tuple(sorted(name for name in rerun if name.split("::", 1)[0] not in changed or "::" not in name)),
+                 changed)
+
+
+def merged(reuse: Reuse, fresh: Baseline) -> Baseline:
+    """The stored map with what was measured again in place of what it replaces."""
+    stored, changed = reuse.stored, reuse.changed
+    again = {name for name in reuse.rerun if "::" in name}
+    stale = {i for i, t in enumerate(stored.tests) if t.name in again or t.name.split("::", 1)[0] in changed}
+    kept = [t for i, t in enumerate(stored.tests) if i not in stale]
+    durations = {t.name: t.seconds for t in kept}
+    order = [t.name for t in stored.tests if t.name in durations or t.name in fresh.durations]
+    known = set(order)
+    order += [t for t in fresh.order if t not in known]  # new tests: after the ones the map knew
+    durations.update(fresh.durations)
+    line_tests: dict[tuple[str, int], frozenset[str]] = {}
+    import_lines = set(fresh.import_lines)
+    for entry in stored.lines:
+        if entry.file in changed:
+            continue  # every test that ran it ran again (fresh's lines), and its lines have moved
+        names = {stored.tests[i].name for i in entry.tests if i not in stale}
+        key = (entry.file, entry.line)
+        if names:
+            line_tests[key] = frozenset(names)
+        if entry.at_import:
+            import_lines.add(key)
+    for key, names in fresh.line_tests.items():
+        line_tests[key] = line_tests.get(key, frozenset()) | names
+    observers = frozenset(t.name for t in kept if t.observer) | fresh.observers
+    return Baseline({t: durations[t] for t in order}, line_tests, frozenset(import_lines), sum(durations.values()),
+                    tuple(order), observers, fresh.flaky, fresh.startup if fresh.durations else stored.startup)
+
+
+def to_map(run_id: str, baseline: Baseline, blobs: dict[str, str]) -> StoredMap:
+    position = {test: i for i, test in enumerate(baseline.order)}
+    tests = tuple(MapTest(t, baseline.durations[t], t in baseline.observers) for t in baseline.order)
+    keys = set(baseline.line_tests) | set(baseline.import_lines)
+    lines = tuple(MapLine(file, line, tuple(sorted(position[t] for t in baseline.line_tests.get((file, line), ()))),
+                          (file, line) in baseline.import_lines) for file, line in sorted(keys))
+    return StoredMap(run_id, tests, lines, blobs, baseline.startup)

@@ -1,0 +1,72 @@
+"""`mutagate hook AGENT`: an agent's stop hook (reads the hook's JSON on stdin, answers in that agent's
+protocol on stdout), and `mutagate hook install AGENT`: the hook added to the agent's settings."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from rich.text import Text
+
+from scheduler.agent_hooks import AGENTS, agent_protocol
+from scheduler.agent_hooks.answer import answer_hook
+from scheduler.agent_hooks.check import DEFAULT_BUDGET
+from scheduler.agent_hooks.settings import install_hook
+from scheduler.cli.common import add_db_argument, percent, positive_int, stdout_console, target_repo
+from scheduler.cli.run import budget_seconds
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    hook = commands.add_parser("hook", help="an agent's stop hook: send it back to the tests that miss its changes")
+    agents = hook.add_subparsers(dest="hook_agent", metavar="AGENT", parser_class=type(hook))
+    agents.required = True
+    for protocol in AGENTS.values():
+        parser = agents.add_parser(protocol.name, help=f"{protocol.title}'s {'/'.join(protocol.events)} hook "
+                                                       f"({protocol.docs})")
+        parser.add_argument("--budget", type=budget_seconds, default=DEFAULT_BUDGET, metavar="SECONDS",
+                            help=f"the check's time, baseline included (default: {DEFAULT_BUDGET:g})")
+        parser.add_argument("--fail-under", type=percent, metavar="PERCENT",
+                            help="let the agent stop at this score (default: [tool.mutagate] fail-under, else 100)")
+        parser.add_argument("--jobs", type=positive_int, metavar="N", help="parallel workers (default: the cores)")
+        add_db_argument(parser)
+        parser.set_defaults(handler=run_hook, protocol_name=protocol.name)
+    install = agents.add_parser("install", help="add the hook to the agent's project settings (merged, idempotent)")
+    install.add_argument("agent", choices=list(AGENTS), metavar="AGENT", help=f"one of: {', '.join(AGENTS)}")
+    install.set_defaults(handler=run_install)
+
+
+def run_hook(args: argparse.Namespace) -> int:
+    """Always exit 0: the answer is on stdout in the agent's protocol, and an error is one line on
+    stderr that lets the agent stop."""
+    started = time.monotonic()
+    protocol = agent_protocol(args.protocol_name)
+    hook_input = sys.stdin.read()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)  # only the answer may reach the agent: anything the run's processes print goes to stderr
+    try:
+        answer = answer_hook(protocol, hook_input, Path(args.repo), budget=args.budget, fail_under=args.fail_under,
+                             jobs=args.jobs, db=args.db, started=started)
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+    if answer.stderr:
+        print(answer.stderr, file=sys.stderr)
+    sys.stdout.write(answer.stdout)
+    return 0
+
+
+def run_install(args: argparse.Namespace) -> int:
+    protocol = agent_protocol(args.agent)
+    installed = install_hook(protocol, target_repo(args).root)
+    console = stdout_console()
+    events = ", ".join(protocol.events)
+    if installed.added:
+        console.print(Text(f"added `{installed.command}` to {installed.path} ({', '.join(installed.added)})"))
+    else:
+        console.print(Text(f"{installed.path} already runs mutagate on {events}: nothing changed"))
+    return 0

@@ -1,0 +1,200 @@
+"""A mutation run as plain values, from request to summary: what `mutagate run`, an agent's stop
+hook (`scheduler.agent_hooks`) and the MCP server all start runs with. No argparse, nothing printed:
+the callers render."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from mutator.attribution import Scope
+from mutator.config import load_config
+from mutator.errors import BadInput
+from mutator.git import Repo
+from mutator.source_roots import SourceChoice
+from mutator.workload import Workload, collect_workload, keep_mutants
+from results.report_data import RunReport, load_report
+from results.status import DETECTED, UNDETECTED
+from results.store import ResultStore
+from scheduler.budget import Budget
+from scheduler.executor import executor_factory
+from scheduler.provenance import new_run_id
+from scheduler.results_db import default_db
+from scheduler.run import RunOptions, RunResult
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything `mutagate run` needs, as plain values: what the CLI (or the demo) builds once."""
+
+    repo: Repo
+    scope: Scope
+    one_per_line: bool | None = None
+    executor: str = "local"
+    jobs: int | None = None
+    ray_address: str | None = None
+    ray_shared_path: bool = False
+    db: Path | None = None
+    fail_under: float | None = None
+    no_bail: bool | None = None
+    deselect: tuple[str, ...] = ()
+    python: str | None = None
+    json: bool = False
+    mutants: tuple[str, ...] = ()  # only these mutant ids (or unique prefixes)
+    survivors_of: str | None = None  # retest the undetected mutants of this run ("" = the latest finished)
+    confirm: str | None = None  # smart | full | off; None: [tool.mutagate] confirm, else smart
+    budget: float | None = None  # seconds for the whole run; None: [tool.mutagate] budget, else no limit
+    fresh_baseline: bool = False  # ignore stored baselines
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    """A run checked and set up, nothing measured yet: what `execute_run` takes, and how to judge it.
+    The command line, an agent's stop hook and the MCP server all start runs this way."""
+
+    workload: Workload
+    options: RunOptions
+    threshold: float | None  # the gate: --fail-under, else [tool.mutagate] fail-under
+    retest: RunReport | None  # with --survivors: the run whose undetected mutants are retested
+
+
+def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRun:
+    """Input checked, workload collected, results database made. `started` (time.monotonic()) starts
+    the budget's clock: by default now, so attribution and the baseline count."""
+    started = time.monotonic() if started is None else started
+    if request.executor == "ray":
+        _require_ray(request.ray_address)
+    if request.python is not None and shutil.which(request.python) is None:  # before any work, not as a crash in it
+        reason = "not an executable file" if Path(request.python).exists() else "no such file or command"
+        raise BadInput(f"--python {request.python}: {reason}")
+    # Everything that can refuse the input runs before the results database is created: a refused
+    # run leaves no empty database (nor .mutagate/ folder) behind.
+    config = load_config(request.repo.root)
+    db = default_db(request.db, request.repo, create=False)
+    history = ResultStore(db).operator_survival() if db.is_file() else {}
+    retest = _retest_plan(request, db)
+    if retest is not None or request.mutants:
+        # Named mutants may sit on any line, human ones too: every mutant of their files, then only them.
+        scope = replace(request.scope, base=None, all_authors=True,
+                        paths=tuple(sorted({m.file for m in retest.undetected})) if retest else request.scope.paths)
+        workload = collect_workload(request.repo, scope, config, one_per_line=False)
+        wanted = tuple(m.id for m in retest.undetected) if retest else request.mutants
+        workload, missing = keep_mutants(workload, wanted, prefixes=retest is None)
+        if missing and retest is None:
+            raise BadInput(f"no mutant {missing[0]!r} in the current code (see `mutagate mutants`)")
+    else:
+        workload = collect_workload(request.repo, request.scope, config, request.one_per_line, priority=history)
+    db = default_db(request.db, request.repo)
+    no_bail = request.no_bail if request.no_bail is not None else config.no_bail
+    jobs = request.jobs or os.cpu_count() or 1
+    seconds = request.budget if request.budget is not None else config.budget
+    options = RunOptions(db=db, jobs=jobs, no_bail=no_bail, python=request.python,
+                         deselect=request.deselect,
+                         executor_factory=executor_factory(request.executor, request.jobs, request.ray_address,
+                                                           request.ray_shared_path),
+                         base_ref=request.scope.base, confirm=request.confirm or config.confirm,
+                         fresh_baseline=request.fresh_baseline, run_id=new_run_id(),
+                         budget=Budget(seconds, started, jobs, history) if seconds is not None else None)
+    threshold = request.fail_under if request.fail_under is not None else config.fail_under
+    return PreparedRun(workload, options, threshold, retest)
+
+
+def conclude_run(prepared: PreparedRun, result: RunResult) -> tuple[RunReport, dict]:
+    """The finished run as the store holds it, and its JSON summary."""
+    report = load_report(prepared.options.db, result.run_id)
+    workload = prepared.workload
+    nothing = None if workload.mutants else nothing_to_measure(workload)
+    if nothing is None and not report.mutants and report.not_run:
+        nothing = f"no mutant fitted in the time budget ({report.budget_text()})"
+    summary = summarise(result, report, workload.attribution.source, nothing)
+    if prepared.retest is not None:
+        summary["retest"] = _retest_outcome(prepared.retest, report)
+    return report, summary
+
+
+def _retest_plan(request: RunRequest, db: Path) -> RunReport | None:
+    """With --survivors: the run whose undetected mutants are retested."""
+    if request.survivors_of is None:
+        return None
+    if not db.is_file():
+        raise BadInput(f"--survivors: no results database at {db} (run `mutagate run` first)")
+    report = load_report(db, request.survivors_of or None)
+    if not report.undetected:
+        raise BadInput(f"--survivors: run {report.run_id} has no undetected mutant to retest")
+    return report
+
+
+def _retest_outcome(before: RunReport, now: RunReport) -> dict:
+    """Which of a run's undetected mutants the current tests detect: by stable id."""
+    status = {m.id: m.status for m in now.mutants}
+    ids = [m.id for m in before.undetected]
+    return {"of_run": before.run_id,
+            "fixed": [i for i in ids if status.get(i) in DETECTED],
+            "still_undetected": [i for i in ids if status.get(i) in UNDETECTED],
+            "gone": [i for i in ids if i not in status]}
+
+
+def _require_ray(address: str | None) -> None:
+    """Ray importable, and a given cluster address answering: before the baseline, not after it
+    (ray.init retries an unreachable address for minutes)."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise BadInput("--executor ray needs Ray: pip install 'mutagate[ray]'") from None
+    if not address or address == "auto" or "://" in address:
+        return  # Ray resolves these itself (and fails fast when there is nothing to find)
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise BadInput(f"--ray-address {address!r} is not HOST:PORT (or auto)")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise BadInput(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})") from None
+
+
+def nothing_to_measure(workload: Workload) -> str:
+    """Why a run has no mutant: no AI line in scope, or AI lines with nothing worth mutating."""
+    lines = len(workload.attribution.lines)
+    if lines:
+        return f"{lines} AI-attributed lines, none of them with code to mutate"
+    scope = workload.attribution
+    if scope.merge_base:
+        return f"no AI-attributed lines changed since {scope.merge_base[:12]} (the merge-base)"
+    return "no AI-attributed lines in scope"
+
+
+def summarise(result: RunResult, report: RunReport, source: SourceChoice | None = None,
+              nothing: str | None = None) -> dict:
+    """The run's JSON summary: its verdicts as the store holds them, plus how the run went. With
+    nothing to measure the score is null (no mutant: not a score of 100) and `note` says why."""
+    total = report.total
+    return {
+        "run_id": result.run_id,
+        **total.as_dict(),
+        **({"source": {"roots": list(source.roots), "why": source.why}} if source else {}),
+        "score_covered": round(total.covered_score, 2),
+        **({"score": None, "score_covered": None, "note": nothing} if nothing else {}),
+        "reused": result.reused,
+        "executor": result.executor,
+        "seconds": round(result.wall_seconds, 2),
+        "timings": {phase: round(seconds, 3) for phase, seconds in result.timings.items()},
+        "workers": list(result.workers),
+        "flaky_tests": [{"test": test, "failure": why} for test, why in sorted(result.flaky.items())],
+        **({"confirmation": asdict(result.confirmation)} if result.confirmation else {}),
+        **({"baseline": asdict(result.baseline)} if result.baseline else {}),
+        **({"budget": {"seconds": report.budget_seconds, "mutants": len(report.mutants) + len(report.not_run),
+                       "run": len(report.mutants), "not_run": len(report.not_run)}}
+           if report.budget_seconds is not None else {}),
+        "by_agent": {agent: t.as_dict() for agent, t in report.by("agent").items()},
+        "by_file": {file: t.as_dict() for file, t in report.by("file").items()},
+        "survivors": [
+            {"id": m.id, "file": m.file, "line": m.line, "operator": m.operator, "original": m.original,
+             "replacement": m.replacement, "agent": m.agent, "status": m.status}
+            for m in report.mutants
+            if m.status in UNDETECTED
+        ],
+    }

@@ -1,0 +1,248 @@
+"""Agents' stop hooks: real hook-input JSON on the real command's stdin, in real repositories holding
+an agent's uncommitted work, with real pytest runs; and `hook install` merging real settings files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.cli import ENTRY, PROJECT, assert_bad_input, mutagate
+from tests.gitrepo import GitRepo
+
+PRICES_BEFORE = '''
+def discount(price, rate):
+    return price
+'''
+
+# The agent's change: a discount above 100. Its tests never sit at the boundary.
+PRICES_AFTER = '''
+def discount(price, rate):
+    if price > 100:
+        return price * (1 - rate)
+    return price
+'''
+
+TESTS_BEFORE = '''
+from pkg.prices import discount
+
+
+def test_small_order():
+    assert discount(50, 0.5) == 50
+'''
+
+WEAK_TESTS = TESTS_BEFORE + '''
+
+def test_big_order():
+    assert discount(200, 0.5) == 100
+'''
+
+STRONG_TESTS = WEAK_TESTS + '''
+
+def test_at_the_boundary():
+    assert discount(100, 0.5) == 100
+'''
+
+
+def claude_input(cwd: Path, active: bool = False, event: str = "Stop") -> str:
+    """What Claude Code sends a Stop hook (https://code.claude.com/docs/en/hooks)."""
+    return json.dumps({"session_id": "abc123", "transcript_path": str(cwd / "transcript.jsonl"), "cwd": str(cwd),
+                       "permission_mode": "default", "hook_event_name": event, "stop_hook_active": active})
+
+
+def cursor_input(root: Path, loop_count: int = 0, status: str = "completed") -> str:
+    """What Cursor sends a stop hook (https://cursor.com/docs/agent/hooks)."""
+    return json.dumps({"conversation_id": "c-1", "generation_id": "g-1", "hook_event_name": "stop",
+                       "workspace_roots": [str(root)], "status": status, "loop_count": loop_count})
+
+
+def gemini_input(cwd: Path, active: bool = False) -> str:
+    """What Gemini CLI sends an AfterAgent hook (https://geminicli.com/docs/hooks/reference)."""
+    return json.dumps({"session_id": "s-1", "transcript_path": str(cwd / "t.json"), "cwd": str(cwd),
+                       "hook_event_name": "AfterAgent", "timestamp": "2026-01-01T10:30:00Z", "prompt": "add a discount",
+                       "prompt_response": "Done.", "stop_hook_active": active})
+
+
+def hook(agent: str, stdin: str, cwd: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """The real `mutagate hook AGENT`, fed its input on stdin as the agent feeds it."""
+    return subprocess.run([sys.executable, "-c", ENTRY, "hook", agent, "--jobs", "1", *flags], cwd=cwd, input=stdin,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(PROJECT)})
+
+
+def agent_repo(root: Path, tests: str) -> GitRepo:
+    """A human's committed project, and an agent's uncommitted change to it with `tests`."""
+    repo = GitRepo(root)
+    repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/prices.py": PRICES_BEFORE,
+                                         "tests/test_prices.py": TESTS_BEFORE})
+    repo.write("pkg/prices.py", PRICES_AFTER)
+    repo.write("tests/test_prices.py", tests)
+    return repo
+
+
+@pytest.fixture(scope="module")
+def weak(tmp_path_factory) -> GitRepo:
+    return agent_repo(tmp_path_factory.mktemp("weak") / "repo", WEAK_TESTS)
+
+
+def test_a_weak_change_sends_claude_back_with_the_survivor_and_the_command_to_recheck(weak) -> None:
+    result = hook("claude-code", claude_input(weak.root), weak.root)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["decision"] == "block" and set(answer) == {"decision", "reason"}
+    reason = answer["reason"]
+    assert ("in `pkg/prices.py:2` `if price > 100:` became `if price >= 100:` and every test still passed: "
+            "add a test that fails on it") in reason
+    assert "`mutagate run --agent claude-code --survivors`" in reason
+    # The check ran on the agent's uncommitted work, attributed to the agent, and is stored like any run.
+    with duckdb.connect(str(weak.root / ".mutagate" / "results.duckdb"), read_only=True) as con:
+        agents = {r[0] for r in con.execute("SELECT DISTINCT agent FROM mutants").fetchall()}
+    assert agents == {"claude-code"}
+
+
+def test_the_re_check_command_in_the_reason_confirms_the_fix(tmp_path) -> None:
+    repo = agent_repo(tmp_path / "repo", WEAK_TESTS)
+    assert json.loads(hook("claude-code", claude_input(repo.root), repo.root).stdout)["decision"] == "block"
+    repo.write("tests/test_prices.py", STRONG_TESTS)  # the agent does what it was told
+    again = mutagate("run", "--agent", "claude-code", "--survivors", "--jobs", "1", cwd=repo.root)
+    assert again.returncode == 0, again.stderr
+    assert "1 fixed, 0 still undetected" in again.stdout
+
+
+def test_a_strong_change_lets_claude_stop(tmp_path) -> None:
+    repo = agent_repo(tmp_path / "repo", STRONG_TESTS)
+    result = hook("claude-code", claude_input(repo.root, event="SubagentStop"), repo.root)
+    assert result.returncode == 0 and result.stdout == "", (result.stdout, result.stderr)
+    assert (repo.root / ".mutagate" / "results.duckdb").is_file()  # it did check
+
+
+def test_stop_hook_active_never_sends_claude_back_twice(weak, tmp_path) -> None:
+    db = tmp_path / "untouched.duckdb"
+    result = hook("claude-code", claude_input(weak.root, active=True), weak.root, "--db", str(db))
+    assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+    assert not db.exists()  # nothing ran
+
+
+def test_no_uncommitted_change_lets_claude_stop_without_a_run(tmp_path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("human: project", files={"pkg/__init__.py": "", "pkg/prices.py": PRICES_BEFORE})
+    db = tmp_path / "results.duckdb"
+    result = hook("claude-code", claude_input(repo.root), repo.root, "--db", str(db))
+    assert result.returncode == 0 and result.stdout == "", result.stderr
+    assert not db.exists() or not duckdb.connect(str(db), read_only=True).execute("SELECT count(*) FROM runs").fetchone()[0]
+
+
+def test_a_broken_repository_lets_the_agent_stop_with_one_line_on_stderr(tmp_path) -> None:
+    nowhere = tmp_path / "not-a-repo"
+    nowhere.mkdir()
+    result = hook("claude-code", claude_input(nowhere), nowhere)
+    assert result.returncode == 0 and result.stdout == ""
+    assert result.stderr.startswith("mutagate hook claude-code: ") and len(result.stderr.splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    # The agent's work breaks a test: the baseline fails, and the hook says so without blocking.
+    broken = agent_repo(tmp_path / "broken", WEAK_TESTS + "\n\ndef test_broken():\n    assert discount(1, 0) == 2\n")
+    result = hook("claude-code", claude_input(broken.root), broken.root)
+    assert result.returncode == 0 and result.stdout == ""
+    assert "test_broken" in result.stderr and "Traceback" not in result.stderr
+    # Input that is not the protocol's: no block either.
+    result = hook("claude-code", "{not json", broken.root)
+    assert result.returncode == 0 and result.stdout == "" and "not JSON" in result.stderr
+
+
+def test_the_budget_is_honoured_by_the_hook_with_a_slow_suite(tmp_path) -> None:
+    slow = WEAK_TESTS.replace("def test_big_order():\n", "def test_big_order():\n    import time\n    time.sleep(2)\n")
+    repo = agent_repo(tmp_path / "repo", slow)
+    db = tmp_path / "results.duckdb"
+    # A 1 s budget: the baseline alone (a 2 s test) uses it up; no mutant runs, the agent may stop.
+    result = hook("claude-code", claude_input(repo.root), repo.root, "--budget", "1", "--db", str(db))
+    assert result.returncode == 0 and result.stdout == "", result.stderr
+    assert "nothing measured (budget: 0 of 2 mutants" in result.stderr
+    with duckdb.connect(str(db), read_only=True) as con:
+        statuses = [r[0] for r in con.execute("SELECT status FROM outcomes").fetchall()]
+    assert statuses == ["not_run", "not_run"]
+
+
+def test_cursor_gets_a_followup_message_and_its_loop_guard(weak) -> None:
+    result = hook("cursor", cursor_input(weak.root), weak.root)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) == {"followup_message"}
+    assert "in `pkg/prices.py:2` `if price > 100:` became `if price >= 100:`" in answer["followup_message"]
+    assert "`mutagate run --agent cursor --survivors`" in answer["followup_message"]
+    for again in (cursor_input(weak.root, loop_count=1), cursor_input(weak.root, status="aborted")):
+        result = hook("cursor", again, weak.root)
+        assert result.returncode == 0 and json.loads(result.stdout) == {}
+
+
+def test_gemini_gets_a_deny_with_the_reason_and_its_loop_guard(weak) -> None:
+    result = hook("gemini", gemini_input(weak.root), weak.root)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["decision"] == "deny" and "`pkg/prices.py:2`" in answer["reason"]
+    result = hook("gemini", gemini_input(weak.root, active=True), weak.root)
+    assert result.returncode == 0 and json.loads(result.stdout) == {}
+
+
+# -- hook install ---------------------------------------------------------------------------------
+
+def test_install_merges_into_claude_settings_keeping_other_hooks_and_keys_and_is_idempotent(tmp_path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("human: start", files={"README": "x"})
+    existing = {
+        "permissions": {"allow": ["Bash(npm test)"]},
+        "hooks": {
+            "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "./guard.sh"}]}],
+            "Stop": [{"hooks": [{"type": "command", "command": "say done"}]}],
+        },
+    }
+    settings = repo.root / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps(existing))
+    for _ in range(2):
+        result = mutagate("hook", "install", "claude-code", cwd=repo.root)
+        assert result.returncode == 0, result.stderr
+    assert "nothing changed" in result.stdout
+    merged = json.loads(settings.read_text())
+    assert merged["permissions"] == existing["permissions"]
+    assert merged["hooks"]["PreToolUse"] == existing["hooks"]["PreToolUse"]
+    stop = merged["hooks"]["Stop"]
+    assert stop[0] == existing["hooks"]["Stop"][0] and len(stop) == 2  # ours added once, theirs kept first
+    ours = stop[1]["hooks"][0]
+    assert ours["type"] == "command" and ours["command"].endswith("hook claude-code") and ours["timeout"] >= 60
+    assert [g["hooks"][0]["command"] for g in merged["hooks"]["SubagentStop"]] == [ours["command"]]
+
+
+def test_install_creates_the_cursor_and_gemini_files_and_merges_an_existing_one(tmp_path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("human: start", files={"README": "x"})
+    cursor = repo.root / ".cursor" / "hooks.json"
+    cursor.parent.mkdir()
+    cursor.write_text(json.dumps({"version": 1, "hooks": {"stop": [{"command": "./notify.sh"}],
+                                                          "afterFileEdit": [{"command": "./format.sh"}]}}))
+    assert mutagate("hook", "install", "cursor", cwd=repo.root).returncode == 0
+    merged = json.loads(cursor.read_text())
+    assert merged["version"] == 1 and merged["hooks"]["afterFileEdit"] == [{"command": "./format.sh"}]
+    assert merged["hooks"]["stop"][0] == {"command": "./notify.sh"}
+    assert merged["hooks"]["stop"][1]["command"].endswith("hook cursor")
+    assert mutagate("hook", "install", "gemini", cwd=repo.root).returncode == 0
+    gemini = json.loads((repo.root / ".gemini" / "settings.json").read_text())
+    [group] = gemini["hooks"]["AfterAgent"]
+    assert group["hooks"][0]["command"].endswith("hook gemini") and group["hooks"][0]["timeout"] >= 60_000
+
+
+def test_install_refuses_a_settings_file_it_cannot_read_and_leaves_it_alone(tmp_path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("human: start", files={"README": "x"})
+    settings = repo.root / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text('{"hooks": {"Stop": [}')
+    assert_bad_input(mutagate("hook", "install", "claude-code", cwd=repo.root), "settings.json", "not valid JSON")
+    assert settings.read_text() == '{"hooks": {"Stop": [}'
+    settings.write_text('{"hooks": []}')
+    assert_bad_input(mutagate("hook", "install", "claude-code", cwd=repo.root), "`hooks` is not a JSON object")
+    assert_bad_input(mutagate("hook", "install", "vim", cwd=repo.root), "vim")

@@ -1,0 +1,93 @@
+"""A stored baseline stands in for the next run's: only the tests a change can have moved run again
+under coverage, and the verdicts are the ones a whole fresh baseline gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from tests.cli import mutagate
+from tests.gitrepo import GitRepo
+from tests.sample_project import CLAUDE
+
+PRICES = """def net(price, tax):
+    if price < 0:
+        raise ValueError("negative")
+    return price + price * tax
+"""
+
+STOCK = """def restock(level, minimum):
+    return level < minimum
+"""
+
+TESTS_PRICES = """from pkg.prices import net
+
+
+def test_net():
+    assert net(100, 0.5) == 150.0
+
+
+def test_net_zero():
+    assert net(0, 0.5) == 0
+"""
+
+TESTS_STOCK = """from pkg.stock import restock
+
+
+def test_restock():
+    assert restock(1, 5)
+"""
+
+
+def _run(repo: GitRepo, db: Path, *flags: str) -> dict:
+    # --no-bail: every killer, so that the verdicts compare whatever order equal-time tests ran in
+    result = mutagate("run", "--json", "--every-mutant", "--no-bail", "--db", str(db), *flags, cwd=repo.root)
+    assert result.returncode in (0, 3), result.stderr
+    return json.loads(result.stdout)
+
+
+def _verdicts(db: Path, run_id: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT mutant_id, status, list_sort(killed_by) FROM outcomes WHERE run_id = ?"
+                           " ORDER BY mutant_id", [run_id]).fetchall()
+
+
+def test_a_stored_baseline_measures_only_what_changed_and_gives_the_same_verdicts(tmp_path: Path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": "",
+                                         "tests/test_prices.py": TESTS_PRICES, "tests/test_stock.py": TESTS_STOCK})
+    repo.commit(CLAUDE, files={"pkg/prices.py": PRICES, "pkg/stock.py": STOCK})
+    db = tmp_path / "history.duckdb"
+
+    first = _run(repo, db)
+    assert first["baseline"] == {"reused_from": None, "measured": 3, "tests": 3, "changed_files": 0}
+
+    # The agent changes stock.py: only the test that ran it is measured again.
+    repo.commit(CLAUDE, files={"pkg/stock.py": STOCK.replace("level < minimum", "level <= minimum")})
+    second = _run(repo, db)
+    assert second["baseline"] == {"reused_from": first["run_id"], "measured": 1, "tests": 3, "changed_files": 1}
+    fresh_db = tmp_path / "fresh.duckdb"
+    fresh = _run(repo, fresh_db)
+    assert fresh["baseline"]["reused_from"] is None
+    assert _verdicts(db, second["run_id"]) == _verdicts(fresh_db, fresh["run_id"])
+    assert any(status == "killed" for _, status, _ in _verdicts(db, second["run_id"]))
+
+    # A new test in a test file: that file runs again, and the new test covers and kills.
+    repo.commit("human: test the boundary", files={"tests/test_stock.py": TESTS_STOCK + (
+        "\n\ndef test_restock_at_the_minimum():\n    assert restock(5, 5)\n")})
+    third = _run(repo, db)
+    assert third["baseline"] == {"reused_from": second["run_id"], "measured": 2, "tests": 4, "changed_files": 1}
+    boundary = [s for s in second["survivors"] if s["file"] == "pkg/stock.py" and s["original"] == "<="]
+    assert boundary and not [s for s in third["survivors"] if s["id"] == boundary[0]["id"]]
+
+    # A conftest.py can change any test: the map cannot stand in, the whole suite is measured.
+    repo.commit("human: fixtures", files={"tests/conftest.py": "import pytest\n"})
+    fourth = _run(repo, db)
+    assert fourth["baseline"]["reused_from"] is None and fourth["baseline"]["measured"] == 4
+
+    # --fresh-baseline ignores what is stored.
+    fifth = _run(repo, db, "--fresh-baseline")
+    assert fifth["baseline"]["reused_from"] is None
+    assert _verdicts(db, fifth["run_id"]) == _verdicts(db, fourth["run_id"])

@@ -1,0 +1,102 @@
+"""`mutagate mcp`: the real server started as a subprocess, spoken to with the official SDK's own stdio
+client, on a real repository holding an agent's uncommitted work."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import anyio
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+from tests.cli import ENTRY, PROJECT
+from tests.test_agent_hooks import WEAK_TESTS, agent_repo
+
+
+def _server(root: Path) -> StdioServerParameters:
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "TMPDIR", "VIRTUAL_ENV") if key in os.environ}
+    return StdioServerParameters(command=sys.executable, args=["-c", ENTRY, "mcp"], cwd=root,
+                                 env={**env, "PYTHONPATH": str(PROJECT)})
+
+
+def _talk(root: Path, conversation) -> dict:
+    """Start the server, initialize a session, run `conversation(session)`; what it returns."""
+    found: dict = {}
+
+    async def main() -> None:
+        with open(os.devnull, "w") as quiet:  # the server's log on stderr is not under test
+            async with stdio_client(_server(root), errlog=quiet) as (read, write):
+                async with ClientSession(read, write) as session:
+                    await session.initialize()
+                    found.update(await conversation(session))
+
+    anyio.run(main)
+    return found
+
+
+def test_the_mcp_server_checks_changes_explains_a_survivor_and_lists_weak_tests(tmp_path) -> None:
+    repo = agent_repo(tmp_path / "repo", WEAK_TESTS)
+
+    async def conversation(session: ClientSession) -> dict:
+        tools = await session.list_tools()
+        checked = await session.call_tool("check_changes", {"agent": "claude-code", "budget_seconds": 300})
+        survivor = checked.structured_content["undetected"][0]
+        explained = await session.call_tool("explain_mutant", {"mutant_id": survivor["id"][:8]})
+        weak = await session.call_tool("weak_tests", {"limit": 5})
+        return {"tools": tools, "checked": checked, "explained": explained, "weak": weak}
+
+    found = _talk(repo.root, conversation)
+    assert {tool.name for tool in found["tools"].tools} == {"check_changes", "explain_mutant", "weak_tests"}
+
+    checked = found["checked"]
+    assert not checked.is_error
+    data = checked.structured_content
+    assert data["mutants"] == 2 and data["killed"] == 1 and data["survived"] == 1 and data["score"] == 50.0
+    assert data["by_file"]["pkg/prices.py"]["survived"] == 1
+    [survivor] = data["undetected"]
+    assert (survivor["file"], survivor["line"], survivor["status"]) == ("pkg/prices.py", 2, "survived")
+    assert survivor["before"] == ["    if price > 100:"] and survivor["after"] == ["    if price >= 100:"]
+    assert "-    if price > 100:\n" in survivor["diff"] and "+    if price >= 100:\n" in survivor["diff"]
+    assert "in `pkg/prices.py:2` `if price > 100:` became `if price >= 100:`" in checked.content[0].text
+
+    explained = found["explained"]
+    assert not explained.is_error
+    mutant = explained.structured_content
+    assert mutant["id"] == survivor["id"] and mutant["status"] == "survived" and mutant["killed_by"] == []
+    assert "tests/test_prices.py::test_big_order" in mutant["covering_tests"]
+    assert [h["status"] for h in mutant["history"]] == ["survived"]
+    assert "+    if price >= 100:\n" in mutant["diff"]  # from the working tree: the run's commit lacks the line
+
+    weak = found["weak"].structured_content
+    assert weak["run_id"] == data["run_id"]
+    # Both tests run the `if` line (the small order too) and neither detects the boundary.
+    assert sorted(row["test"] for row in weak["weak_tests"]) == ["tests/test_prices.py::test_big_order",
+                                                                "tests/test_prices.py::test_small_order"]
+    assert all(row["survivors"][0]["id"] == survivor["id"] for row in weak["weak_tests"])
+
+
+def test_bad_arguments_are_tool_errors_and_the_server_keeps_serving(tmp_path) -> None:
+    repo = agent_repo(tmp_path / "repo", WEAK_TESTS)
+
+    async def conversation(session: ClientSession) -> dict:
+        return {
+            "budget": await session.call_tool("check_changes", {"budget_seconds": -1}),
+            "base": await session.call_tool("check_changes", {"base": "no-such-ref", "budget_seconds": 60}),
+            "no_db": await session.call_tool("explain_mutant", {"mutant_id": "abc"}),
+            "typed": await session.call_tool("weak_tests", {"limit": "many"}),
+            "after": await session.list_tools(),
+        }
+
+    found = _talk(repo.root, conversation)
+    for name in ("budget", "base", "no_db", "typed"):
+        assert found[name].is_error, name
+        assert "Traceback" not in found[name].content[0].text
+    for name in ("budget", "base", "no_db"):  # ours: the one line the command line would print
+        assert len(found[name].content[0].text.splitlines()) == 1, found[name].content[0].text
+    assert "limit" in found["typed"].content[0].text  # the SDK's own check of the input schema
+    assert "budget_seconds must be a positive number" in found["budget"].content[0].text
+    assert "no-such-ref" in found["base"].content[0].text
+    assert "call check_changes first" in found["no_db"].content[0].text
+    assert len(found["after"].tools) == 3  # still serving
