@@ -12,9 +12,9 @@ and the fresh interpreters of import-time mutants are the bill. The script downl
   verdicts differ from `full`;
 - mutmut 3 on the three AI files (whole files: mutmut has no line scope) with `--mutmut`.
 
-The history: a human writes dateutil without three regions; Claude Code adds `relativedelta._fix`,
-`weeks` and `_set_months`; Cursor adds `easter()`; then (the PR) Claude Code adds
-`isoparser._parse_isodate_common`.
+The history: a human writes dateutil without two regions and with a draft of a third; Claude Code
+adds `relativedelta._fix`, `weeks` and `_set_months`; Cursor adds `easter()`; then (the PR, on
+`pr-base`) Claude Code rewrites `isoparser._parse_isodate_common`.
 
     python benchmarks/bench_suite.py               # writes bench_suite.json
     python benchmarks/bench_suite.py --mutmut      # also mutmut 3 on the AI files
@@ -128,20 +128,28 @@ def _commit_region(tree: Path, region: tuple[str, int, int, str], full: dict[str
 
 
 def build_history(tree: Path) -> None:
-    regions = [*NIGHTLY_REGIONS, PR_REGION]
-    full = {path: (tree / path).read_text().splitlines(keepends=True) for path, *_ in regions}
-    for path, first, last, _ in regions:  # the human's version lacks every region
+    """The human's version lacks the nightly regions (the agents add them) and has a draft of the PR's
+    region that works the same (each line with a `# draft` comment), so that the PR's base passes its
+    tests: the PR's commit puts the real lines in, and blame gives them to the PR's agent."""
+    full = {path: (tree / path).read_text().splitlines(keepends=True) for path, *_ in [*NIGHTLY_REGIONS, PR_REGION]}
+    for path, first, last, _ in NIGHTLY_REGIONS:
         lines = (tree / path).read_text().splitlines(keepends=True)
         (tree / path).write_text("".join(lines[: first - 1] + lines[last:]))
+    path, first, last, agent = PR_REGION
+    drafted = [line.rstrip("\n") + "  # draft\n" if line.strip() else line for line in full[path][first - 1: last]]
+    (tree / path).write_text("".join(full[path][: first - 1] + drafted + full[path][last:]))
     git(tree, "init", "-q", "-b", "main")
     git(tree, "add", "-A")
-    git(tree, "commit", "-q", "-m", "dateutil without three regions", env=HUMAN)
+    git(tree, "commit", "-q", "-m", "dateutil without two regions, and a draft of a third", env=HUMAN)
     for region in NIGHTLY_REGIONS:
         _commit_region(tree, region, full, f"Add {region[0]}:{region[1]}-{region[2]}")
     git(tree, "tag", "pr-base")
-    _commit_region(tree, PR_REGION, full, "Add isoparser._parse_isodate_common")
-    for path, lines in full.items():
-        assert (tree / path).read_text() == "".join(lines), path
+    (tree / path).write_text("".join(full[path]))
+    git(tree, "add", "-A")
+    git(tree, "commit", "-q", "-m", "Finish isoparser._parse_isodate_common" + AGENTS[agent]["message"],
+        env={**HUMAN, **AGENTS[agent]["env"]})
+    for name, lines in full.items():
+        assert (tree / name).read_text() == "".join(lines), name
 
 
 def plain_pytest(tree: Path, repeats: int = 2) -> float:

@@ -55,16 +55,19 @@ def plan_mutants(
             tests = baseline.ordered(baseline.covering(mutant.file, body.body_first_line, body.body_last_line))
             seconds = baseline.duration(tests)
             task = Task(mutant, tests, policy.for_tests(seconds, fresh=False), "patch", not no_bail) if tests else None
-        elif import_time and (reached := _reached(mutant, baseline)):
-            # A class attribute or a module constant: only a fresh interpreter imports the mutated
-            # value, but the tests that ran the code that reads it are the ones that use it. Fastest first, stop at the
-            # first kill; a survivor is confirmed against the whole suite, fresh (see run.py).
+        elif import_time and (reached := covering if mutant.in_function else _reached(mutant, baseline)):
+            # Only a fresh interpreter sees the mutant where it runs at import, but the tests that use
+            # it are known: for a class attribute or a module constant, the tests that ran the code
+            # that reads it; for a function that also runs while the suite is imported and collected
+            # (a parametrize value, a constant built by a call), the tests that ran its statement.
+            # Fastest first, stop at the first kill; a survivor is confirmed as any other (run.py).
             tests = reached
             seconds = baseline.duration(tests)
             task = Task(mutant, tests, policy.for_tests(seconds, fresh=True), "fresh", not no_bail)
         elif import_time:
-            # Code that runs when the module is imported is "covered" by every test that imports
-            # it, and only a fresh interpreter imports the mutated module: run the whole suite there.
+            # Code that runs when the module is imported, and that no test is known to use: every
+            # test that imports it could see it, and only a fresh interpreter imports the mutated
+            # module: run the whole suite there.
             tests = all_tests
             seconds = baseline.seconds
             task = Task(mutant, tests, policy.for_tests(seconds, fresh=True), "fresh", not no_bail, full_suite=True)

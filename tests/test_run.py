@@ -500,3 +500,48 @@ def test_smart_confirmation_stays_in_the_covering_tests_modules_and_full_goes_fu
         status[policy] = found[("remember", "remove-call", "LOG.append(x)")]
     assert status["smart"] == ("survived", [])
     assert status["full"] == ("killed", ["tests/test_b.py::test_log_seen_later"])
+
+
+MONEY_MODULE = """def cents(amount):
+    return round(amount * 100)
+
+
+def total(items):
+    return sum(cents(i) for i in items)
+"""
+
+MONEY_TESTS = """import pytest
+
+from pkg.money import cents, total
+
+
+@pytest.mark.parametrize("value", [cents(1.5)])  # cents runs while the suite is collected
+def test_param(value):
+    assert value == 150
+
+
+def test_total():
+    assert total([1, 2]) == 300
+
+
+def test_other():
+    assert True
+"""
+
+
+def test_a_function_the_suite_calls_at_collection_runs_fresh_against_its_covering_tests(repo: GitRepo) -> None:
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/money.py": MONEY_MODULE,
+                               "tests/test_money.py": MONEY_TESTS})
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    db = repo.root / ".mutagate" / "results.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        status, killed, phase, selected = con.execute(
+            "SELECT status, killed_by, phase, covering_tests FROM mutant_outcomes WHERE run_id = ? AND qualname = 'cents'"
+            " AND operator = 'arithmetic'", [json.loads(result.stdout)["run_id"]]).fetchone()
+    # Not the whole suite: the one test that ran its statement, in a fresh interpreter (the
+    # parametrize value computed at collection saw the mutant too).
+    assert (status, phase, list(selected)) == ("killed", "select", ["tests/test_money.py::test_total"])
+    assert list(killed) == ["tests/test_money.py::test_total"]
