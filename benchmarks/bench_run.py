@@ -151,7 +151,17 @@ def run_mutagate(tree: Path, jobs: int, executor: str, *extra: str) -> dict:
         "ratio_mutant_phase_to_limit": round(timings["mutants"] / limit, 2) if limit else None,
         "ratio_wall_to_limit": round(wall / limit, 2) if limit else None,
         "workers": summary["workers"],
+        "confirmation": summary.get("confirmation"),
+        "baseline": summary.get("baseline"),
+        "verdicts": _verdicts(db, summary["run_id"]),
     }
+
+
+def _verdicts(db: Path, run_id: str) -> dict[str, str]:
+    con = duckdb.connect(str(db), read_only=True)
+    found = dict(con.execute("SELECT mutant_id, status FROM outcomes WHERE run_id = ?", [run_id]).fetchall())
+    con.close()
+    return found
 
 
 def run_mutmut(tree: Path, jobs: int) -> dict:
@@ -190,6 +200,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--executor", choices=["local", "ray"], default="local")
     parser.add_argument("--no-mutmut", dest="mutmut", action="store_false")
+    parser.add_argument("--compare-full", action="store_true", help="also run --confirm full and compare verdicts")
     parser.add_argument("--out", type=Path, default=HERE / "bench_run.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mutagate-bench-") as scratch:
@@ -200,6 +211,16 @@ def main() -> None:
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "mutagate": run_mutagate(tree, args.jobs, args.executor),
         }
+        verdicts = figures["mutagate"].pop("verdicts")
+        if args.compare_full:  # what --confirm smart (the default) gives up against the whole suite
+            full = run_mutagate(tree, args.jobs, args.executor, "--confirm", "full")
+            full_verdicts = full.pop("verdicts")
+            figures["confirm_full"] = {
+                "wall_seconds": full["wall_seconds"], "phase_seconds": full["phase_seconds"],
+                "confirmation": full["confirmation"],
+                "smart_differs": sorted(f"{m}: smart {verdicts[m]}, full {v}" for m, v in full_verdicts.items()
+                                        if verdicts.get(m) != v),
+            }
         if args.mutmut:
             figures["mutmut"] = run_mutmut(tree, args.jobs)
             figures["speedup_mutants_per_second"] = round(

@@ -38,17 +38,17 @@ class Baseline:
 
     def confirming(self, covering: tuple[str, ...], from_start: bool = False) -> tuple[str, ...]:
         """The tests `--confirm smart` runs for a survivor of `covering`, in the suite's order: the
-        tests of the covering tests' modules (they share fixtures and module state, where a mutant's
-        side effect shows) from the first covering test on, and anywhere in the suite the tests that
-        start processes or read a mutated file, where coverage cannot follow. A test before the first
-        covering one, in one process, runs exactly as in the baseline (no mutated line has run yet)
-        and is left out; `from_start`: the mutated code ran before any test (at import). Tests of
-        other modules are `--confirm full`'s: on the benchmark libraries they detected no survivor
-        these had not (benchmarks/bench_suite.json)."""
-        modules = {_module(t) for t in covering}
+        tests of the covering tests' groups (their class, or their module for plain test functions:
+        they share fixtures and state, where a mutant's side effect shows) from the first covering
+        test on, and anywhere in the suite the tests that start processes or read a mutated file,
+        where coverage cannot follow. A test before the first covering one, in one process, runs
+        exactly as in the baseline (no mutated line has run yet) and is left out; `from_start`: the
+        mutated code ran before any test (at import). Other groups are `--confirm full`'s: on the
+        benchmark libraries they detected no survivor these had not (benchmarks/bench_suite.json)."""
+        groups = {_group(t) for t in covering}
         first = 0 if from_start else min((self._positions[t] for t in covering if t in self._positions), default=0)
         return tuple(t for index, t in enumerate(self.order)
-                     if (index >= first and _module(t) in modules) or t in self.observers)
+                     if (index >= first and _group(t) in groups) or t in self.observers)
 
     @cached_property
     def _positions(self) -> dict[str, int]:
@@ -62,8 +62,9 @@ class Baseline:
         return tuple(sorted(tests, key=lambda t: (self.durations.get(t, 0.0), t)))
 
 
-def _module(test: str) -> str:
-    return test.split("::", 1)[0]
+def _group(test: str) -> str:
+    """`tests/t.py::TestX::test_a[1]` -> `tests/t.py::TestX`; `tests/t.py::test_a` -> `tests/t.py`."""
+    return test.rsplit("::", 1)[0]
 
 
 def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int = 1,

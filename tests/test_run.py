@@ -545,3 +545,17 @@ def test_a_function_the_suite_calls_at_collection_runs_fresh_against_its_coverin
     # parametrize value computed at collection saw the mutant too).
     assert (status, phase, list(selected)) == ("killed", "select", ["tests/test_money.py::test_total"])
     assert list(killed) == ["tests/test_money.py::test_total"]
+
+
+def test_smart_confirmation_picks_the_covering_tests_classes_from_the_first_covering_test_on() -> None:
+    from scheduler.baseline import Baseline
+
+    order = ("tests/t.py::TestA::test_1", "tests/t.py::TestA::test_2", "tests/t.py::TestA::test_3",
+             "tests/t.py::TestB::test_1", "tests/t.py::test_plain", "tests/u.py::test_spawns", "tests/u.py::test_other")
+    baseline = Baseline({t: 0.1 for t in order}, {}, order=order, observers=frozenset({"tests/u.py::test_spawns"}))
+    # Covered by TestA::test_2: the rest of TestA from there on, and the test that starts processes.
+    assert baseline.confirming(("tests/t.py::TestA::test_2",)) == (
+        "tests/t.py::TestA::test_2", "tests/t.py::TestA::test_3", "tests/u.py::test_spawns")
+    # A plain function's group is its module; at import time, from the start.
+    assert baseline.confirming(("tests/u.py::test_other",), from_start=True) == (
+        "tests/u.py::test_spawns", "tests/u.py::test_other")
