@@ -8,7 +8,8 @@ the content (git blob id) of every file at the time it was measured.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from results.store import connect
@@ -38,6 +39,10 @@ class StoredMap:
     lines: tuple[MapLine, ...]
     files: dict[str, str]  # path -> git blob id of the content the map was measured on
     startup: float  # a fresh interpreter's start and collection of the suite
+    # Of each measured source file: its import shape, and the functions that ran while the suite was
+    # imported and collected, each with the digest of its definition (mutator/import_shape.py).
+    shapes: dict[str, str] = field(default_factory=dict)
+    import_functions: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def save_map(db: Path, key: str, stored: StoredMap) -> None:
@@ -54,8 +59,11 @@ def save_map(db: Path, key: str, stored: StoredMap) -> None:
                         [stored.run_id, [m.file for m in lines], [m.line for m in lines], [list(m.tests) for m in lines],
                          [m.at_import for m in lines]])
         if stored.files:
-            con.execute("INSERT INTO baseline_files SELECT ?, unnest(?), unnest(?)",
-                        [stored.run_id, list(stored.files), list(stored.files.values())])
+            names = list(stored.files)
+            con.execute("INSERT INTO baseline_files SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?)",
+                        [stored.run_id, names, [stored.files[f] for f in names], [stored.shapes.get(f) for f in names],
+                         [json.dumps(stored.import_functions[f]) if f in stored.import_functions else None
+                          for f in names]])
         old = [row[0] for row in con.execute(
             "SELECT run_id FROM baseline_maps WHERE key = ? ORDER BY saved DESC OFFSET ?", [key, KEEP_PER_KEY]).fetchall()]
         for table in ("baseline_maps", "baseline_tests", "baseline_lines", "baseline_files"):
@@ -78,5 +86,8 @@ def latest_map(db: Path, key: str) -> StoredMap | None:
             "SELECT test, seconds, observer FROM baseline_tests WHERE run_id = ? ORDER BY position", [run_id]).fetchall())
         lines = tuple(MapLine(file, line, tuple(positions), at_import) for file, line, positions, at_import in con.execute(
             "SELECT file, line, tests, at_import FROM baseline_lines WHERE run_id = ?", [run_id]).fetchall())
-        files = dict(con.execute("SELECT file, blob FROM baseline_files WHERE run_id = ?", [run_id]).fetchall())
-    return StoredMap(run_id, tests, lines, files, startup)
+        rows = con.execute("SELECT file, blob, shape, import_functions FROM baseline_files WHERE run_id = ?",
+                           [run_id]).fetchall()
+    return StoredMap(run_id, tests, lines, {f: blob for f, blob, _, _ in rows}, startup,
+                     {f: shape for f, _, shape, _ in rows if shape},
+                     {f: json.loads(called) for f, _, _, called in rows if called})

@@ -51,7 +51,7 @@ ALTER TABLE runs ADD COLUMN IF NOT EXISTS budget_seconds DOUBLE;    -- --budget:
 CREATE TABLE IF NOT EXISTS baseline_maps (run_id VARCHAR, key VARCHAR, startup DOUBLE, saved TIMESTAMP);
 CREATE TABLE IF NOT EXISTS baseline_tests (run_id VARCHAR, position INTEGER, test VARCHAR, seconds DOUBLE, observer BOOLEAN);
 CREATE TABLE IF NOT EXISTS baseline_lines (run_id VARCHAR, file VARCHAR, line INTEGER, tests INTEGER[], at_import BOOLEAN);
-CREATE TABLE IF NOT EXISTS baseline_files (run_id VARCHAR, file VARCHAR, blob VARCHAR);
+CREATE TABLE IF NOT EXISTS baseline_files (run_id VARCHAR, file VARCHAR, blob VARCHAR, shape VARCHAR, import_functions JSON);
 """,
 }
 

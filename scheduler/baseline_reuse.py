@@ -3,18 +3,23 @@
 A test that touched none of the changed files, in an unchanged test file, runs exactly as it ran
 when the map was stored: its lines, duration and observations stand. Every test that touched a
 changed source file runs again, and so does every changed or new test file; a stored test whose
-file is gone is dropped. A change the map cannot place (a conftest.py, a helper module beside the
-tests, the pytest configuration, a data file) means the whole suite again. Files are compared by
-content (git blob ids of the run's snapshot), so any stored run can serve, whatever its commit.
+file is gone is dropped. A change the map cannot place means the whole suite again: a conftest.py,
+a helper module beside the tests, the pytest configuration, a data file, and a source file whose
+change reaches tests that never ran its lines — a change to what it does at import (a module
+constant, a class attribute, a signature: its import shape, mutator/import_shape.py), or to a file
+some of whose functions ran while the suite was imported and collected (a parametrize value). Files
+are compared by content (git blob ids of the run's snapshot), so any stored run can serve.
 """
 
 from __future__ import annotations
 
 import hashlib
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from mutator.import_shape import functions, import_shape
 from results.baseline_maps import MapLine, MapTest, StoredMap, latest_map, save_map
 from scheduler.baseline import Baseline, run_baseline
 from scheduler.runtime import Runtime
@@ -55,7 +60,7 @@ def measure_baseline(runtime: Runtime, snapshot: Path, files: list[str], shards:
     measured whole; stored under this run for the runs after it."""
     blobs = file_blobs(snapshot)
     stored = latest_map(db, key) if reuse else None
-    plan = plan_reuse(stored, blobs, frozenset(files)) if stored is not None else None
+    plan = plan_reuse(stored, blobs, frozenset(files), lambda f: _read(snapshot, f)) if stored is not None else None
     if plan is None:
         baseline = run_baseline(runtime, snapshot, files, shards)
         source = BaselineSource(None, len(baseline.durations), len(baseline.durations))
@@ -63,7 +68,7 @@ def measure_baseline(runtime: Runtime, snapshot: Path, files: list[str], shards:
         fresh = run_baseline(runtime, snapshot, files, shards, list(plan.rerun))
         baseline = merged(plan, fresh)
         source = BaselineSource(plan.stored.run_id, len(fresh.durations), len(baseline.durations), len(plan.changed))
-    save_map(db, key, to_map(run_id, baseline, blobs))
+    save_map(db, key, to_map(run_id, baseline, blobs, snapshot, files))
     return baseline, source
 
 
@@ -94,10 +99,13 @@ def _inert(path: str) -> bool:
     return pure.suffix in _INERT_SUFFIXES or pure.name in _INERT_NAMES or pure.parts[0] in _INERT_DIRS
 
 
-def plan_reuse(stored: StoredMap, blobs: dict[str, str], measured: frozenset[str]) -> Reuse | None:
+def plan_reuse(stored: StoredMap, blobs: dict[str, str], measured: frozenset[str],
+               text_of: Callable[[str], str | None]) -> Reuse | None:
     """What to measure again so that `stored` stands for the snapshot `blobs` describes; None when
     a change cannot be placed (then: the whole suite). `measured`: the source files a baseline
-    measures (every changed one's tests run again; a new one is reached only through changed code)."""
+    measures (every changed one's tests run again; a new one is reached only through changed code).
+    A changed source file whose import shape changed, or some of whose functions ran while the suite
+    was imported, can move tests that never ran its lines: `text_of` gives its text now."""
     changed = frozenset(f for f in blobs.keys() | stored.files.keys() if blobs.get(f) != stored.files.get(f))
     touched: dict[str, set[int]] = {}
     for entry in stored.lines:
@@ -105,6 +113,8 @@ def plan_reuse(stored: StoredMap, blobs: dict[str, str], measured: frozenset[str
     rerun: set[str] = set()
     for path in changed:
         if path in measured or path in touched:
+            if path in stored.files and not _same_at_import(stored, path, text_of(path)):
+                return None
             rerun.update(stored.tests[i].name for i in touched.get(path, ()))
         elif is_test_module(path):
             if path in blobs:  # changed or new: whatever it holds now; deleted: its tests are gone
@@ -145,10 +155,38 @@ def merged(reuse: Reuse, fresh: Baseline) -> Baseline:
                     tuple(order), observers, fresh.flaky, fresh.startup if fresh.durations else stored.startup)
 
 
-def to_map(run_id: str, baseline: Baseline, blobs: dict[str, str]) -> StoredMap:
+def _read(snapshot: Path, file: str) -> str | None:
+    path = snapshot / file
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+
+
+def _same_at_import(stored: StoredMap, path: str, text: str | None) -> bool:
+    """Whether `path`, changed, still does at import what it did when `stored` was measured: the same
+    shape, and the same definition of every function the import ran."""
+    if text is None or import_shape(text) != stored.shapes.get(path):
+        return False
+    called = stored.import_functions.get(path, {})
+    now = {f.qualname: f.digest for f in functions(text)} if called else {}
+    return all(now.get(name) == digest for name, digest in called.items())
+
+
+def to_map(run_id: str, baseline: Baseline, blobs: dict[str, str], snapshot: Path, files: list[str]) -> StoredMap:
     position = {test: i for i, test in enumerate(baseline.order)}
     tests = tuple(MapTest(t, baseline.durations[t], t in baseline.observers) for t in baseline.order)
     keys = set(baseline.line_tests) | set(baseline.import_lines)
     lines = tuple(MapLine(file, line, tuple(sorted(position[t] for t in baseline.line_tests.get((file, line), ()))),
                           (file, line) in baseline.import_lines) for file, line in sorted(keys))
-    return StoredMap(run_id, tests, lines, blobs, baseline.startup)
+    shapes: dict[str, str] = {}
+    import_functions: dict[str, dict[str, str]] = {}
+    ran_at_import: dict[str, set[int]] = {}
+    for file, line in baseline.import_lines:
+        ran_at_import.setdefault(file, set()).add(line)
+    for file in files:
+        text = _read(snapshot, file) or ""
+        if (shape := import_shape(text)) is not None:
+            shapes[file] = shape
+        ran = ran_at_import.get(file, set())
+        called = {f.qualname: f.digest for f in functions(text) if ran and any(f.body[0] <= n <= f.body[1] for n in ran)}
+        if called:
+            import_functions[file] = called
+    return StoredMap(run_id, tests, lines, blobs, baseline.startup, shapes, import_functions)

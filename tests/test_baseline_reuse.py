@@ -91,3 +91,32 @@ def test_a_stored_baseline_measures_only_what_changed_and_gives_the_same_verdict
     fifth = _run(repo, db, "--fresh-baseline")
     assert fifth["baseline"]["reused_from"] is None
     assert _verdicts(db, fifth["run_id"]) == _verdicts(db, fourth["run_id"])
+
+
+def test_a_change_to_what_a_module_does_at_import_measures_the_whole_suite(tmp_path: Path) -> None:
+    """test_ok never runs a line of limits.py (LIMIT is read through check.py), yet LIMIT's value
+    moves it: a change to a module's import shape cannot be placed in the map, nor one to a function
+    the suite calls while it is collected (half, in a parametrize). A change inside a function body
+    only the tests call can: only the tests that ran it are measured again."""
+    check = "from pkg.limits import LIMIT\n\n\ndef ok(n):\n    return n <= LIMIT\n\n\ndef half(n):\n    return n // 2\n"
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("human: project", files={
+        "pkg/__init__.py": "", "tests/__init__.py": "", "pkg/check.py": check,
+        "tests/test_check.py": "import pytest\n\nfrom pkg.check import half, ok\n\n\n"
+                               "@pytest.mark.parametrize('n', [half(4)])\ndef test_param(n):\n    assert n > 0\n\n\n"
+                               "def test_ok():\n    assert ok(1)\n"})
+    repo.commit(CLAUDE, files={"pkg/limits.py": "LIMIT = 3\n"})
+    db = tmp_path / "history.duckdb"
+    assert _run(repo, db)["baseline"]["reused_from"] is None
+
+    repo.commit(CLAUDE, files={"pkg/limits.py": "LIMIT = 2\n"})
+    second = _run(repo, db)
+    assert second["baseline"] == {"reused_from": None, "measured": 2, "tests": 2, "changed_files": 0}
+
+    repo.commit("human: a body", files={"pkg/check.py": check.replace("n <= LIMIT", "0 <= n <= LIMIT")})
+    third = _run(repo, db)
+    assert third["baseline"] == {"reused_from": second["run_id"], "measured": 1, "tests": 2, "changed_files": 1}
+
+    repo.commit("human: the body of a function collection calls", files={
+        "pkg/check.py": check.replace("n <= LIMIT", "0 <= n <= LIMIT").replace("n // 2", "n >> 1")})
+    assert _run(repo, db)["baseline"]["reused_from"] is None
