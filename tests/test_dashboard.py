@@ -348,7 +348,7 @@ def serving(db: Path, cwd: Path, *flags: str, env: dict[str, str] | None = None)
             url = line.split(" at ")[1].split()[0]
             yield Served(url, int(url.rstrip("/").rsplit(":", 1)[1]), process)
         finally:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGTERM)  # not SIGINT: a script started in the background ignores it
             process.wait(timeout=30)
             process.stdout.close()
 
@@ -442,7 +442,7 @@ def test_a_remote_host_needs_the_flag_and_is_warned_about(history, tmp_path) -> 
     try:
         assert "serving" in process.stdout.readline()
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # not SIGINT: a script started in the background ignores it
         _, err = process.communicate(timeout=30)
     assert "warning: serving" in err and "every machine" in err
 
