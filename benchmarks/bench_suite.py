@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 import duckdb
-from bench_run import _version, git
+from bench_run import _verdicts, _version, git
 
 HERE = Path(__file__).parent
 CACHE = HERE / ".cache"
@@ -182,8 +182,8 @@ def run_mutagate(tree: Path, jobs: int, *flags: str) -> tuple[dict, dict[str, st
     if done.returncode not in (0, 3):
         sys.exit(f"mutagate run {' '.join(flags)} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     summary = json.loads(done.stdout)
+    verdicts = _verdicts(db, summary["run_id"])
     con = duckdb.connect(str(db), read_only=True)
-    verdicts = dict(con.execute("SELECT mutant_id, status FROM outcomes WHERE run_id = ?", [summary["run_id"]]).fetchall())
     modes = dict(con.execute(
         "SELECT phase, count(*) FROM outcomes WHERE run_id = ? GROUP BY phase", [summary["run_id"]]).fetchall())
     con.close()

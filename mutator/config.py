@@ -64,10 +64,10 @@ _FLOAT_KEYS = {
 _BOOL_KEYS = {"pr-one-per-line": "pr_one_per_line", "no-bail": "no_bail"}
 _KNOWN = set(_LIST_KEYS) | set(_FLOAT_KEYS) | set(_BOOL_KEYS) | {"agents", "test-command", "thresholds", "confirm"}
 
-# A survivor of its covering tests is confirmed against: smart — every test that could detect it (the
-# tests from its first covering one on, in the suite's order, and those that start processes or read its
-# file), a detection there re-checked by the whole suite; full — the whole suite; off — nothing (cheapest;
-# a survivor then means "its covering tests pass").
+# A survivor of its covering tests is confirmed against: smart — the tests of its covering tests' classes
+# (modules, for plain test functions) from its first covering one on, in the suite's order, and those that
+# start processes or read its file, a detection there re-checked by the whole suite (Baseline.confirming);
+# full — the whole suite; off — nothing (cheapest; a survivor then means "its covering tests pass").
 CONFIRM_POLICIES = ("smart", "full", "off")
 
 

@@ -6,6 +6,30 @@ from tests.gitrepo import GitRepo
 
 CLAUDE = "feat: behaviours\n\nCo-Authored-By: Claude <noreply@anthropic.com>"
 
+# A small pricing module and its tests, with no test at the boundary: `price > 100` -> `price >= 100`
+# survives (the daily loop and the CI replay start from it).
+PRICES = '''
+def discount(price, rate):
+    if price > 100:
+        return price * (1 - rate)
+    return price
+'''
+
+PRICES_TESTS = '''
+import pytest
+
+from pkg.prices import discount
+
+
+def test_big_order():
+    assert discount(200, 0.5) == 100
+
+
+@pytest.mark.parametrize("price", [50, 60])
+def test_small_order(price):
+    assert discount(price, 0.5) == price
+'''
+
 BEHAVIOURS = '''
 import ctypes
 import os

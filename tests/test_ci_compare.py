@@ -21,31 +21,12 @@ import yaml
 
 from tests.cli import PROJECT, mutagate
 from tests.gitrepo import GitRepo
-from tests.sample_project import CLAUDE
+from tests.sample_project import CLAUDE, PRICES
+from tests.sample_project import PRICES_TESTS as TESTS
 
-PRICES = '''
-def discount(price, rate):
-    if price > 100:
-        return price * (1 - rate)
-    return price
-'''
 # An agent touches the boundary line (a comment): the line is in the PR's diff, its mutants keep their ids.
 PRICES_TOUCHED = PRICES.replace("if price > 100:", "if price > 100:  # bulk orders")
 
-TESTS = '''
-import pytest
-
-from pkg.prices import discount
-
-
-def test_big_order():
-    assert discount(200, 0.5) == 100
-
-
-@pytest.mark.parametrize("price", [50, 60])
-def test_small_order(price):
-    assert discount(price, 0.5) == price
-'''
 
 BOUNDARY_TESTS = '''
 

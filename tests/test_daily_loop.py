@@ -20,31 +20,10 @@ from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord
 from scheduler.cli.apply import splice
 from tests.cli import PROJECT, assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
-from tests.sample_project import CLAUDE
+from tests.sample_project import CLAUDE, PRICES
+from tests.sample_project import PRICES_TESTS as TESTS
 
-PRICES = '''
-def discount(price, rate):
-    if price > 100:
-        return price * (1 - rate)
-    return price
-'''
-
-# No test sits at the boundary: `price > 100` -> `price >= 100` survives the first run.
-TESTS = '''
-import pytest
-
-from pkg.prices import discount
-
-
-def test_big_order():
-    assert discount(200, 0.5) == 100
-
-
-@pytest.mark.parametrize("price", [50, 60])
-def test_small_order(price):
-    assert discount(price, 0.5) == price
-'''
-
+# The test that kills the boundary survivor.
 BOUNDARY_TEST = '''
 
 def test_at_the_boundary():

@@ -47,8 +47,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-bail", action="store_true", default=None,
                         help="run every covering test of a killed mutant, to record every killer (nightly)")
     parser.add_argument("--confirm", choices=CONFIRM_POLICIES, default=None,
-                        help="how survivors are confirmed: smart (default: every test that could detect them), "
-                             "full (the whole suite), off (not at all: cheapest)")
+                        help="how survivors are confirmed: smart (default: the covering tests' classes or modules, "
+                             "and tests that start processes), full (the whole suite), off (not at all: cheapest)")
     parser.add_argument("--fresh-baseline", action="store_true",
                         help="measure the whole suite under coverage, not only what changed since a stored baseline")
     parser.add_argument("--deselect", action="append", default=[], metavar="NODEID",
