@@ -42,6 +42,7 @@ class Config:
     threshold_low: float = 60.0
     pr_one_per_line: bool = True  # with --base (a PR), keep one mutant per line
     no_bail: bool = False
+    coverage_map: bool = False  # baseline under coverage.py, its map of every line stored for later runs
     confirm: str = "smart"  # how survivors are confirmed: smart | full | off (see CONFIRM_POLICIES)
     deselect: tuple[str, ...] = ()  # pytest node ids known to fail; left out of every run
     budget: float | None = None  # seconds a run may take (baseline included); mutants past it are not run
@@ -61,7 +62,7 @@ _FLOAT_KEYS = {
     "fail-under": "fail_under",
     "budget": "budget",
 }
-_BOOL_KEYS = {"pr-one-per-line": "pr_one_per_line", "no-bail": "no_bail"}
+_BOOL_KEYS = {"pr-one-per-line": "pr_one_per_line", "no-bail": "no_bail", "coverage-map": "coverage_map"}
 _KNOWN = set(_LIST_KEYS) | set(_FLOAT_KEYS) | set(_BOOL_KEYS) | {"agents", "test-command", "thresholds", "confirm"}
 
 # A survivor of its covering tests is confirmed against: smart — the tests of its covering tests' classes

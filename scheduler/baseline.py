@@ -67,15 +67,22 @@ def _group(test: str) -> str:
     return test.rsplit("::", 1)[0]
 
 
+Ranges = dict[str, list[tuple[int, int]]]  # file -> line ranges (first, last), 1-based, inclusive
+
+
 def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int = 1,
-                 only: list[str] | None = None) -> Baseline:
-    """The suite (or `only` these node ids and test files) under coverage of `files`, in `shards`
-    processes at once, each a contiguous slice of the suite in its order; their maps merged into
-    one, as if one process had run them in turn."""
+                 only: list[str] | None = None, probes: Ranges | None = None) -> Baseline:
+    """The suite (or `only` these node ids and test files) in `shards` processes at once, each a
+    contiguous slice of the suite in its order; their maps merged into one, as if one process had
+    run them in turn. The map: with `probes`, of those line ranges only, from probes compiled into
+    them (runner/probes.py: no tracer); without, of every line of `files`, under coverage."""
     if only is not None and not only:
         return Baseline({}, {})
+    if probes is not None:
+        files = sorted(probes)
     include = [str(workdir / f) for f in files]
-    results, walls = _run_shards(runtime, workdir, include, max(1, shards), only)
+    probe_spec = None if probes is None else {str(workdir / f): [list(r) for r in ranges] for f, ranges in probes.items()}
+    results, walls = _run_shards(runtime, workdir, include, max(1, shards), only, probe_spec)
     result = _merged(results)
     if only is not None and result["exit_code"] == 5:  # every test asked for is gone
         return Baseline({}, {})
@@ -108,7 +115,8 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
 
 
 def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int,
-                only: list[str] | None) -> tuple[list[dict], list[float]]:
+                only: list[str] | None, probes: dict[str, list[list[int]]] | None = None
+                ) -> tuple[list[dict], list[float]]:
     """Each shard's result and wall time. Polled rather than waited on in turn, so that each wall
     time is its own; a stop (Ctrl-C, SIGTERM) kills every shard still running."""
     procs, outs = [], []
@@ -118,7 +126,7 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
         tmp = runtime.scratch / "tmp" / f"shard-{index}"  # tests that use fixed names in TMPDIR do not collide
         tmp.mkdir(parents=True, exist_ok=True)
         spec = runtime.scratch / f"baseline-{index}.spec.json"
-        spec.write_text(json.dumps({"include": include, "shard": [index, shards], "only": only}))
+        spec.write_text(json.dumps({"include": include, "shard": [index, shards], "only": only, "probes": probes}))
         command = [runtime.python, str(runtime.runner), "baseline", str(out), str(spec), "--", *runtime.pytest_args]
         log = open(runtime.scratch / f"baseline-{index}.log", "w+")  # closed once the shard has ended
         env = {**runtime.env(workdir), **({"TMPDIR": str(tmp)} if shards > 1 else {})}

@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from mutator.import_shape import functions, import_shape
 from results.baseline_maps import MapLine, MapTest, StoredMap, latest_map, save_map
-from scheduler.baseline import Baseline, run_baseline
+from scheduler.baseline import Baseline, Ranges, run_baseline
 from scheduler.runtime import Runtime
 
 # Changes that cannot move a test: documentation and repository housekeeping.
@@ -45,30 +45,38 @@ class BaselineSource:
     measured: int  # tests run under coverage in this run
     tests: int  # tests in the map
     changed_files: int = 0  # since the reused map was measured
+    probes: int | None = None  # measured with probes on this many line ranges; None: under coverage
 
     def describe(self) -> str:
+        how = (f"with probes on {self.probes} statement{'s' if self.probes != 1 else ''}" if self.probes is not None
+               else "under coverage (map stored for later runs)")
         if self.reused_from is None:
-            return f"baseline: measured all {self.tests} tests"
+            return f"baseline: measured all {self.tests} tests {how}"
         return (f"baseline: reused run {self.reused_from}'s coverage map ({self.changed_files} file"
                 f"{'s' if self.changed_files != 1 else ''} changed since), measured {self.measured} of "
-                f"{self.tests} tests again")
+                f"{self.tests} tests again {how}")
 
 
 def measure_baseline(runtime: Runtime, snapshot: Path, files: list[str], shards: int, db: Path, key: str,
-                     run_id: str, reuse: bool = True) -> tuple[Baseline, BaselineSource]:
+                     run_id: str, reuse: bool = True, probes: Ranges | None = None) -> tuple[Baseline, BaselineSource]:
     """This run's baseline, from the latest stored map under `key` where one can stand in, else
-    measured whole; stored under this run for the runs after it."""
+    measured whole. With `probes` (the line ranges the plan reads), what is measured is measured
+    with probes in those ranges, at about the plain suite's price, and nothing is stored; without,
+    under coverage, and the map of every line is stored under this run for the runs after it."""
     blobs = file_blobs(snapshot)
     stored = latest_map(db, key) if reuse else None
     plan = plan_reuse(stored, blobs, frozenset(files), lambda f: _read(snapshot, f)) if stored is not None else None
+    probed = None if probes is None else sum(len(r) for r in probes.values())
     if plan is None:
-        baseline = run_baseline(runtime, snapshot, files, shards)
-        source = BaselineSource(None, len(baseline.durations), len(baseline.durations))
+        baseline = run_baseline(runtime, snapshot, files, shards, probes=probes)
+        source = BaselineSource(None, len(baseline.durations), len(baseline.durations), probes=probed)
     else:
-        fresh = run_baseline(runtime, snapshot, files, shards, list(plan.rerun))
+        fresh = run_baseline(runtime, snapshot, files, shards, list(plan.rerun), probes=probes)
         baseline = merged(plan, fresh)
-        source = BaselineSource(plan.stored.run_id, len(fresh.durations), len(baseline.durations), len(plan.changed))
-    save_map(db, key, to_map(run_id, baseline, blobs, snapshot, files))
+        source = BaselineSource(plan.stored.run_id, len(fresh.durations), len(baseline.durations), len(plan.changed),
+                                probed)
+    if probes is None:  # only a map of every line can stand in for a later run's baseline
+        save_map(db, key, to_map(run_id, baseline, blobs, snapshot, files))
     return baseline, source
 
 

@@ -82,6 +82,20 @@ def plan_mutants(
     return planned
 
 
+def probe_ranges(mutants: list[Mutant]) -> dict[str, list[tuple[int, int]]]:
+    """Every line range `plan_mutants` reads the baseline's map at, per file: each mutant's
+    statement, the body of a function whose defaults it changes, the code its value reaches. A
+    baseline that measures only these (with probes) plans exactly as one that measured every line."""
+    ranges: dict[str, set[tuple[int, int]]] = {}
+    for mutant in mutants:
+        wanted = ranges.setdefault(mutant.file, set())
+        wanted.add(mutant.coverage_lines)
+        if mutant.defaults_of is not None:
+            wanted.add((mutant.defaults_of.body_first_line, mutant.defaults_of.body_last_line))
+        wanted.update(mutant.reach_lines)
+    return {file: sorted(r) for file, r in ranges.items()}
+
+
 def _reached(mutant: Mutant, baseline: Baseline) -> tuple[str, ...]:
     """The tests that ran the code an import-time value reaches (a class attribute: its class's
     lines; a module constant: the functions that read it), fastest first; empty when that is

@@ -21,7 +21,7 @@ from scheduler.baseline import Baseline
 from scheduler.baseline_reuse import BaselineSource, map_key, measure_baseline
 from scheduler.budget import Budget
 from scheduler.executor import Executor
-from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, whole_suite_task
+from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, probe_ranges, whole_suite_task
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
 from scheduler.runtime import Runtime, make_runtime
 from scheduler.scratch import new_scratch, remove_scratch
@@ -70,6 +70,7 @@ class RunOptions:
     confirm: str = "smart"  # smart | full | off: how survivors are confirmed (mutator.config.CONFIRM_POLICIES)
     fresh_baseline: bool = False  # measure the whole suite, whatever baseline is stored
     budget: Budget | None = None  # --budget: mutants past it are stored as not_run
+    coverage_map: bool = False  # baseline under coverage, its map of every line stored for later runs (else probes)
 
 
 class Progress:
@@ -121,8 +122,9 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         key = map_key(TOOL_VERSION, runtime.python, runtime.pytest_args, attribution.source.roots)
         progress.phase("baseline", 1)
         baseline_started = time.perf_counter()
+        probes = None if options.coverage_map else probe_ranges(list(workload.mutants))
         baseline, baseline_source = measure_baseline(runtime, snapshot, files, baseline_shards(options.jobs), options.db,
-                                                     key, run_id, reuse=not options.fresh_baseline)
+                                                     key, run_id, reuse=not options.fresh_baseline, probes=probes)
         timings["baseline"] = time.perf_counter() - baseline_started
         store.record_test_durations(run_id, baseline.durations)
         restore_if_dirty(snapshot)

@@ -49,6 +49,7 @@ class RunRequest:
     confirm: str | None = None  # smart | full | off; None: [tool.mutagate] confirm, else smart
     budget: float | None = None  # seconds for the whole run; None: [tool.mutagate] budget, else no limit
     fresh_baseline: bool = False  # ignore stored baselines
+    coverage_map: bool | None = None  # baseline under coverage, map stored; None: [tool.mutagate] coverage-map
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRu
                                                            request.ray_shared_path),
                          base_ref=request.scope.base, confirm=request.confirm or config.confirm,
                          fresh_baseline=request.fresh_baseline, run_id=new_run_id(),
+                         coverage_map=request.coverage_map if request.coverage_map is not None else config.coverage_map,
                          budget=Budget(seconds, started, jobs, history) if seconds is not None else None)
     threshold = request.fail_under if request.fail_under is not None else config.fail_under
     return PreparedRun(workload, options, threshold, retest)

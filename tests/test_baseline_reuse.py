@@ -41,8 +41,10 @@ def test_restock():
 """
 
 
-def _run(repo: GitRepo, db: Path, *flags: str) -> dict:
+def _run(repo: GitRepo, db: Path, *flags: str, probes: bool = False) -> dict:
+    """A nightly-like run that stores its coverage map (`probes`: a PR-like one, with probes)."""
     # --no-bail: every killer, so that the verdicts compare whatever order equal-time tests ran in
+    flags = flags if probes else ("--coverage-map", *flags)
     result = mutagate("run", "--json", "--every-mutant", "--no-bail", "--db", str(db), *flags, cwd=repo.root)
     assert result.returncode in (0, 3), result.stderr
     return json.loads(result.stdout)
@@ -62,23 +64,33 @@ def test_a_stored_baseline_measures_only_what_changed_and_gives_the_same_verdict
     db = tmp_path / "history.duckdb"
 
     first = _run(repo, db)
-    assert first["baseline"] == {"reused_from": None, "measured": 3, "tests": 3, "changed_files": 0}
+    assert first["baseline"] == {"reused_from": None, "measured": 3, "tests": 3, "changed_files": 0, "probes": None}
 
     # The agent changes stock.py: only the test that ran it is measured again.
     repo.commit(CLAUDE, files={"pkg/stock.py": STOCK.replace("level < minimum", "level <= minimum")})
     second = _run(repo, db)
-    assert second["baseline"] == {"reused_from": first["run_id"], "measured": 1, "tests": 3, "changed_files": 1}
+    assert second["baseline"] == {"reused_from": first["run_id"], "measured": 1, "tests": 3, "changed_files": 1, "probes": None}
     fresh_db = tmp_path / "fresh.duckdb"
     fresh = _run(repo, fresh_db)
     assert fresh["baseline"]["reused_from"] is None
     assert _verdicts(db, second["run_id"]) == _verdicts(fresh_db, fresh["run_id"])
     assert any(status == "killed" for _, status, _ in _verdicts(db, second["run_id"]))
 
+    # A run with probes (the default) gives the same verdicts, with or without a map to reuse, and
+    # stores no map of its own (the third run below reuses the second's).
+    probed = _run(repo, db, probes=True)
+    assert probed["baseline"]["reused_from"] == second["run_id"] and probed["baseline"]["probes"] > 0
+    assert _verdicts(db, probed["run_id"]) == _verdicts(fresh_db, fresh["run_id"])
+    alone_db = tmp_path / "probes.duckdb"
+    alone = _run(repo, alone_db, probes=True)
+    assert alone["baseline"]["reused_from"] is None and alone["baseline"]["measured"] == 3
+    assert _verdicts(alone_db, alone["run_id"]) == _verdicts(fresh_db, fresh["run_id"])
+
     # A new test in a test file: that file runs again, and the new test covers and kills.
     repo.commit("human: test the boundary", files={"tests/test_stock.py": TESTS_STOCK + (
         "\n\ndef test_restock_at_the_minimum():\n    assert restock(5, 5)\n")})
     third = _run(repo, db)
-    assert third["baseline"] == {"reused_from": second["run_id"], "measured": 2, "tests": 4, "changed_files": 1}
+    assert third["baseline"] == {"reused_from": second["run_id"], "measured": 2, "tests": 4, "changed_files": 1, "probes": None}
     boundary = [s for s in second["survivors"] if s["file"] == "pkg/stock.py" and s["original"] == "<="]
     assert boundary and not [s for s in third["survivors"] if s["id"] == boundary[0]["id"]]
 
@@ -111,11 +123,11 @@ def test_a_change_to_what_a_module_does_at_import_measures_the_whole_suite(tmp_p
 
     repo.commit(CLAUDE, files={"pkg/limits.py": "LIMIT = 2\n"})
     second = _run(repo, db)
-    assert second["baseline"] == {"reused_from": None, "measured": 2, "tests": 2, "changed_files": 0}
+    assert second["baseline"] == {"reused_from": None, "measured": 2, "tests": 2, "changed_files": 0, "probes": None}
 
     repo.commit("human: a body", files={"pkg/check.py": check.replace("n <= LIMIT", "0 <= n <= LIMIT")})
     third = _run(repo, db)
-    assert third["baseline"] == {"reused_from": second["run_id"], "measured": 1, "tests": 2, "changed_files": 1}
+    assert third["baseline"] == {"reused_from": second["run_id"], "measured": 1, "tests": 2, "changed_files": 1, "probes": None}
 
     repo.commit("human: the body of a function collection calls", files={
         "pkg/check.py": check.replace("n <= LIMIT", "0 <= n <= LIMIT").replace("n // 2", "n >> 1")})

@@ -50,7 +50,11 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="how survivors are confirmed: smart (default: the covering tests' classes or modules, "
                              "and tests that start processes), full (the whole suite), off (not at all: cheapest)")
     parser.add_argument("--fresh-baseline", action="store_true",
-                        help="measure the whole suite under coverage, not only what changed since a stored baseline")
+                        help="measure the whole suite, not only what changed since a stored coverage map")
+    parser.add_argument("--coverage-map", action="store_true", default=None,
+                        help="measure the baseline under coverage.py and store its map of every line, for later runs "
+                             "to reuse (the nightly's choice; default: probes in the mutated statements only, about "
+                             "the plain suite's price)")
     parser.add_argument("--deselect", action="append", default=[], metavar="NODEID",
                         help="leave out a known-failing test (repeatable)")
     parser.add_argument("--python", metavar="PATH", help="the target's interpreter (default: this one)")
@@ -196,6 +200,7 @@ def run_command(args: argparse.Namespace) -> int:
         fail_under=args.fail_under, no_bail=args.no_bail, deselect=tuple(args.deselect), python=args.python,
         json=args.json, mutants=tuple(args.mutant), confirm=args.confirm, budget=args.budget,
         fresh_baseline=args.fresh_baseline,
+        coverage_map=args.coverage_map,
         survivors_of=(args.of_run or "") if args.survivors else None))
 
 

@@ -1,6 +1,7 @@
-"""Mode `baseline`: the whole suite (or one shard of it) once under coverage.py, each test's lines
-recorded under its node id, plus its duration and outcome, and which tests start processes or read a
-mutated file."""
+"""Mode `baseline`: the whole suite (or one shard of it) once, each test's lines recorded under its
+node id, plus its duration and outcome, and which tests start processes or read a mutated file.
+The lines come from probes compiled into the mutated statements (probes.py: no tracer, about the
+plain suite's price) or, for a map of every line that later runs can reuse, from coverage.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from .common import PYTEST_FLAGS, _Collector, _installed_modules
+from .probes import IMPORT_TIME, Probes
 
 if TYPE_CHECKING:
     import coverage
@@ -48,17 +50,19 @@ class _Observers:
 
 
 class _ContextSwitcher:
-    def __init__(self, cov: coverage.Coverage, observers: _Observers) -> None:
-        self.cov = cov
+    """Tells the recorder (coverage's contexts, or the probes) and the observers which test runs."""
+
+    def __init__(self, recorder: coverage.Coverage | Probes, observers: _Observers) -> None:
+        self.switch = recorder.switch_context if not isinstance(recorder, Probes) else recorder.switch
         self.observers = observers
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
-        self.cov.switch_context(item.nodeid)
+        self.switch(item.nodeid)
         self.observers.current = item.nodeid
         yield
         self.observers.current = None
-        self.cov.switch_context("")
+        self.switch(IMPORT_TIME)
 
 
 class _Slice:
@@ -85,32 +89,37 @@ class _Slice:
 
 
 def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
-    """`spec_file`: JSON {"include": files to measure, "shard": [index, count], "only": node ids
-    and test files to run, or null for the whole suite}."""
-    import coverage
-
+    """`spec_file`: JSON {"include": files to measure, "probes": {file: [[first, last], ...]} to
+    measure those line ranges with probes instead of every line with coverage (or null),
+    "shard": [index, count], "only": node ids and test files to run, or null for the whole suite}."""
     with open(spec_file) as handle:
         spec = json.load(handle)
     include = spec["include"]
-    # Data in memory: with a data file, every switch of context writes to SQLite on disk.
-    cov = coverage.Coverage(data_file=None, include=include or None, config_file=False)
+    probes = Probes(spec["probes"]) if spec.get("probes") is not None else None
+    cov = None
+    if probes is None:
+        import coverage
+
+        # Data in memory: with a data file, every switch of context writes to SQLite on disk.
+        cov = coverage.Coverage(data_file=None, include=include or None, config_file=False)
     collector = _Collector()
     observers = _Observers(include)
     sys.addaudithook(observers)
-    plugins: list[object] = [collector, _ContextSwitcher(cov, observers)]
+    plugins: list[object] = [collector, _ContextSwitcher(probes or cov, observers)]
     index, count = spec.get("shard", (0, 1))
     if count > 1 or spec.get("only") is not None:
         plugins.append(_Slice(spec.get("only"), index, count))
-    cov.start()
-    try:
+    if probes is not None:
+        probes.install()
         code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=plugins)
-    finally:
-        cov.stop()
-    data = cov.get_data()
-    lines: dict[str, dict[str, list[str]]] = {}
-    for path in data.measured_files():
-        by_line = data.contexts_by_lineno(path)
-        lines[os.path.realpath(path)] = {str(n): sorted(set(ctx)) for n, ctx in by_line.items()}
+        lines = probes.lines()
+    else:
+        cov.start()
+        try:
+            code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=plugins)
+        finally:
+            cov.stop()
+        lines = _coverage_lines(cov)
     result = {
         "exit_code": int(code),
         "tests": {
@@ -126,3 +135,12 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
     with open(out, "w") as handle:
         json.dump(result, handle)
     return 0
+
+
+def _coverage_lines(cov: coverage.Coverage) -> dict[str, dict[str, list[str]]]:
+    data = cov.get_data()
+    lines: dict[str, dict[str, list[str]]] = {}
+    for path in data.measured_files():
+        by_line = data.contexts_by_lineno(path)
+        lines[os.path.realpath(path)] = {str(n): sorted(set(ctx)) for n, ctx in by_line.items()}
+    return lines
