@@ -204,6 +204,11 @@ def run_mutagate(tree: Path, jobs: int, *flags: str) -> tuple[dict, dict[str, st
     return figures, verdicts
 
 
+def _differences(probes: dict[str, str], coverage: dict[str, str]) -> list[str]:
+    return sorted(f"{m}: {probes.get(m)} (coverage baseline: {coverage.get(m)})"
+                  for m in probes.keys() | coverage.keys() if probes.get(m) != coverage.get(m))
+
+
 def run_mutmut(tree: Path, jobs: int) -> dict:
     copy = tree.parent / "for-mutmut"
     shutil.copytree(tree, copy, ignore=shutil.ignore_patterns(".git"))
@@ -233,6 +238,8 @@ def main() -> None:
     parser.add_argument("--policies", nargs="+", default=["full", "smart", "off"], choices=["full", "smart", "off"])
     parser.add_argument("--no-pr", dest="pr", action="store_false")
     parser.add_argument("--mutmut", action="store_true")
+    parser.add_argument("--compare-coverage", action="store_true",
+                        help="also run the PR and the smart nightly with the baseline under coverage.py, and diff verdicts")
     parser.add_argument("--out", type=Path, default=HERE / "bench_suite.json")
     args = parser.parse_args()
     ensure_test_requirements()
@@ -247,14 +254,19 @@ def main() -> None:
             "plain_pytest_seconds": round(plain, 2),
         }
         if args.pr:
-            pr, _ = run_mutagate(tree, args.jobs, "--base", "pr-base")
+            pr, pr_verdicts = run_mutagate(tree, args.jobs, "--base", "pr-base")
             pr["ai_lines"] = ai_lines(tree, "--base", "pr-base")
             pr["ratio_to_plain_pytest"] = round(pr["wall_seconds"] / plain, 2)
             figures["pr"] = pr
+            if args.compare_coverage:  # the same PR with the baseline under coverage.py: the same verdicts?
+                covered, covered_verdicts = run_mutagate(tree, args.jobs, "--base", "pr-base", "--coverage-map")
+                covered["ratio_to_plain_pytest"] = round(covered["wall_seconds"] / plain, 2)
+                covered["differs_from_probes"] = _differences(pr_verdicts, covered_verdicts)
+                figures["pr_coverage_baseline"] = covered
             # The same PR after a nightly run of its base stored a coverage map in the same database.
             history = tree.parent / "history.duckdb"
             git(tree, "checkout", "-q", "pr-base")
-            base_nightly, _ = run_mutagate(tree, args.jobs, "--every-mutant", "--db", str(history))
+            base_nightly, _ = run_mutagate(tree, args.jobs, "--every-mutant", "--coverage-map", "--db", str(history))
             git(tree, "checkout", "-q", "main")
             stored, _ = run_mutagate(tree, args.jobs, "--base", "pr-base", "--db", str(history))
             stored["ratio_to_plain_pytest"] = round(stored["wall_seconds"] / plain, 2)
@@ -267,6 +279,10 @@ def main() -> None:
             run["ratio_to_plain_pytest_per_100_ai_lines"] = round(
                 run["wall_seconds"] / plain / (nightly["ai_lines"] / 100), 2)
             nightly["policies"][policy] = run
+        if args.compare_coverage and "smart" in verdicts:
+            run, found = run_mutagate(tree, args.jobs, "--every-mutant", "--confirm", "smart", "--coverage-map")
+            run["differs_from_probes"] = _differences(verdicts["smart"], found)
+            nightly["smart_coverage_baseline"] = run
         if "full" in verdicts:
             for policy, found in verdicts.items():
                 nightly["policies"][policy]["differs_from_full"] = sorted(

@@ -26,6 +26,7 @@ class Baseline:
     observers: frozenset[str] = frozenset()  # tests that start processes or read a mutated file
     flaky: dict[str, str] = field(default_factory=dict)  # quarantined: failed, then passed on a retry
     startup: float = 0.0  # a fresh interpreter's start and collection of the suite
+    cut: bool = False  # stopped at a time budget's deadline: a test not in the map may cover anything
 
     def covering(self, file: str, first: int, last: int) -> frozenset[str]:
         tests: set[str] = set()
@@ -71,18 +72,20 @@ Ranges = dict[str, list[tuple[int, int]]]  # file -> line ranges (first, last), 
 
 
 def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int = 1,
-                 only: list[str] | None = None, probes: Ranges | None = None) -> Baseline:
+                 only: list[str] | None = None, probes: Ranges | None = None,
+                 deadline: float | None = None) -> Baseline:
     """The suite (or `only` these node ids and test files) in `shards` processes at once, each a
     contiguous slice of the suite in its order; their maps merged into one, as if one process had
     run them in turn. The map: with `probes`, of those line ranges only, from probes compiled into
-    them (runner/probes.py: no tracer); without, of every line of `files`, under coverage."""
+    them (runner/probes.py: no tracer); without, of every line of `files`, under coverage. With a
+    `deadline` (seconds), the tests nearest the mutated files first, and whatever ran by then."""
     if only is not None and not only:
         return Baseline({}, {})
     if probes is not None:
         files = sorted(probes)
     include = [str(workdir / f) for f in files]
     probe_spec = None if probes is None else {str(workdir / f): [list(r) for r in ranges] for f, ranges in probes.items()}
-    results, walls = _run_shards(runtime, workdir, include, max(1, shards), only, probe_spec)
+    results, walls = _run_shards(runtime, workdir, include, max(1, shards), only, probe_spec, deadline)
     result = _merged(results)
     if only is not None and result["exit_code"] == 5:  # every test asked for is gone
         return Baseline({}, {})
@@ -111,12 +114,13 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
     # A fresh interpreter's start and collection: what a shard's wall time holds beyond its tests.
     startup = max(wall - sum(v["duration"] for v in shard["tests"].values()) for shard, wall in zip(results, walls))
     return Baseline(durations, line_tests, frozenset(import_lines), sum(durations.values()), tuple(durations),
-                    frozenset(result.get("observers", ())) - flaky.keys(), flaky, max(0.0, startup))
+                    frozenset(result.get("observers", ())) - flaky.keys(), flaky, max(0.0, startup),
+                    bool(result.get("cut")))
 
 
 def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int,
-                only: list[str] | None, probes: dict[str, list[list[int]]] | None = None
-                ) -> tuple[list[dict], list[float]]:
+                only: list[str] | None, probes: dict[str, list[list[int]]] | None = None,
+                deadline: float | None = None) -> tuple[list[dict], list[float]]:
     """Each shard's result and wall time. Polled rather than waited on in turn, so that each wall
     time is its own; a stop (Ctrl-C, SIGTERM) kills every shard still running."""
     procs, outs = [], []
@@ -126,7 +130,8 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
         tmp = runtime.scratch / "tmp" / f"shard-{index}"  # tests that use fixed names in TMPDIR do not collide
         tmp.mkdir(parents=True, exist_ok=True)
         spec = runtime.scratch / f"baseline-{index}.spec.json"
-        spec.write_text(json.dumps({"include": include, "shard": [index, shards], "only": only, "probes": probes}))
+        spec.write_text(json.dumps({"include": include, "shard": [index, shards], "only": only, "probes": probes,
+                                    "deadline": deadline}))
         command = [runtime.python, str(runtime.runner), "baseline", str(out), str(spec), "--", *runtime.pytest_args]
         log = open(runtime.scratch / f"baseline-{index}.log", "w+")  # closed once the shard has ended
         env = {**runtime.env(workdir), **({"TMPDIR": str(tmp)} if shards > 1 else {})}
@@ -173,6 +178,7 @@ def _merged(results: list[dict]) -> dict:
         "observers": sorted({t for r in results for t in r.get("observers", ())}),
         "lines": {path: {line: sorted(c) for line, c in by_line.items()} for path, by_line in lines.items()},
         "modules": sorted({m for r in results for m in r.get("modules", ())}),
+        "cut": any(r.get("cut") for r in results),
     }
 
 

@@ -46,8 +46,12 @@ class BaselineSource:
     tests: int  # tests in the map
     changed_files: int = 0  # since the reused map was measured
     probes: int | None = None  # measured with probes on this many line ranges; None: under coverage
+    cut: bool = False  # stopped at the time budget's share for the baseline
 
     def describe(self) -> str:
+        if self.cut:
+            return (f"baseline: measured {self.measured} tests (the nearest to the change first) before the time "
+                    "budget's share for it ran out; mutants whose tests were not reached are not run")
         how = (f"with probes on {self.probes} statement{'s' if self.probes != 1 else ''}" if self.probes is not None
                else "under coverage (map stored for later runs)")
         if self.reused_from is None:
@@ -58,24 +62,27 @@ class BaselineSource:
 
 
 def measure_baseline(runtime: Runtime, snapshot: Path, files: list[str], shards: int, db: Path, key: str,
-                     run_id: str, reuse: bool = True, probes: Ranges | None = None) -> tuple[Baseline, BaselineSource]:
+                     run_id: str, reuse: bool = True, probes: Ranges | None = None,
+                     deadline: float | None = None) -> tuple[Baseline, BaselineSource]:
     """This run's baseline, from the latest stored map under `key` where one can stand in, else
     measured whole. With `probes` (the line ranges the plan reads), what is measured is measured
     with probes in those ranges, at about the plain suite's price, and nothing is stored; without,
-    under coverage, and the map of every line is stored under this run for the runs after it."""
+    under coverage, and the map of every line is stored under this run for the runs after it.
+    `deadline`: a time budget's share (seconds); a baseline cut by it is never stored."""
     blobs = file_blobs(snapshot)
     stored = latest_map(db, key) if reuse else None
     plan = plan_reuse(stored, blobs, frozenset(files), lambda f: _read(snapshot, f)) if stored is not None else None
     probed = None if probes is None else sum(len(r) for r in probes.values())
     if plan is None:
-        baseline = run_baseline(runtime, snapshot, files, shards, probes=probes)
-        source = BaselineSource(None, len(baseline.durations), len(baseline.durations), probes=probed)
+        baseline = run_baseline(runtime, snapshot, files, shards, probes=probes, deadline=deadline)
+        source = BaselineSource(None, len(baseline.durations), len(baseline.durations), probes=probed,
+                                cut=baseline.cut)
     else:
-        fresh = run_baseline(runtime, snapshot, files, shards, list(plan.rerun), probes=probes)
+        fresh = run_baseline(runtime, snapshot, files, shards, list(plan.rerun), probes=probes, deadline=deadline)
         baseline = merged(plan, fresh)
         source = BaselineSource(plan.stored.run_id, len(fresh.durations), len(baseline.durations), len(plan.changed),
-                                probed)
-    if probes is None:  # only a map of every line can stand in for a later run's baseline
+                                probed, baseline.cut)
+    if probes is None and not baseline.cut:  # only a map of every line can stand in for a later run's baseline
         save_map(db, key, to_map(run_id, baseline, blobs, snapshot, files))
     return baseline, source
 
@@ -160,7 +167,7 @@ def merged(reuse: Reuse, fresh: Baseline) -> Baseline:
         line_tests[key] = line_tests.get(key, frozenset()) | names
     observers = frozenset(t.name for t in kept if t.observer) | fresh.observers
     return Baseline({t: durations[t] for t in order}, line_tests, frozenset(import_lines), sum(durations.values()),
-                    tuple(order), observers, fresh.flaky, fresh.startup if fresh.durations else stored.startup)
+                    tuple(order), observers, fresh.flaky, fresh.startup if fresh.durations else stored.startup, fresh.cut)
 
 
 def _read(snapshot: Path, file: str) -> str | None:

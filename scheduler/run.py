@@ -123,8 +123,10 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         progress.phase("baseline", 1)
         baseline_started = time.perf_counter()
         probes = None if options.coverage_map else probe_ranges(list(workload.mutants))
+        deadline = options.budget.left() * BASELINE_SHARE if options.budget else None
         baseline, baseline_source = measure_baseline(runtime, snapshot, files, baseline_shards(options.jobs), options.db,
-                                                     key, run_id, reuse=not options.fresh_baseline, probes=probes)
+                                                     key, run_id, reuse=not options.fresh_baseline, probes=probes,
+                                                     deadline=deadline)
         timings["baseline"] = time.perf_counter() - baseline_started
         store.record_test_durations(run_id, baseline.durations)
         restore_if_dirty(snapshot)
@@ -163,6 +165,15 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         store.finish_run(run_id, status, description, timings)
         if not options.keep_scratch:
             remove_scratch(scratch)
+
+
+# Under a time budget the baseline may take at most this share of what is left when it starts: the
+# rest is for the mutants (a hook that only measured would answer nothing).
+BASELINE_SHARE = 0.5
+
+
+class BudgetSpent(Exception):
+    """The time budget ran out in the middle of a phase: what is still running is abandoned."""
 
 
 def baseline_shards(jobs: int) -> int:
@@ -229,8 +240,9 @@ class Phases:
     def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
         self.flaky.update(outcome.flaky)
         p = self.by_id[outcome.mutant_id]
-        # A verdict reached without a test quarantined in this run is not reusable under the usual key.
-        key = "" if outcome.flaky else p.cache_key
+        # A verdict reached without a test quarantined in this run is not reusable under the usual key, nor
+        # one planned from a baseline a budget cut (its covering tests may be some of them).
+        key = "" if outcome.flaky or self.baseline.cut else p.cache_key
         self.ledger.record(OutcomeRow(p.mutant.id, outcome.status, outcome.killed_by, tests_run, p.covering,
                                       seconds, False, key, phase, outcome.detail))
 
@@ -244,6 +256,10 @@ class Phases:
             if stored is not None:
                 self.ledger.record(replace(stored, mutant_id=p.mutant.id, covering_tests=p.covering, reused=True))
                 self.reused += 1
+            elif self.baseline.cut and (p.task is None or p.task.full_suite):
+                # Its tests may be among those the budget left unmeasured; the whole suite does not fit either.
+                self.ledger.record(OutcomeRow(p.mutant.id, Status.NOT_RUN, (), 0, p.covering, 0.0, False, "", Phase.NONE,
+                                              "its tests were not measured within the time budget"))
             elif p.task is None:
                 self.ledger.record(OutcomeRow(p.mutant.id, Status.NO_COVERAGE, (), 0, (), 0.0, False, p.cache_key,
                                               Phase.NONE))
@@ -264,13 +280,30 @@ class Phases:
             if outcome.status == Status.SURVIVED and not whole_suite:
                 survivors.append(p)
             self.progress.advance(outcome.status)
+            self._check_budget()
 
         if self.budget is not None and tasks:
             tasks = self._within_budget(tasks, self.budget)
         self.progress.phase("mutants", len(tasks))
-        executor.run(tasks, selected)
+        self._run_within_budget(executor, tasks, selected)
         self.ledger.flush()
         return survivors
+
+    def _check_budget(self) -> None:
+        if self.budget is not None and self.budget.left() <= 0:
+            raise BudgetSpent
+
+    def _run_within_budget(self, executor: Executor, tasks: list[Task], on_outcome: Callable[[Outcome], None]) -> None:
+        """The executor's run, stopped when the budget is spent (estimates can be wrong: a budget
+        holds anyway); the mutants it had not answered for are stored as not_run."""
+        try:
+            executor.run(tasks, on_outcome)
+        except BudgetSpent:
+            for task in tasks:
+                if task.mutant.id not in self.ledger.rows:
+                    p = self.by_id[task.mutant.id]
+                    self.ledger.record(OutcomeRow(p.mutant.id, Status.NOT_RUN, (), 0, p.covering, 0.0, False, "",
+                                                  Phase.NONE, "past the time budget"))
 
     def _within_budget(self, tasks: list[Task], budget: Budget) -> list[Task]:
         """The tasks that fit in what is left of the budget, best first; the rest are stored as
@@ -290,6 +323,8 @@ class Phases:
         `recheck`)."""
         tasks = [whole_suite_task(p, self.baseline, self.policy) if policy == "full"
                  else confirmation_task(p, self.baseline, self.policy) for p in survivors]
+        if self.budget is not None:  # a survivor not confirmed in time stays a survivor of its covering tests
+            tasks = list(self.budget.fit(tasks, lambda task: task_seconds(task, self.baseline, self.policy)).run)
         partial_ids = {task.mutant.id for task in tasks if not task.full_suite}
         detected_by_part: list[PlannedMutant] = []
 
@@ -305,9 +340,13 @@ class Phases:
             self._record(outcome, Phase.CONFIRM, tests_run, seconds)
             self.flipped += outcome.status != Status.SURVIVED
             self.progress.advance(outcome.status)
+            self._check_budget()
 
-        self.progress.phase("survivors vs the rest of the suite", len(survivors))
-        executor.run(tasks, confirmed)
+        self.progress.phase("survivors vs the rest of the suite", len(tasks))
+        try:
+            executor.run(tasks, confirmed)
+        except BudgetSpent:
+            pass  # the survivors not confirmed in time stay survivors of their covering tests
         self.ledger.flush()
         return detected_by_part
 
@@ -321,8 +360,15 @@ class Phases:
                          previous.seconds + outcome.seconds)
             self.flipped += outcome.status != Status.SURVIVED
             self.progress.advance(outcome.status)
+            self._check_budget()
 
-        executor.run([whole_suite_task(p, self.baseline, self.policy) for p in planned], rechecked)
+        tasks = [whole_suite_task(p, self.baseline, self.policy) for p in planned]
+        if self.budget is not None:  # not rechecked in time: a survivor of its covering tests, as selected
+            tasks = list(self.budget.fit(tasks, lambda task: task_seconds(task, self.baseline, self.policy)).run)
+        try:
+            executor.run(tasks, rechecked)
+        except BudgetSpent:
+            pass
         self.ledger.flush()
 
 

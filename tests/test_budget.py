@@ -201,3 +201,41 @@ def test_history_puts_the_operators_that_survived_most_first(tmp_path) -> None:
     last = min((o for o in operators if o != "string"), key=operator_preference({}))  # last without history
     fit = Budget(10.0, 100.0, priority={last: 1.0}).fit(tasks, lambda t: 1.0, now=109.0)
     assert [t.mutant.operator for t in fit.run] == [last]
+
+
+NEAR = '''
+def double(x):
+    return x * 2
+'''
+
+FAR = '''
+def triple(x):
+    return x * 3
+'''
+
+
+def test_a_baseline_that_cannot_fit_measures_the_tests_nearest_the_change_first(tmp_path: Path) -> None:
+    """The suite (30 tests of 0.5 s, in an order that puts the change's tests last) cannot run in
+    the budget's share for the baseline: the tests whose module imports a changed module run first,
+    the rest are cut, the changed module's mutants get verdicts, and the mutants of a changed module
+    no measured test reached are not_run (not no_coverage: an unmeasured test may cover them)."""
+    slow = "import time\n\nfrom pkg.other import triple\n\n" + "".join(
+        f"\n\ndef test_slow_{i}():\n    time.sleep(0.5)\n    assert triple(1) == 3\n" for i in range(30))
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/other.py": FAR,
+                                         "tests/test_a_slow.py": slow})
+    repo.commit(CLAUDE, files={"pkg/near.py": NEAR, "pkg/far.py": FAR, "tests/test_z_near.py":
+                               "from pkg.near import double\n\n\ndef test_double():\n    assert double(2) == 4\n"})
+    db = tmp_path / "results.duckdb"
+    result = _run(repo, db, "--budget", "8")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["baseline"]["cut"] is True
+    assert 1 < summary["baseline"]["measured"] < 31
+    statuses = _statuses(db, summary["run_id"])
+    with duckdb.connect(str(db), read_only=True) as con:
+        files = dict(con.execute("SELECT mutant_id, file FROM mutants WHERE run_id = ?", [summary["run_id"]]).fetchall())
+    near = {statuses[m] for m, f in files.items() if f == "pkg/near.py"}
+    assert near and near <= {"killed", "survived"} and "killed" in near
+    assert {statuses[m] for m, f in files.items() if f == "pkg/far.py"} == {"not_run"}
+    assert summary["no_coverage"] == 0

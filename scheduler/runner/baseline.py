@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Generator
 from typing import TYPE_CHECKING
 
@@ -69,18 +70,25 @@ class _Slice:
     """Keeps the tests the run asked for (`only`: node ids and test files; None: all), then the
     `index`-th of `count` contiguous slices of them. Every shard collects the same items in the
     same order (no random plugins, fixed hash seed), so the slices partition the suite and each
-    keeps the suite's order, as pytest-xdist's workers do not."""
+    keeps the suite's order, as pytest-xdist's workers do not. `nearest_first` (a baseline cut
+    by a time budget): the tests whose module uses a mutated module first, and the shards deal
+    the suite in turn, so that what is cut is what is least likely to cover a mutant."""
 
-    def __init__(self, only: list[str] | None, index: int, count: int) -> None:
+    def __init__(self, only: list[str] | None, index: int, count: int, files: set[str] | None = None) -> None:
         self.only = None if only is None else set(only)
         self.index, self.count = index, count
+        self.files = files  # the mutated files (real paths), for nearest_first; None: the suite's order
 
     @pytest.hookimpl(trylast=True)  # after any plugin or conftest that reorders the suite
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         wanted = items if self.only is None else [
             item for item in items if item.nodeid in self.only or item.nodeid.split("::", 1)[0] in self.only]
         n = len(wanted)
-        kept = wanted[self.index * n // self.count: (self.index + 1) * n // self.count]
+        if self.files is not None:
+            wanted = _nearest_first(wanted, self.files)
+            kept = wanted[self.index::self.count]
+        else:
+            kept = wanted[self.index * n // self.count: (self.index + 1) * n // self.count]
         chosen = {id(item) for item in kept}
         dropped = [item for item in items if id(item) not in chosen]
         if dropped:
@@ -88,10 +96,50 @@ class _Slice:
         items[:] = kept
 
 
+def _nearest_first(items: list[pytest.Item], files: set[str]) -> list[pytest.Item]:
+    """Items whose test module holds a mutated module, or something defined in one, first (a
+    stable sort: the suite's order otherwise). Read from the collected modules' globals: what the
+    tests import, whatever the import statement looked like."""
+    targets = {name for name, module in list(sys.modules.items())
+               if os.path.realpath(getattr(module, "__file__", None) or "/nonexistent") in files}
+    near: dict[int, bool] = {}
+
+    def is_near(item: pytest.Item) -> bool:
+        module = getattr(item, "module", None)
+        if module is None:
+            return False
+        key = id(module)
+        if key not in near:
+            near[key] = any(getattr(value, "__name__", None) in targets and isinstance(value, type(sys))
+                            or getattr(value, "__module__", None) in targets for value in list(vars(module).values()))
+        return near[key]
+
+    return sorted(items, key=lambda item: not is_near(item))
+
+
+class _Deadline:
+    """Stops the suite after the test that ends past `seconds` from the start: a time budget's
+    share for the baseline. The tests not run are simply not in the map."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+        self.cut = False
+        self.session: pytest.Session | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.session = session
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
+        if time.monotonic() > self.end and self.session is not None and not self.session.shouldstop:
+            self.session.shouldstop = "mutagate: the time budget's share for the baseline is spent"
+            self.cut = True
+
+
 def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
     """`spec_file`: JSON {"include": files to measure, "probes": {file: [[first, last], ...]} to
     measure those line ranges with probes instead of every line with coverage (or null),
-    "shard": [index, count], "only": node ids and test files to run, or null for the whole suite}."""
+    "shard": [index, count], "only": node ids and test files to run, or null for the whole suite,
+    "deadline": seconds after which the suite stops (a time budget's share), or null}."""
     with open(spec_file) as handle:
         spec = json.load(handle)
     include = spec["include"]
@@ -107,8 +155,12 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
     sys.addaudithook(observers)
     plugins: list[object] = [collector, _ContextSwitcher(probes or cov, observers)]
     index, count = spec.get("shard", (0, 1))
-    if count > 1 or spec.get("only") is not None:
-        plugins.append(_Slice(spec.get("only"), index, count))
+    deadline = _Deadline(spec["deadline"]) if spec.get("deadline") is not None else None
+    if deadline is not None:
+        plugins.append(deadline)
+    if count > 1 or spec.get("only") is not None or deadline is not None:
+        nearest = {os.path.realpath(f) for f in include} if deadline is not None else None
+        plugins.append(_Slice(spec.get("only"), index, count, nearest))
     if probes is not None:
         probes.install()
         code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=plugins)
@@ -120,8 +172,11 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
         finally:
             cov.stop()
         lines = _coverage_lines(cov)
+    cut = deadline is not None and deadline.cut
     result = {
-        "exit_code": int(code),
+        # A stop at the deadline is pytest's "interrupted": what ran is what counts.
+        "exit_code": (1 if collector.failed else 0) if cut else int(code),
+        "cut": cut,
         "tests": {
             nodeid: {"outcome": collector.outcomes.get(nodeid, "passed"), "duration": duration}
             for nodeid, duration in collector.durations.items()
