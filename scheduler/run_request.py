@@ -1,5 +1,5 @@
 """A mutation run as plain values, from request to summary: what `mutagate run`, an agent's stop
-hook (`scheduler.agent_hooks`) and the MCP server all start runs with. No argparse, nothing printed:
+hook (`scheduler.agents`) and the MCP server all start runs with. No argparse, nothing printed:
 the callers render."""
 
 from __future__ import annotations

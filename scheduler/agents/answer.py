@@ -15,8 +15,8 @@ from pathlib import Path
 
 from mutator.errors import BadInput
 from results.errors import ResultsError
-from scheduler.agent_hooks.check import DEFAULT_BUDGET, Check, check_changes
-from scheduler.agent_hooks.protocol import AgentProtocol
+from scheduler.agents.check import DEFAULT_BUDGET, Check, check_changes
+from scheduler.agents.protocol import AgentProtocol
 
 SHOWN = 5  # undetected mutants named in one instruction, best first
 DEFAULT_GATE = 100.0
