@@ -64,7 +64,7 @@ def build_server(directory: Path) -> MCPServer:
             "undetected": [finding.as_json() for finding in check.findings],
             "gate": check.threshold,
         }
-        if check.report is None or not check.report.mutants:
+        if not check.measured:
             text = f"Nothing measured: {summary.get('note')}."
         else:
             total = check.report.total

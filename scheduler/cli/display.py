@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import ExitStack
 
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
@@ -20,12 +21,13 @@ from rich.text import Text
 from mutator.attribution import Attribution
 from mutator.errors import BadInput
 from results.errors import ResultsError
+from results.gate import Decision, judge_interrupted
 from results.report_data import RunReport, load_report
 from results.status import Status
 from scheduler.ci import github_actions
-from scheduler.cli.common import EXIT_BELOW_THRESHOLD, EXIT_FAULT, print_json, print_warnings, stdout_console
-from scheduler.run import Progress as RunProgress, RunResult, execute_run
-from scheduler.run_request import RunRequest, conclude_run, prepare_run
+from scheduler.cli.common import EXIT_BELOW_THRESHOLD, EXIT_FAULT, EXIT_OK, print_json, print_warnings, stdout_console
+from scheduler.run import Progress as RunProgress, RunResult
+from scheduler.run_request import PreparedRun, RunRequest, start_run
 
 class ProgressDisplay(RunProgress):
     """The run's progress on stderr. On a terminal, a live bar. Elsewhere (a CI log) a plain line every
@@ -136,33 +138,39 @@ def _duration(seconds: float) -> str:
 
 
 def perform_run(request: RunRequest) -> int:
-    """The run, its summary on stdout and the gate's exit code."""
+    """The run (`start_run`), its summary on stdout and the gate's exit code (`results.gate`)."""
     started = time.monotonic()
     progress = ProgressDisplay(Console(stderr=True))  # reads MUTAGATE_PROGRESS_SECONDS: refused before any work
-    prepared = prepare_run(request, started)
-    workload, options, threshold, retest = prepared.workload, prepared.options, prepared.threshold, prepared.retest
-    db = options.db
-    print_warnings(workload.attribution.warnings)
+    prepared: list[PreparedRun] = []
     try:
-        with progress:
-            result = execute_run(workload, options, progress)
+        with ExitStack() as showing:
+            def on_prepared(run: PreparedRun) -> None:
+                prepared.append(run)
+                print_warnings(run.workload.attribution.warnings)
+                showing.enter_context(progress)
+
+            run = start_run(request, progress, started, on_prepared)
     except KeyboardInterrupt:
+        if not prepared:
+            raise
         # Stopped early (Ctrl-C, SIGTERM): what was measured is stored; say how far it got, never a score.
+        options = prepared[0].options
         try:
-            report = load_report(db, options.run_id)
+            report = load_report(options.db, options.run_id)
             print(f"mutagate: run {report.run_id} stopped: {report.partial_text()}; run again to resume",
                   file=sys.stderr)
         except ResultsError:  # stopped before the run was stored
             print("mutagate: stopped before anything was measured", file=sys.stderr)
-        if threshold is not None:
-            print("mutagate: a partial run cannot pass --fail-under", file=sys.stderr)
-            return EXIT_BELOW_THRESHOLD
-        raise
-    report, summary = conclude_run(prepared, result)
+        verdict = judge_interrupted(prepared[0].threshold)
+        if verdict is None:
+            raise
+        print(f"mutagate: {verdict.reason}", file=sys.stderr)
+        return EXIT_BELOW_THRESHOLD
+    report, summary, retest = run.report, run.summary, run.prepared.retest
     if request.json:
         print_json(summary)
     else:
-        print_summary(result, summary, report, ran=progress.totals.get("mutants", 0))
+        print_summary(run.result, summary, report, ran=progress.totals.get("mutants", 0))
     if retest is not None and not request.json:
         outcome = summary["retest"]
         print(f"retested the {len(retest.undetected)} undetected mutants of run {retest.run_id}: "
@@ -170,24 +178,12 @@ def perform_run(request: RunRequest) -> int:
               f"{len(outcome['gone'])} gone (their code changed)")
     # Inside GitHub Actions: job summary and annotations (on stderr under --json, which owns stdout).
     github_actions.publish(report, summary.get("note"), out=sys.stderr if request.json else None)
-    if not workload.mutants:
-        return 0  # nothing to measure passes, and the summary said so without a score
-    if not report.mutants and report.not_run:
-        if threshold is None:
-            return 0
-        print(f"mutagate: {report.budget_text()}: a gate cannot pass on nothing measured", file=sys.stderr)
-        return EXIT_BELOW_THRESHOLD
-    if not report.mutants:
-        print(f"mutagate: internal error: none of {len(workload.mutants)} mutants could be run", file=sys.stderr)
-        return EXIT_FAULT
-    total = report.total
-    if threshold is not None and report.not_run:  # the gate judges what ran, and says so
-        print(f"mutagate: {report.budget_text()}: the gate judges the {total.mutants} mutants run", file=sys.stderr)
-    if threshold is not None and total.score < threshold:  # the exact score: a rounded one could pass
-        print(f"mutagate: score {total.score_text()} ({total.killed + total.timeout} of {total.mutants} mutants "
-              f"detected) is below --fail-under {threshold:g}%", file=sys.stderr)
-        return EXIT_BELOW_THRESHOLD
-    return 0
+    verdict = run.verdict
+    for note in verdict.notes:
+        print(f"mutagate: {note}", file=sys.stderr)
+    if verdict.reason is not None:
+        print(f"mutagate: {verdict.reason}", file=sys.stderr)
+    return {Decision.PASS: EXIT_OK, Decision.FAIL: EXIT_BELOW_THRESHOLD, Decision.FAULT: EXIT_FAULT}[verdict.decision]
 
 
 def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int | None = None) -> None:
