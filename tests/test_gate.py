@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from results.gate import Decision, judge, judge_interrupted
 from results.report_data import MutantResult, RunReport
-from results.status import Status
+from results.status import WHY_UNDETECTED, RunStatus, Status
 
 
 def _mutant(n: int, status: str) -> MutantResult:
@@ -14,7 +14,7 @@ def _mutant(n: int, status: str) -> MutantResult:
 def _report(statuses: list[str], not_run: int = 0, budget: float | None = None) -> RunReport:
     measured = tuple(_mutant(n, s) for n, s in enumerate(statuses, 1))
     left = tuple(_mutant(100 + n, Status.NOT_RUN) for n in range(not_run))
-    return RunReport("r1", "/repo", "abc", None, None, "2026-12-05", "finished", "0", measured,
+    return RunReport("r1", "/repo", "abc", None, None, "2026-12-05", RunStatus.FINISHED, "0", measured,
                      planned=len(measured) + len(left), not_run=left, budget_seconds=budget)
 
 
@@ -53,3 +53,7 @@ def test_an_interrupted_run_fails_a_gate_and_has_no_verdict_without_one() -> Non
     assert judge_interrupted(0.0).decision == Decision.FAIL
     assert judge_interrupted(None) is None
 
+
+def test_run_states_stay_the_stored_strings_and_every_undetected_status_has_its_words() -> None:
+    assert [str(s) for s in RunStatus] == ["running", "finished", "interrupted", "abandoned"]
+    assert set(WHY_UNDETECTED) == {Status.SURVIVED, Status.NO_COVERAGE}

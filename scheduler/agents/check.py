@@ -16,7 +16,7 @@ from mutator.git import open_repo
 from mutator.mutant import Mutant, unified_diff
 from results.gate import Verdict
 from results.report_data import MutantResult, RunReport, mutated_lines
-from results.status import Status
+from results.status import WHY_UNDETECTED, Status
 from results.store import ResultStore
 from scheduler.run_request import RunRequest, start_run
 
@@ -40,9 +40,7 @@ class Finding:
     def sentence(self) -> str:
         """`in `pkg/a.py:3` `if x >= 10:` became `if x > 10:` and every test still passed: add a test that fails on it`"""
         where, before, after = f"`{self.file}:{self.line}`", _one_line(self.before), _one_line(self.after)
-        if self.status == Status.SURVIVED:
-            return f"in {where} `{before}` became `{after}` and every test still passed: add a test that fails on it"
-        return f"in {where} `{before}` became `{after}` and no test runs this line: add a test that runs it and fails on it"
+        return f"in {where} `{before}` became `{after}` and {WHY_UNDETECTED[self.status].instruction}"
 
     def as_json(self) -> dict:
         return {"id": self.id, "file": self.file, "line": self.line, "operator": self.operator, "status": self.status,

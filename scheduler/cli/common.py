@@ -16,7 +16,7 @@ from mutator.attribution import Scope, relative_paths
 from mutator.config import load_config
 from mutator.errors import BadInput
 from mutator.git import Repo, open_repo
-from scheduler.results_db import DEFAULT_DB, default_db  # noqa: F401 - where the commands import them from
+from scheduler.results_db import DEFAULT_DB, default_db
 
 EXIT_OK, EXIT_FAULT, EXIT_BAD_INPUT, EXIT_BELOW_THRESHOLD = 0, 1, 2, 3
 

@@ -23,7 +23,7 @@ from mutator.errors import BadInput
 from results.errors import ResultsError
 from results.gate import Decision, judge_interrupted
 from results.report_data import RunReport, load_report
-from results.status import Status
+from results.status import WHY_UNDETECTED
 from scheduler.ci import github_actions
 from scheduler.cli.common import EXIT_BELOW_THRESHOLD, EXIT_FAULT, EXIT_OK, print_json, print_warnings, stdout_console
 from scheduler.run import Progress as RunProgress, RunResult
@@ -212,7 +212,7 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
         changed = report.changed_lines(undetected)
         for m in undetected:
             before, after = changed[m.id]
-            status = "survived" if m.status == Status.SURVIVED else "no test covers it"
+            status = WHY_UNDETECTED[m.status].label
             # One line each, never wrapped nor cut, whatever the width: a CI log keeps it whole and greppable.
             console.print(Text.assemble(f"  {m.file}:{m.line}  {m.operator}  {_one_line(before)} → {_one_line(after)}  ",
                                         (f"({m.agent}, {status})", "yellow"), f"  {m.id}"), soft_wrap=True)
