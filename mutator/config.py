@@ -36,7 +36,7 @@ class Config:
     skip_calls: tuple[str, ...] = ()  # extra dotted call names whose arguments are arid
     test_command: tuple[str, ...] = ("pytest",)
     timeout_multiplier: float = 10.0
-    timeout_floor: float = 5.0
+    timeout_floor: float = 2.0  # seconds: mutants run in a forked server, no interpreter start to allow for
     fail_under: float | None = None
     threshold_high: float = 80.0
     threshold_low: float = 60.0

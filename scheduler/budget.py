@@ -18,12 +18,21 @@ from mutator.generate import operator_preference
 from scheduler.worker import Task
 
 
+class BudgetSpent(Exception):
+    """The time budget ran out in the middle of a phase: what is still running is abandoned."""
+
+
 @dataclass(frozen=True)
 class Budget:
     seconds: float  # the whole run's allowance
     started: float  # time.monotonic() when the command began
     jobs: int = 1  # workers sharing the mutants
     priority: Mapping[str, float] = field(default_factory=dict)  # operator -> survival rate in stored runs
+
+    @property
+    def ends(self) -> float:
+        """When the budget runs out, on time.monotonic()'s clock."""
+        return self.started + self.seconds
 
     def left(self, now: float | None = None) -> float:
         """Seconds of wall time the run has left (never below zero)."""

@@ -6,21 +6,24 @@ covering tests, a killed mutant often one — balance themselves.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
-import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
+from scheduler.budget import BudgetSpent
 from scheduler.runtime import Runtime
 from scheduler.workcopy import clone_snapshot
 from scheduler.worker import Outcome, Task, Worker
 
 
 class Executor(Protocol):
-    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None]) -> None:
-        """Run every task, calling `on_outcome` on the caller's thread as each one finishes."""
+    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None], stop_at: float | None = None) -> None:
+        """Run every task, calling `on_outcome` on the caller's thread as each one finishes; at
+        `stop_at` (time.monotonic()), raise BudgetSpent, abandoning what still runs."""
 
     def describe(self) -> str:
         """Where the work ran, for the summary (e.g. "local: 2 workers")."""
@@ -42,7 +45,7 @@ class LocalExecutor:
             workdir = clone_snapshot(self.snapshot, self.runtime.scratch / name)
             self.workers.append(Worker(self.runtime, workdir, name))
 
-    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None]) -> None:
+    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None], stop_at: float | None = None) -> None:
         self._ensure_workers()
         todo: queue.Queue[Task] = queue.Queue()
         count = 0
@@ -68,7 +71,7 @@ class LocalExecutor:
             thread.start()
         try:
             for _ in range(count):
-                item = done.get()
+                item = _next(done, stop_at)
                 if isinstance(item, BaseException):
                     raise item
                 on_outcome(item)
@@ -85,6 +88,19 @@ class LocalExecutor:
         self._stop.set()
         for worker in self.workers:
             worker.close()
+
+
+def _next(done: queue.Queue, stop_at: float | None) -> object:
+    """The next outcome; BudgetSpent once `stop_at` has passed (the busy workers are abandoned:
+    closing the executor stops them)."""
+    while True:
+        wait = None if stop_at is None else stop_at - time.monotonic()
+        if wait is not None and wait <= 0:
+            raise BudgetSpent
+        try:
+            return done.get(timeout=None if wait is None else min(wait, 1.0))
+        except queue.Empty:
+            continue
 
 
 ExecutorFactory = Callable[[Runtime, Path], Executor]

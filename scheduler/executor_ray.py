@@ -23,6 +23,7 @@ from pathlib import Path
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
+from scheduler.budget import BudgetSpent
 from scheduler.runtime import Runtime, make_runtime
 from scheduler.scratch import new_scratch, remove_scratch
 from scheduler.workcopy import work_copy_from
@@ -139,7 +140,7 @@ class RayExecutor:
 
     # -- running -------------------------------------------------------------------------------------
 
-    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None]) -> None:
+    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None], stop_at: float | None = None) -> None:
         self._ensure_actors()
         todo = deque(make_batches(list(tasks), self.jobs))
         in_flight: dict[ray.ObjectRef, tuple[int, _Batch, float]] = {}
@@ -156,6 +157,8 @@ class RayExecutor:
 
         feed()
         while in_flight:
+            if stop_at is not None and time.monotonic() >= stop_at:
+                raise BudgetSpent
             ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=1.0)
             if not ready:
                 self._expire(in_flight, queued, todo)

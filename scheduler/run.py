@@ -19,7 +19,7 @@ from results.status import Phase, RunStatus, Status
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
 from scheduler.baseline import Baseline
 from scheduler.baseline_reuse import BaselineSource, map_key, measure_baseline
-from scheduler.budget import Budget
+from scheduler.budget import Budget, BudgetSpent
 from scheduler.executor import Executor
 from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, probe_ranges, whole_suite_task
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
@@ -71,13 +71,17 @@ class RunOptions:
     fresh_baseline: bool = False  # measure the whole suite, whatever baseline is stored
     budget: Budget | None = None  # --budget: mutants past it are stored as not_run
     coverage_map: bool = False  # baseline under coverage, its map of every line stored for later runs (else probes)
+    survival: dict[str, float] = field(default_factory=dict)  # operator -> survival rate in stored runs (forecasts)
 
 
 class Progress:
     """What the run tells its caller as it goes (the CLI draws a rich progress bar)."""
 
-    def phase(self, name: str, total: int) -> None: ...
-    def advance(self, verdict_status: str) -> None: ...
+    def phase(self, name: str, total: int, seconds: float = 0.0) -> None:
+        """A phase of `total` mutants begins; `seconds`: their expected cost, summed (0: unknown)."""
+
+    def advance(self, verdict_status: str, seconds: float = 0.0) -> None:
+        """A mutant of the phase is done; `seconds`: its part of the phase's expected cost."""
     def plan(self, text: str) -> None:
         """What is coming, once the baseline has run: how many mutants, how, and about how long."""
 
@@ -138,11 +142,12 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                                snapshot, TOOL_VERSION,
                                runtime.pytest_args, options.no_bail)
         ledger = Ledger(store, run_id)
-        phases = Phases(planned, baseline, policy, ledger, progress, options.budget)
+        phases = Phases(planned, baseline, policy, ledger, progress, options.budget,
+                        Expectation(baseline, policy, options.survival, options.confirm))
         try:
             to_run = phases.settle_without_running(store)
             progress.plan(baseline_source.describe())
-            progress.plan(forecast(to_run, len(planned) - len(to_run), baseline, policy, options.jobs))
+            progress.plan(forecast(to_run, len(planned) - len(to_run), phases.expected, options.jobs, baseline.startup))
             executor = options.executor_factory(runtime, snapshot)
             try:
                 timings["mutants"], survivors = _timed(lambda: phases.select(executor, to_run))
@@ -170,10 +175,6 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
 # Under a time budget the baseline may take at most this share of what is left when it starts: the
 # rest is for the mutants (a hook that only measured would answer nothing).
 BASELINE_SHARE = 0.5
-
-
-class BudgetSpent(Exception):
-    """The time budget ran out in the middle of a phase: what is still running is abandoned."""
 
 
 def baseline_shards(jobs: int) -> int:
@@ -224,7 +225,7 @@ class Phases:
     """The run's phases, one method each, sharing the plan and the ledger."""
 
     def __init__(self, planned: list[PlannedMutant], baseline: Baseline, policy: TimeoutPolicy, ledger: Ledger,
-                 progress: Progress, budget: Budget | None = None) -> None:
+                 progress: Progress, budget: Budget | None = None, expected: Expectation | None = None) -> None:
         self.by_id = {p.mutant.id: p for p in planned}
         self.planned = planned
         self.baseline = baseline
@@ -236,6 +237,7 @@ class Phases:
         self.flipped = 0  # survivors of selection that confirmation found detected
         self.reused = 0
         self.budget = budget
+        self.expected = expected or Expectation(baseline, policy, {}, "smart")
 
     def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
         self.flaky.update(outcome.flaky)
@@ -279,15 +281,20 @@ class Phases:
             self._record(outcome, Phase.CONFIRM if whole_suite else Phase.SELECT, outcome.tests_run, outcome.seconds)
             if outcome.status == Status.SURVIVED and not whole_suite:
                 survivors.append(p)
-            self.progress.advance(outcome.status)
+            self.progress.advance(outcome.status, weights.get(outcome.mutant_id, 0.0))
             self._check_budget()
 
         if self.budget is not None and tasks:
             tasks = self._within_budget(tasks, self.budget)
-        self.progress.phase("mutants", len(tasks))
+        weights = {task.mutant.id: self.expected.seconds(task) for task in tasks}
+        self.progress.phase("mutants", len(tasks), sum(weights.values()))
         self._run_within_budget(executor, tasks, selected)
         self.ledger.flush()
         return survivors
+
+    @property
+    def _stop_at(self) -> float | None:
+        return self.budget.ends if self.budget is not None else None
 
     def _check_budget(self) -> None:
         if self.budget is not None and self.budget.left() <= 0:
@@ -297,7 +304,7 @@ class Phases:
         """The executor's run, stopped when the budget is spent (estimates can be wrong: a budget
         holds anyway); the mutants it had not answered for are stored as not_run."""
         try:
-            executor.run(tasks, on_outcome)
+            executor.run(tasks, on_outcome, stop_at=self._stop_at)
         except BudgetSpent:
             for task in tasks:
                 if task.mutant.id not in self.ledger.rows:
@@ -339,12 +346,13 @@ class Phases:
                 return
             self._record(outcome, Phase.CONFIRM, tests_run, seconds)
             self.flipped += outcome.status != Status.SURVIVED
-            self.progress.advance(outcome.status)
+            self.progress.advance(outcome.status, weights.get(outcome.mutant_id, 0.0))
             self._check_budget()
 
-        self.progress.phase("survivors vs the rest of the suite", len(tasks))
+        weights = {task.mutant.id: task_seconds(task, self.baseline, self.policy) for task in tasks}
+        self.progress.phase("survivors vs the rest of the suite", len(tasks), sum(weights.values()))
         try:
-            executor.run(tasks, confirmed)
+            executor.run(tasks, confirmed, stop_at=self._stop_at)
         except BudgetSpent:
             pass  # the survivors not confirmed in time stay survivors of their covering tests
         self.ledger.flush()
@@ -366,7 +374,7 @@ class Phases:
         if self.budget is not None:  # not rechecked in time: a survivor of its covering tests, as selected
             tasks = list(self.budget.fit(tasks, lambda task: task_seconds(task, self.baseline, self.policy)).run)
         try:
-            executor.run(tasks, rechecked)
+            executor.run(tasks, rechecked, stop_at=self._stop_at)
         except BudgetSpent:
             pass
         self.ledger.flush()
@@ -376,16 +384,50 @@ class Phases:
 FORK_SECONDS = 0.01
 
 
-def forecast(tasks: list[Task], settled: int, baseline: Baseline, policy: TimeoutPolicy, jobs: int) -> str:
+# The share of mutants killed, where no stored run says otherwise for their operator (semver, dateutil
+# and sqlite-utils: 80-93 %).
+DEFAULT_KILL_RATE = 0.8
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a mutant is expected to cost, all phases together: killed (most often by its first test:
+    they run fastest first), or a survivor that runs every covering test and then its confirmation,
+    weighed by its operator's survival rate in stored runs. The forecast and the ETA add these up;
+    the budget keeps the pessimistic `task_seconds` (it must not start what cannot finish)."""
+
+    baseline: Baseline
+    policy: TimeoutPolicy
+    survival: dict[str, float]
+    confirm: str  # smart | full | off
+
+    def seconds(self, task: Task) -> float:
+        survives = self.survival.get(task.mutant.operator, 1.0 - DEFAULT_KILL_RATE)
+        start = self.policy.startup if task.mode == "fresh" else FORK_SECONDS
+        tests = task.tests if not task.full_suite else self.baseline.order
+        killed = self.baseline.duration(tests[:1])
+        survived = self.baseline.duration(tests) + (0.0 if task.full_suite else self._confirmation(task))
+        return start + (1.0 - survives) * killed + survives * survived
+
+    def _confirmation(self, task: Task) -> float:
+        if self.confirm == "off":
+            return 0.0
+        if self.confirm == "full":
+            return self.baseline.seconds
+        return self.baseline.duration(self.baseline.confirming(task.tests, from_start=task.mode == "fresh"))
+
+
+def forecast(tasks: list[Task], settled: int, expected: Expectation, jobs: int, startup: float) -> str:
     """`51 mutants to run (45 in the fork server, 6 import-time: a fresh interpreter each), 1 settled
-    without running; about 12 s`: from the baseline's test times, as if every mutant survived its
-    covering tests (kills stop earlier, confirmations add), so a user can stop or budget it."""
+    without running; about 12 s on 2 workers`: the mutants' expected costs (confirmations included)
+    spread over the workers, after each worker's start (its interpreter collects the suite once)."""
     fresh = [t for t in tasks if t.mode == "fresh"]
     patched = len(tasks) - len(fresh)
-    seconds = sum(task_seconds(t, baseline, policy) for t in tasks)
+    seconds = sum(expected.seconds(t) for t in tasks)
+    workers = max(1, min(jobs, len(tasks)))
     how = f"{patched} in the fork server" + (f", {len(fresh)} import-time: a fresh interpreter each" if fresh else "")
     return (f"{len(tasks)} mutants to run ({how}), {settled} settled without running; "
-            f"about {_rough(seconds / max(1, jobs))} on {jobs} worker{'s' if jobs != 1 else ''}")
+            f"about {_rough(startup + seconds / workers)} on {workers} worker{'s' if workers != 1 else ''}")
 
 
 def task_seconds(task: Task, baseline: Baseline, policy: TimeoutPolicy) -> float:
@@ -396,6 +438,8 @@ def task_seconds(task: Task, baseline: Baseline, policy: TimeoutPolicy) -> float
 
 
 def _rough(seconds: float) -> str:
+    if seconds < 1:
+        return "under 1 s"
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 

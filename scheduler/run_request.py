@@ -102,7 +102,8 @@ def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRu
                          base_ref=request.scope.base, confirm=request.confirm or config.confirm,
                          fresh_baseline=request.fresh_baseline, run_id=new_run_id(),
                          coverage_map=request.coverage_map if request.coverage_map is not None else config.coverage_map,
-                         budget=Budget(seconds, started, jobs, history) if seconds is not None else None)
+                         budget=Budget(seconds, started, jobs, history) if seconds is not None else None,
+                         survival=history)
     threshold = request.fail_under if request.fail_under is not None else config.fail_under
     return PreparedRun(workload, options, threshold, retest)
 

@@ -50,6 +50,12 @@ def _run(repo: GitRepo, db: Path, *flags: str, probes: bool = False) -> dict:
     return json.loads(result.stdout)
 
 
+def _measured(reused_from: str | None, measured: int, tests: int, changed_files: int) -> dict:
+    """A coverage baseline's summary (no probes, not cut by a budget)."""
+    return {"reused_from": reused_from, "measured": measured, "tests": tests, "changed_files": changed_files,
+            "probes": None, "cut": False}
+
+
 def _verdicts(db: Path, run_id: str) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("SELECT mutant_id, status, list_sort(killed_by) FROM outcomes WHERE run_id = ?"
@@ -64,12 +70,12 @@ def test_a_stored_baseline_measures_only_what_changed_and_gives_the_same_verdict
     db = tmp_path / "history.duckdb"
 
     first = _run(repo, db)
-    assert first["baseline"] == {"reused_from": None, "measured": 3, "tests": 3, "changed_files": 0, "probes": None, "cut": False}
+    assert first["baseline"] == _measured(None, 3, 3, 0)
 
     # The agent changes stock.py: only the test that ran it is measured again.
     repo.commit(CLAUDE, files={"pkg/stock.py": STOCK.replace("level < minimum", "level <= minimum")})
     second = _run(repo, db)
-    assert second["baseline"] == {"reused_from": first["run_id"], "measured": 1, "tests": 3, "changed_files": 1, "probes": None, "cut": False}
+    assert second["baseline"] == _measured(first["run_id"], 1, 3, 1)
     fresh_db = tmp_path / "fresh.duckdb"
     fresh = _run(repo, fresh_db)
     assert fresh["baseline"]["reused_from"] is None
@@ -90,7 +96,7 @@ def test_a_stored_baseline_measures_only_what_changed_and_gives_the_same_verdict
     repo.commit("human: test the boundary", files={"tests/test_stock.py": TESTS_STOCK + (
         "\n\ndef test_restock_at_the_minimum():\n    assert restock(5, 5)\n")})
     third = _run(repo, db)
-    assert third["baseline"] == {"reused_from": second["run_id"], "measured": 2, "tests": 4, "changed_files": 1, "probes": None, "cut": False}
+    assert third["baseline"] == _measured(second["run_id"], 2, 4, 1)
     boundary = [s for s in second["survivors"] if s["file"] == "pkg/stock.py" and s["original"] == "<="]
     assert boundary and not [s for s in third["survivors"] if s["id"] == boundary[0]["id"]]
 
@@ -123,11 +129,11 @@ def test_a_change_to_what_a_module_does_at_import_measures_the_whole_suite(tmp_p
 
     repo.commit(CLAUDE, files={"pkg/limits.py": "LIMIT = 2\n"})
     second = _run(repo, db)
-    assert second["baseline"] == {"reused_from": None, "measured": 2, "tests": 2, "changed_files": 0, "probes": None, "cut": False}
+    assert second["baseline"] == _measured(None, 2, 2, 0)
 
     repo.commit("human: a body", files={"pkg/check.py": check.replace("n <= LIMIT", "0 <= n <= LIMIT")})
     third = _run(repo, db)
-    assert third["baseline"] == {"reused_from": second["run_id"], "measured": 1, "tests": 2, "changed_files": 1, "probes": None, "cut": False}
+    assert third["baseline"] == _measured(second["run_id"], 1, 2, 1)
 
     repo.commit("human: the body of a function collection calls", files={
         "pkg/check.py": check.replace("n <= LIMIT", "0 <= n <= LIMIT").replace("n // 2", "n >> 1")})

@@ -13,8 +13,7 @@ from collections import Counter
 from contextlib import ExitStack
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -39,14 +38,15 @@ class ProgressDisplay(RunProgress):
         self.console = console
         self.live = console.is_terminal
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[tally]}"), TimeElapsedColumn(), TextColumn("eta"),
-                            TimeRemainingColumn(), console=console,
+                            TextColumn("{task.fields[tally]}"), TimeElapsedColumn(), TextColumn("{task.fields[eta]}"),
+                            console=console,
                             disable=not self.live)
         self.interval = interval if interval is not None else _seconds("MUTAGATE_PROGRESS_SECONDS", 10.0)
         self.task: TaskID | None = None
         self.tally: Counter[str] = Counter()
         self.totals: dict[str, int] = {}  # phase -> how many it had to do ("mutants": how many ran)
         self.name, self.total, self.done, self.started = "", 0, 0, time.monotonic()
+        self.expected, self.expected_done = 0.0, 0.0  # the phase's expected seconds, and those of what is done
         self.printed = False  # any plain line yet
         self._lock = threading.Lock()  # outcomes arrive on the executor's threads
         self._stop = threading.Event()
@@ -67,16 +67,17 @@ class ProgressDisplay(RunProgress):
             with self._lock:
                 self._finish_phase(complete=exc_type is None)
 
-    def phase(self, name: str, total: int) -> None:
+    def phase(self, name: str, total: int, seconds: float = 0.0) -> None:
         with self._lock:
             if self.live and self.task is not None:
                 self.bar.update(self.task, completed=self.bar.tasks[self.task].total)
             self._finish_phase(complete=True)
             self.tally = Counter()
             self.name, self.total, self.done, self.started = name, total, 0, time.monotonic()
+            self.expected, self.expected_done = seconds, 0.0
             self.totals[name] = self.totals.get(name, 0) + total
             if self.live:
-                self.task = self.bar.add_task(name, total=total, tally="")
+                self.task = self.bar.add_task(name, total=total, tally="", eta="")
 
     def plan(self, text: str) -> None:
         with self._lock:
@@ -86,13 +87,24 @@ class ProgressDisplay(RunProgress):
                 self.console.file.write(f"mutagate: {text}\n")
                 self.console.file.flush()
 
-    def advance(self, status: str) -> None:
+    def advance(self, status: str, seconds: float = 0.0) -> None:
         with self._lock:
             self.tally[status] += 1
             self.done += 1
+            self.expected_done += seconds
             if self.live and self.task is not None:
                 text = " ".join(f"{k} {v}" for k, v in sorted(self.tally.items()))
-                self.bar.update(self.task, advance=1, tally=text)
+                left = self._left(time.monotonic() - self.started)
+                self.bar.update(self.task, advance=1, tally=text, eta=f"about {_duration(left)} left" if left else "")
+
+    def _left(self, elapsed: float) -> float | None:
+        """Seconds left in the phase: by the expected cost of what is done and what is not (a survivor
+        costs many kills), else by count."""
+        if not 0 < self.done < self.total:
+            return None
+        if self.expected > 0 and self.expected_done > 0:
+            return elapsed * max(0.0, self.expected - self.expected_done) / self.expected_done
+        return elapsed / self.done * (self.total - self.done)
 
     def _finish_phase(self, complete: bool) -> None:
         """The last line of a phase, on a log. A phase that gives way to the next is complete (as the
@@ -116,8 +128,8 @@ class ProgressDisplay(RunProgress):
         tally = "".join(f", {status} {n}" for status, n in sorted(counts.items()))
         if final:
             timing = f"; {'done in' if complete else 'stopped after'} {_duration(elapsed)}"
-        elif 0 < done < self.total:
-            timing = f"; {_duration(elapsed)} so far, about {_duration(elapsed / done * (self.total - done))} left"
+        elif (left := self._left(elapsed)) is not None:
+            timing = f"; {_duration(elapsed)} so far, about {_duration(left)} left"
         else:
             timing = f"; {_duration(elapsed)} so far"
         self.console.file.write(f"mutagate: {self.name} {done}/{self.total}{tally}{timing}\n")
