@@ -225,6 +225,7 @@ def test_a_baseline_that_cannot_fit_measures_the_tests_nearest_the_change_first(
     repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/other.py": FAR,
                                          "tests/test_a_slow.py": slow})
     repo.commit(CLAUDE, files={"pkg/near.py": NEAR, "pkg/far.py": FAR, "tests/test_z_near.py":
+                               "from unittest.mock import call  # answers every attribute: the nearness check must cope\n"
                                "from pkg.near import double\n\n\ndef test_double():\n    assert double(2) == 4\n"})
     db = tmp_path / "results.duckdb"
     result = _run(repo, db, "--budget", "8")
