@@ -55,16 +55,27 @@ def source_at_run(mutant: StoredMutant, fallback_repo: Path) -> str | None:
     return None
 
 
-def mutant_diff(mutant: StoredMutant, fallback_repo: Path) -> str:
-    """A unified diff of the file as the run's commit has it, with the mutant in place. When that text
-    is gone or does not hold the mutant at its place, the edit alone."""
+def mutant_diff(mutant: StoredMutant, fallback_repo: Path, working_tree: bool = False) -> str:
+    """A unified diff of the file as the run's commit has it, with the mutant in place. With
+    `working_tree`, a mutant of uncommitted work (not in the run's commit) is diffed against the file
+    in the run's working tree, which holds it (the MCP server's explain_mutant). When no text holds
+    the mutant at its place, the edit alone."""
     source = source_at_run(mutant, fallback_repo)
     mutated = splice(source, mutant) if source is not None else None
+    if (source is None or mutated is None) and working_tree:
+        path = Path(mutant.repo) / mutant.file
+        current = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+        if current is not None and (spliced := splice(current, mutant)) is not None:
+            return _unified(mutant.file, current, spliced)
     if source is None or mutated is None:
         why = "is not at hand" if source is None else "does not hold it at its place"
         return (f"@@ {mutant.file}:{mutant.line} (the edit alone: the file at {mutant.head_commit[:10]} {why}) @@\n"
                 + "".join(f"-{line}\n" for line in mutant.original.splitlines())
                 + "".join(f"+{line}\n" for line in mutant.replacement.splitlines()))
-    diff = difflib.unified_diff(source.splitlines(keepends=True), mutated.splitlines(keepends=True),
-                                f"a/{mutant.file}", f"b/{mutant.file}", n=CONTEXT_LINES)
+    return _unified(mutant.file, source, mutated)
+
+
+def _unified(file: str, before: str, after: str) -> str:
+    diff = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                f"a/{file}", f"b/{file}", n=CONTEXT_LINES)
     return "".join(line if line.endswith("\n") else line + "\n" for line in diff)  # a last line without one

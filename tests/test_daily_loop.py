@@ -23,6 +23,8 @@ from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE, PRICES
 from tests.sample_project import PRICES_TESTS as TESTS
 
+pytestmark = pytest.mark.slow  # the daily loop on a real run: show, apply, revert, runs
+
 # The test that kills the boundary survivor.
 BOUNDARY_TEST = '''
 

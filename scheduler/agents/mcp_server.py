@@ -13,7 +13,6 @@ Each tool answers with JSON structured content plus a short text; bad input is a
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ from results.runs import load_mutant
 from results.weak_tests import weak_tests as read_weak_tests
 from scheduler.agents.check import DEFAULT_BUDGET, check_changes as run_check
 from scheduler.provenance import TOOL_VERSION
-from scheduler.mutant_text import CONTEXT_LINES, mutant_diff, splice
+from scheduler.mutant_text import mutant_diff
 from scheduler.results_db import default_db
 
 INSTRUCTIONS = (
@@ -79,7 +78,7 @@ def build_server(directory: Path) -> MCPServer:
         its diff, who wrote the line, its verdict, the tests that cover and kill it, and its status in
         every stored run."""
         mutant = _call(lambda: load_mutant(_db(directory), mutant_id, run_id))
-        data = {**mutant.as_json(), "diff": _diff(mutant, directory)}
+        data = {**mutant.as_json(), "diff": mutant_diff(mutant, directory, working_tree=True)}
         killers = ", ".join(mutant.killed_by) or "none"
         text = (f"{mutant.id} {mutant.operator} {mutant.status or 'not measured'} at {mutant.file}:{mutant.line} "
                 f"(run {mutant.run_id}); covered by {len(mutant.covering_tests)} tests, killed by {killers}; "
@@ -114,22 +113,6 @@ def _db(directory: Path) -> Path:
     if not db.is_file():
         raise ToolError(f"no results database at {db}: call check_changes first")
     return db
-
-
-def _diff(mutant: Any, directory: Path) -> str:
-    """`mutagate show`'s diff; for a mutant of uncommitted work (not in the run's commit), the diff
-    against the working tree's file, which holds it."""
-    diff = mutant_diff(mutant, directory)
-    if not diff.startswith("@@"):
-        return diff
-    path = Path(mutant.repo) / mutant.file
-    source = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
-    mutated = splice(source, mutant) if source is not None else None
-    if source is None or mutated is None:
-        return diff
-    lines = difflib.unified_diff(source.splitlines(keepends=True), mutated.splitlines(keepends=True),
-                                 f"a/{mutant.file}", f"b/{mutant.file}", n=CONTEXT_LINES)
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
 def _result(data: dict[str, Any], text: str) -> CallToolResult:
