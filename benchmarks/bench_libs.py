@@ -29,6 +29,7 @@ each with its phase times from `--json`'s `timings`, verdict counts and the fore
 
     python benchmarks/bench_libs.py --lib sqlite-utils --prepare-only   # builds the repo, prints its path
     python benchmarks/bench_libs.py --lib markdown                      # measures one bed
+    python benchmarks/bench_libs.py --lib markdown --grouping off on    # table grouping off, then on
     python benchmarks/bench_libs.py                                     # both; writes bench_libs.json
 """
 
@@ -148,21 +149,43 @@ def prepare(bed: Bed) -> Path:
     return repo
 
 
-def measure(bed: Bed, repo: Path, jobs: int) -> dict:
+def set_grouping(repo: Path, on: bool) -> None:
+    """`group-tables` in the bed's [tool.mutagate] (the last table of its pyproject.toml), uncommitted."""
+    path = repo / "pyproject.toml"
+    lines = [line for line in path.read_text().splitlines(keepends=True) if not line.startswith("group-tables")]
+    path.write_text("".join(lines) + ("" if on else "group-tables = false\n"))
+
+
+def measure(bed: Bed, repo: Path, jobs: int, groupings: list[str]) -> dict:
+    """Each run once per grouping (`off`: every table row mutated, as before issue 22's item 3);
+    `pr` and `nightly` are the first grouping's, `pr_grouping_on` etc. the others'."""
     plain = plain_pytest(repo)
     dbs = CACHE / f"{bed.name}-dbs"
     shutil.rmtree(dbs, ignore_errors=True)
     dbs.mkdir()
     figures: dict = {"library": bed.spec, "repo": str(repo.relative_to(HERE.parent)),
                      "plain_pytest_seconds": round(plain, 2)}
-    pr, _ = run_mutagate(repo, jobs, "--base", "pr-base", "--db", str(dbs / "pr.duckdb"))
-    pr["ai_lines"] = ai_lines(repo, "--base", "pr-base")
-    pr["ratio_to_plain_pytest"] = round(pr["wall_seconds"] / plain, 2)
-    figures["pr"] = pr
-    nightly, _ = run_mutagate(repo, jobs, "--every-mutant", "--db", str(dbs / "nightly.duckdb"))
-    nightly["ai_lines"] = ai_lines(repo)
-    nightly["ratio_to_plain_pytest"] = round(nightly["wall_seconds"] / plain, 2)
-    figures["nightly"] = nightly
+    verdicts: dict[str, dict[str, str]] = {}
+    for i, grouping in enumerate(groupings):
+        set_grouping(repo, grouping == "on")
+        suffix = "" if i == 0 else f"_grouping_{grouping}"
+        pr, _ = run_mutagate(repo, jobs, "--base", "pr-base", "--db", str(dbs / f"pr{suffix}.duckdb"))
+        pr["ai_lines"] = ai_lines(repo, "--base", "pr-base")
+        pr["ratio_to_plain_pytest"] = round(pr["wall_seconds"] / plain, 2)
+        pr["group_tables"] = grouping
+        figures["pr" + suffix] = pr
+        nightly, verdicts[grouping] = run_mutagate(repo, jobs, "--every-mutant", "--db",
+                                                   str(dbs / f"nightly{suffix}.duckdb"))
+        nightly["ai_lines"] = ai_lines(repo)
+        nightly["ratio_to_plain_pytest"] = round(nightly["wall_seconds"] / plain, 2)
+        nightly["group_tables"] = grouping
+        figures["nightly" + suffix] = nightly
+    set_grouping(repo, True)
+    if {"on", "off"} <= set(verdicts):
+        # A representative's verdict against the verdicts of the rows it stands for, run one by one.
+        on, off = verdicts["on"], verdicts["off"]
+        figures["grouping_verdicts_differ"] = sorted(f"{m}: {on[m]} (off: {off.get(m)})" for m in on
+                                                     if on[m] != off.get(m))
     return figures
 
 
@@ -172,6 +195,8 @@ def main() -> None:
     parser.add_argument("--prepare-only", action="store_true", help="build the repo(s), print the path(s)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=HERE / "bench_libs.json")
+    parser.add_argument("--grouping", nargs="+", choices=["off", "on"], default=["on"],
+                        help="table grouping (group-tables) for the runs; `off on` measures both")
     args = parser.parse_args()
     beds = [BEDS[name] for name in args.lib or sorted(BEDS)]
     for bed in beds:
@@ -184,7 +209,7 @@ def main() -> None:
     figures["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     figures["jobs"] = args.jobs
     for bed in beds:
-        figures[bed.name] = measure(bed, prepare(bed), args.jobs)
+        figures[bed.name] = measure(bed, prepare(bed), args.jobs, args.grouping)
         print(json.dumps(figures[bed.name], indent=2))
         args.out.write_text(json.dumps(figures, indent=2) + "\n")  # one bed's figures kept if the next fails
 

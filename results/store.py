@@ -55,6 +55,8 @@ class MutantRow:
     qualname: str
     stmt_line: int  # the lines whose coverage selected its tests
     stmt_end_line: int
+    represents: int = 0  # a table row's mutant: how many other rows' same mutant it stands for
+    table_line: int | None = None  # the first line of its table, if it is in one
 
 
 @dataclass(frozen=True)
@@ -226,12 +228,13 @@ class ResultStore:
             if mutants:
                 columns = list(zip(*[(m.mutant_id, m.file, m.line, m.end_line, m.col, m.end_col, m.operator,
                                       m.original, m.replacement, m.agent, m.commit, m.qualname, m.stmt_line,
-                                      m.stmt_end_line) for m in mutants]))
+                                      m.stmt_end_line, m.represents, m.table_line) for m in mutants]))
                 con.execute(
                     "INSERT INTO mutants (run_id, mutant_id, file, line, end_line, col, end_col, operator, original,"
-                    " replacement, agent, commit, qualname, stmt_line, stmt_end_line)"
+                    " replacement, agent, commit, qualname, stmt_line, stmt_end_line, represents, table_line)"
                     " SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?),"
-                    " unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?)",
+                    " unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?),"
+                    " unnest(?), unnest(?)",
                     [run.run_id, *[list(c) for c in columns]],
                 )
             if lines:
@@ -241,6 +244,19 @@ class ResultStore:
                     [run.run_id, *[list(c) for c in columns]],
                 )
             con.execute("COMMIT")
+
+    def record_tables(self, run_id: str, rows: Sequence[tuple[str, int, int]]) -> None:
+        """(mutant_id, represents, table_line) of a run's table-row mutants (mutator/tables.py)."""
+        if not rows:
+            return
+        ids, represents, lines = (list(c) for c in zip(*rows))
+        with connect(self.path) as con:
+            con.execute(
+                "UPDATE mutants SET represents = t.represents, table_line = t.table_line"
+                " FROM (SELECT unnest(?) AS mutant_id, unnest(?) AS represents, unnest(?) AS table_line) t"
+                " WHERE mutants.run_id = ? AND mutants.mutant_id = t.mutant_id",
+                [ids, represents, lines, run_id],
+            )
 
     def record_outcomes(self, run_id: str, outcomes: Sequence[OutcomeRow]) -> None:
         if not outcomes:

@@ -16,6 +16,7 @@ from mutator.config import load_config
 from mutator.errors import BadInput
 from mutator.git import Repo
 from mutator.source_roots import SourceChoice
+from mutator.tables import grouping
 from mutator.workload import Workload, collect_workload, keep_mutants
 from results.report_data import RunReport, load_report
 from results.status import DETECTED, UNDETECTED
@@ -105,12 +106,21 @@ def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRu
 
 def conclude_run(prepared: PreparedRun, result: RunResult) -> tuple[RunReport, dict]:
     """The finished run as the store holds it, and its JSON summary."""
-    report = load_report(prepared.options.db, result.run_id)
     workload = prepared.workload
+    # Which mutants stand for a table's other rows (run.py stores the mutants before they run).
+    ResultStore(prepared.options.db).record_tables(
+        result.run_id, [(m.id, m.represents, m.table_line) for m in workload.mutants if m.table_key])
+    report = load_report(prepared.options.db, result.run_id)
     nothing = None if workload.mutants else nothing_to_measure(workload)
     if nothing is None and not report.mutants and report.not_run:
         nothing = f"no mutant fitted in the time budget ({report.budget_text()})"
     summary = summarise(result, report, workload.attribution.source, nothing)
+    grouped = grouping(workload.mutants)
+    if grouped is not None:
+        summary["grouped"] = {**asdict(grouped), "text": grouped.text()}
+        represents = {m.id: m.represents for m in workload.mutants if m.represents}
+        for survivor in summary["survivors"]:
+            survivor["represents"] = represents.get(survivor["id"], 0)
     if prepared.retest is not None:
         summary["retest"] = _retest_outcome(prepared.retest, report)
     return report, summary
