@@ -183,9 +183,12 @@ def measure(bed: Bed, repo: Path, jobs: int, groupings: list[str]) -> dict:
     set_grouping(repo, True)
     if {"on", "off"} <= set(verdicts):
         # A representative's verdict against the verdicts of the rows it stands for, run one by one.
-        on, off = verdicts["on"], verdicts["off"]
-        figures["grouping_verdicts_differ"] = sorted(f"{m}: {on[m]} (off: {off.get(m)})" for m in on
-                                                     if on[m] != off.get(m))
+        off, on = (dbs / "nightly.duckdb", dbs / "nightly_grouping_on.duckdb") if groupings[0] == "off" else (
+            dbs / "nightly_grouping_off.duckdb", dbs / "nightly.duckdb")
+        done = subprocess.run([sys.executable, str(HERE / "table_agreement.py"), str(off), str(on)], cwd=repo,
+                              capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONPATH": str(HERE.parent)})
+        figures["table_rows_vs_representative"] = json.loads(done.stdout)
     return figures
 
 
