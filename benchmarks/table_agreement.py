@@ -20,6 +20,8 @@ import mutator.generate
 from mutator.attribution import Scope, attribute
 from mutator.config import load_config
 from mutator.generate import generate_mutants
+from mutator.mutant import Mutant
+from mutator.tables import named_in_tests
 
 
 def verdicts(db: Path) -> dict[str, str]:
@@ -34,12 +36,18 @@ def main() -> None:
     off, on = verdicts(Path(sys.argv[1])), verdicts(Path(sys.argv[2]))
     config = load_config(Path("."))
     attribution = attribute(Path("."), Scope(), config)
-    representative = {m.table_key: m for m in generate_mutants(attribution, config) if m.table_key}
-    mutator.generate.group_tables = lambda mutants: mutants  # every row's mutant, as the `off` run had them
+    named = named_in_tests(Path("."), config)
+
+    def gap(mutant: Mutant) -> str:  # as group_tables decides: a row a test names is a gap of its own
+        own = any(len(value) > 1 and value in named for value in mutant.row_values)
+        return mutant.id if own else mutant.table_key
+
+    representative = {gap(m): m for m in generate_mutants(attribution, config) if m.table_key}
+    mutator.generate.group_tables = lambda mutants, named: mutants  # every row's mutant, as the `off` run had
     members: dict[str, list] = defaultdict(list)
     for mutant in generate_mutants(attribution, config):
         if mutant.table_key:
-            members[mutant.table_key].append(mutant)
+            members[gap(mutant)].append(mutant)
     detected = {"killed", "timeout"}
     agree, same_side, differ = 0, 0, []
     for key, rows in members.items():

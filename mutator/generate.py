@@ -21,7 +21,7 @@ from mutator.operators import Ctx, Operator, Preparer, default_priority, enabled
 from mutator.readers import ModuleReaders
 from mutator.sources import code_lines
 from mutator.statements import StatementSpans
-from mutator.tables import Row, find_rows, group_key, group_tables, positions
+from mutator.tables import Row, find_rows, group_key, group_tables, named_in_tests, positions
 
 PRAGMA = re.compile(r"#\s*pragma:\s*no\s+mutate\b")
 
@@ -281,8 +281,11 @@ def generate_mutants(
     mutants: list[Mutant] = []
     for file in sorted(by_file):
         mutants.extend(generate_file(file, attribution.sources[file], by_file[file], config))
+    chosen = select_one_per_line(mutants, priority) if one_per_line else mutants
+    if not any(m.table_key for m in chosen):
+        return chosen
     # Tables are grouped after PR mode's choice per line, so that every row keeps the same operator.
-    return group_tables(select_one_per_line(mutants, priority) if one_per_line else mutants)
+    return group_tables(chosen, named_in_tests(attribution.root, config))
 
 
 def operator_preference(priority: Mapping[str, float] | None = None) -> Callable[[str], tuple[bool, float, int]]:

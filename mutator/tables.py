@@ -19,9 +19,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
+from pathlib import Path
+
 import libcst as cst
 
+from mutator.config import Config
+from mutator.git import git_text
 from mutator.mutant import Mutant
+from mutator.sources import is_test_path
 
 MIN_ROWS = 4
 
@@ -154,12 +159,30 @@ def group_key(file: str, row: Row, path: tuple[int, ...], node: cst.CSTNode, ope
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
-def group_tables(mutants: list[Mutant]) -> list[Mutant]:
-    """One mutant per table key runs, the first; it `represents` the others (dropped here)."""
+def named_in_tests(root: Path, config: Config) -> frozenset[str]:
+    """The string constants of the repository's test files (of the working tree, tracked or not)."""
+    listed = git_text(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py")
+    found: set[str] = set()
+    for file in listed.split("\0"):
+        if not file or not is_test_path(file, config):
+            continue
+        try:
+            tree = ast.parse((root / file).read_bytes())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        found.update(n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str))
+    return frozenset(found)
+
+
+def group_tables(mutants: list[Mutant], named: frozenset[str] = frozenset()) -> list[Mutant]:
+    """One mutant per table key runs, the first; it `represents` the others (dropped here). A row whose
+    string a test names (`'olist'`, `"gpt-4o"`) is a gap of its own: that test looks at that row, and on
+    Markdown such rows were killed where their representative survived (benchmarks/bench_libs.json)."""
     groups: dict[str, list[Mutant]] = defaultdict(list)
     for mutant in mutants:
         if mutant.table_key:
-            groups[mutant.table_key].append(mutant)
+            own = any(len(value) > 1 and value in named for value in mutant.row_values)
+            groups[mutant.id if own else mutant.table_key].append(mutant)
     kept: dict[str, Mutant] = {}
     for members in groups.values():
         first = min(members, key=lambda m: (m.file, m.start))
