@@ -114,53 +114,69 @@ def unpack(archive: Path, into: Path) -> Path:
     return tree
 
 
-def _commit_region(tree: Path, region: tuple[str, int, int, str], full: dict[str, list[str]], message: str) -> None:
-    path, first, last, agent = region
-    lines = (tree / path).read_text().splitlines(keepends=True)
-    # Put the region's lines back where they were: everything before `first` is already at HEAD's place.
-    head = full[path]
-    before = head[: first - 1]
-    assert lines[: first - 1] == before, path
-    (tree / path).write_text("".join(head[: last] + lines[first - 1:]))
+Region = tuple[str, int, int, str]  # (file, first line, last line, agent) at HEAD, 1-based and inclusive
+
+
+def _render(full: dict[str, list[str]], path: str, missing: list[Region], drafted: list[Region]) -> str:
+    """`path` as HEAD has it, without the `missing` regions and with the `drafted` ones marked `# draft`
+    (the same code, so the tests still pass): any number of regions per file, in any order."""
+    out = []
+    for number, line in enumerate(full[path], start=1):
+        if any(r[0] == path and r[1] <= number <= r[2] for r in missing):
+            continue
+        if line.strip() and any(r[0] == path and r[1] <= number <= r[2] for r in drafted):
+            line = line.rstrip("\n") + "  # draft\n"
+        out.append(line)
+    return "".join(out)
+
+
+def _commit(tree: Path, agent: str | None, message: str) -> None:
     git(tree, "add", "-A")
+    if agent is None:
+        git(tree, "commit", "-q", "-m", message, env=HUMAN)
+        return
     signals = AGENTS[agent]
     git(tree, "commit", "-q", "-m", message + signals["message"], env={**HUMAN, **signals["env"]})
 
 
-def build_history(tree: Path) -> None:
-    """The human's version lacks the nightly regions (the agents add them) and has a draft of the PR's
-    region that works the same (each line with a `# draft` comment), so that the PR's base passes its
-    tests: the PR's commit puts the real lines in, and blame gives them to the PR's agent."""
-    full = {path: (tree / path).read_text().splitlines(keepends=True) for path, *_ in [*NIGHTLY_REGIONS, PR_REGION]}
-    for path, first, last, _ in NIGHTLY_REGIONS:
-        lines = (tree / path).read_text().splitlines(keepends=True)
-        (tree / path).write_text("".join(lines[: first - 1] + lines[last:]))
-    path, first, last, agent = PR_REGION
-    drafted = [line.rstrip("\n") + "  # draft\n" if line.strip() else line for line in full[path][first - 1: last]]
-    (tree / path).write_text("".join(full[path][: first - 1] + drafted + full[path][last:]))
+def build_history(tree: Path, nightly: list[Region] = NIGHTLY_REGIONS, pr: Region = PR_REGION,
+                  human_message: str = "dateutil without two regions, and a draft of a third") -> None:
+    """The human's version lacks the nightly regions (the agents add them, one commit each) and has a
+    draft of the PR's region that works the same (each line with a `# draft` comment), so that the PR's
+    base passes its tests: the PR's commit puts the real lines in, and blame gives them to the PR's agent."""
+    paths = {path for path, *_ in [*nightly, pr]}
+    full = {path: (tree / path).read_text().splitlines(keepends=True) for path in paths}
+    missing = list(nightly)
+
+    def write() -> None:
+        for path in paths:
+            (tree / path).write_text(_render(full, path, missing, drafted))
+
+    drafted = [pr]
+    write()
     git(tree, "init", "-q", "-b", "main")
-    git(tree, "add", "-A")
-    git(tree, "commit", "-q", "-m", "dateutil without two regions, and a draft of a third", env=HUMAN)
-    for region in NIGHTLY_REGIONS:
-        _commit_region(tree, region, full, f"Add {region[0]}:{region[1]}-{region[2]}")
+    _commit(tree, None, human_message)
+    for region in nightly:
+        missing.remove(region)
+        write()
+        _commit(tree, region[3], f"Add {region[0]}:{region[1]}-{region[2]}")
     git(tree, "tag", "pr-base")
-    (tree / path).write_text("".join(full[path]))
-    git(tree, "add", "-A")
-    git(tree, "commit", "-q", "-m", "Finish isoparser._parse_isodate_common" + AGENTS[agent]["message"],
-        env={**HUMAN, **AGENTS[agent]["env"]})
+    drafted = []
+    write()
+    _commit(tree, pr[3], f"Finish {pr[0]}:{pr[1]}-{pr[2]}")
     for name, lines in full.items():
         assert (tree / name).read_text() == "".join(lines), name
 
 
-def plain_pytest(tree: Path, repeats: int = 2) -> float:
+def plain_pytest(tree: Path, repeats: int = 2, extra: tuple[str, ...] = ()) -> float:
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"], cwd=tree,
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *extra], cwd=tree,
                               capture_output=True, text=True)
         best = min(best, time.perf_counter() - started)
         if done.returncode != 0:
-            sys.exit(f"dateutil's suite fails before mutation: {done.stdout[-1500:]}")
+            sys.exit(f"{tree.name}'s suite fails before mutation: {done.stdout[-1500:]}")
     return best
 
 
@@ -200,6 +216,9 @@ def run_mutagate(tree: Path, jobs: int, *flags: str) -> tuple[dict, dict[str, st
         "verdicts_by_phase": modes,
         "confirmation": summary.get("confirmation"),
         "baseline": summary.get("baseline"),
+        # What the run said was coming once its baseline was in (stderr), to hold against phase_seconds.
+        "forecast": next((line.removeprefix("mutagate: ") for line in done.stderr.splitlines()
+                          if "mutants to run" in line), None),
     }
     return figures, verdicts
 

@@ -46,6 +46,7 @@ class Config:
     confirm: str = "smart"  # how survivors are confirmed: smart | full | off (see CONFIRM_POLICIES)
     deselect: tuple[str, ...] = ()  # pytest node ids known to fail; left out of every run
     budget: float | None = None  # seconds a run may take (baseline included); mutants past it are not run
+    group_tables: bool = True  # a table of same-shape rows is one gap: one mutant per shape runs (tables.py)
 
 
 _LIST_KEYS = {
@@ -62,7 +63,8 @@ _FLOAT_KEYS = {
     "fail-under": "fail_under",
     "budget": "budget",
 }
-_BOOL_KEYS = {"pr-one-per-line": "pr_one_per_line", "no-bail": "no_bail", "coverage-map": "coverage_map"}
+_BOOL_KEYS = {"pr-one-per-line": "pr_one_per_line", "no-bail": "no_bail", "coverage-map": "coverage_map",
+              "group-tables": "group_tables"}
 _KNOWN = set(_LIST_KEYS) | set(_FLOAT_KEYS) | set(_BOOL_KEYS) | {"agents", "test-command", "thresholds", "confirm"}
 
 # A survivor of its covering tests is confirmed against: smart — the tests of its covering tests' classes

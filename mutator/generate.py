@@ -22,6 +22,7 @@ from mutator.operators.base import Ctx, Operator, Preparer
 from mutator.readers import ModuleReaders
 from mutator.sources import code_lines
 from mutator.statements import StatementSpans
+from mutator.tables import Row, find_rows, group_key, group_tables, named_in_tests, positions
 
 PRAGMA = re.compile(r"#\s*pragma:\s*no\s+mutate\b")
 
@@ -153,6 +154,8 @@ def generate_file(
     readers = ModuleReaders(source)
 
     line_starts = [0] + [m.end() for m in re.finditer(b"\n", data)]
+    in_row = _table_rows(wrapper.module, ctx, line_starts) if config.group_tables else {}
+    edits_of: Counter[tuple[int, str]] = Counter()  # which edit of its operator on its node
     code = code_lines(source)
     pragma = {n for n, text in enumerate(source.splitlines(), 1) if PRAGMA.search(text)}
     order = {op.name: i for i, op in enumerate(operators)}
@@ -163,6 +166,8 @@ def generate_file(
     ):
         line, end_line = _lines(line_starts, edit.start, edit.end)
         stmt_line, stmt_end_line = _lines(line_starts, *statement) if statement else (line, end_line)
+        ordinal = edits_of[(id(node), op.name)]
+        edits_of[(id(node), op.name)] += 1
         if line not in ai_lines or line in pragma:
             continue
         if any(n in code and n not in ai_lines for n in range(line, end_line + 1)):
@@ -178,6 +183,10 @@ def generate_file(
         end_column = len(data[line_starts[end_line - 1] : edit.end].decode("utf-8")) + 1
         # An import-time value reaches the program through the code that reads it.
         module_level = qualname == "<module>" and not in_body and defaults_of is None
+        row, path = in_row.get(node, (None, ()))
+        table = {} if row is None else {
+            "table_key": group_key(file, row, path, node, op.name, ordinal, original), "table_line": row.table_line,
+            "table_rows": row.rows, "row_values": row.values}
         mutants.append(
             Mutant(
                 id=mutant_id(file, qualname, op.name, anchor, original, edit.replacement, index),
@@ -198,9 +207,22 @@ def generate_file(
                 stmt_line=min(stmt_line, line),
                 stmt_end_line=max(stmt_end_line, end_line),
                 reach_lines=(_lines(line_starts, *reach),) if reach else readers.of(line) if module_level else (),
+                **table,
             )
         )
     return _without_duplicates(mutants, operators)
+
+
+def _table_rows(module: cst.Module, ctx: Ctx, line_starts: list[int]) -> dict[cst.CSTNode, tuple[Row, tuple[int, ...]]]:
+    """Each node inside a table's row -> its row and its place in it; a table nested in another's
+    row (a list of tuples in a dict's values) claims its own nodes."""
+    rows = find_rows(module, lambda node: _lines(line_starts, *ctx.span(node))[0])
+    rows.sort(key=lambda row: -(ctx.span(row.node)[1] - ctx.span(row.node)[0]))
+    found: dict[cst.CSTNode, tuple[Row, tuple[int, ...]]] = {}
+    for row in rows:
+        for node, path in positions(row).items():
+            found[node] = (row, path)
+    return found
 
 
 def _without_duplicates(mutants: list[Mutant], operators: list[Operator]) -> list[Mutant]:
@@ -260,7 +282,11 @@ def generate_mutants(
     mutants: list[Mutant] = []
     for file in sorted(by_file):
         mutants.extend(generate_file(file, attribution.sources[file], by_file[file], config))
-    return select_one_per_line(mutants, priority) if one_per_line else mutants
+    chosen = select_one_per_line(mutants, priority) if one_per_line else mutants
+    if not any(m.table_key for m in chosen):
+        return chosen
+    # Tables are grouped after PR mode's choice per line, so that every row keeps the same operator.
+    return group_tables(chosen, named_in_tests(attribution.root, config))
 
 
 def operator_preference(priority: Mapping[str, float] | None = None) -> Callable[[str], tuple[bool, float, int]]:

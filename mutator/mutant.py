@@ -51,6 +51,14 @@ class Mutant:
     # where the value is used), a module constant's reading functions (see mutator/readers.py); the
     # tests that ran them are the ones to run first in a fresh interpreter. (): unknown.
     reach_lines: tuple[tuple[int, int], ...] = ()
+    # A row of a homogeneous table (mutator/tables.py): mutants with one table_key are one gap, of
+    # which one runs and `represents` the others; row_values are the row's string literals (the
+    # tests that name them are the likeliest killers). "" / 0 / (): not in a table.
+    table_key: str = ""
+    table_line: int = 0  # the table's first line
+    table_rows: int = 0
+    represents: int = 0
+    row_values: tuple[str, ...] = ()
 
     @property
     def coverage_lines(self) -> tuple[int, int]:

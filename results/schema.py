@@ -8,7 +8,7 @@ import duckdb
 
 from results.errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
@@ -52,6 +52,12 @@ CREATE TABLE IF NOT EXISTS baseline_maps (run_id VARCHAR, key VARCHAR, startup D
 CREATE TABLE IF NOT EXISTS baseline_tests (run_id VARCHAR, position INTEGER, test VARCHAR, seconds DOUBLE, observer BOOLEAN);
 CREATE TABLE IF NOT EXISTS baseline_lines (run_id VARCHAR, file VARCHAR, line INTEGER, tests INTEGER[], at_import BOOLEAN);
 CREATE TABLE IF NOT EXISTS baseline_files (run_id VARCHAR, file VARCHAR, blob VARCHAR, shape VARCHAR, import_functions JSON);
+""",
+    # Version 4: a mutant of a table row (mutator/tables.py) stands for the same mutant of its shape's
+    # other rows, which are not run; 0 and NULL (older runs): it stands for itself only.
+    4: """
+ALTER TABLE mutants ADD COLUMN IF NOT EXISTS represents INTEGER;     -- other rows' mutants it stands for
+ALTER TABLE mutants ADD COLUMN IF NOT EXISTS table_line INTEGER;     -- its table's first line, NULL: no table
 """,
 }
 

@@ -56,6 +56,8 @@ class MutantRow:
     qualname: str
     stmt_line: int  # the lines whose coverage selected its tests
     stmt_end_line: int
+    represents: int = 0  # a table row's mutant: how many other rows' same mutant it stands for
+    table_line: int | None = None  # the first line of its table, if it is in one
 
 
 @dataclass(frozen=True)
@@ -228,12 +230,13 @@ class ResultStore:
             if mutants:
                 columns = list(zip(*[(m.mutant_id, m.file, m.line, m.end_line, m.col, m.end_col, m.operator,
                                       m.original, m.replacement, m.agent, m.commit, m.qualname, m.stmt_line,
-                                      m.stmt_end_line) for m in mutants]))
+                                      m.stmt_end_line, m.represents, m.table_line) for m in mutants]))
                 con.execute(
                     "INSERT INTO mutants (run_id, mutant_id, file, line, end_line, col, end_col, operator, original,"
-                    " replacement, agent, commit, qualname, stmt_line, stmt_end_line)"
+                    " replacement, agent, commit, qualname, stmt_line, stmt_end_line, represents, table_line)"
                     " SELECT ?, unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?),"
-                    " unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?)",
+                    " unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?), unnest(?),"
+                    " unnest(?), unnest(?)",
                     [run.run_id, *[list(c) for c in columns]],
                 )
             if lines:

@@ -10,6 +10,7 @@ from mutator.config import Config
 from mutator.mutant import DefaultsOf, Mutant
 from results.status import Phase
 from scheduler.baseline import Baseline
+from scheduler.likely import SuiteSources, likeliest_first
 from scheduler.worker import Task
 
 
@@ -42,13 +43,15 @@ def plan_mutants(
     no_bail: bool,
 ) -> list[PlannedMutant]:
     hasher = _ContentHashes(snapshot)
+    sources = SuiteSources(snapshot)
     all_tests = baseline.ordered(frozenset(baseline.durations))
     planned = []
     for mutant in mutants:
         # Coverage is read from the mutant's statement: coverage.py reports only some lines of a
         # statement spread over several (see mutator/statements.py).
         first, last = mutant.coverage_lines
-        covering = baseline.ordered(baseline.covering(mutant.file, first, last))
+        # A table row's likeliest killers first (scheduler/likely.py): a kill stops at the first failure.
+        covering = likeliest_first(mutant, baseline.ordered(baseline.covering(mutant.file, first, last)), sources)
         import_time = not mutant.in_function or baseline.runs_at_import(mutant.file, first, last)
         if mutant.defaults_of is not None and defaults_patchable(mutant.file, mutant.defaults_of, baseline):
             # Computed at import, used only by calls: the tests that ran the body made the calls.
@@ -62,7 +65,7 @@ def plan_mutants(
             # that reads it; for a function that also runs while the suite is imported and collected
             # (a parametrize value, a constant built by a call), the tests that ran its statement.
             # Fastest first, stop at the first kill; a survivor is confirmed as any other (run.py).
-            tests = reached
+            tests = likeliest_first(mutant, reached, sources)
             seconds = baseline.duration(tests)
             task = Task(mutant, tests, policy.for_tests(seconds, fresh=True), "fresh", not no_bail)
         elif import_time:

@@ -445,4 +445,5 @@ def _rough(seconds: float) -> str:
 
 def _mutant_row(m: Mutant, commit: str) -> MutantRow:
     return MutantRow(m.id, m.file, m.line, m.end_line, m.column, m.end_column, m.operator, m.original,
-                     m.replacement, m.agent, commit, m.qualname, *m.coverage_lines)
+                     m.replacement, m.agent, commit, m.qualname, *m.coverage_lines, represents=m.represents,
+                     table_line=m.table_line or None)

@@ -17,6 +17,7 @@ from mutator.config import load_config
 from mutator.errors import BadInput
 from mutator.git import Repo
 from mutator.source_roots import SourceChoice
+from mutator.tables import grouping
 from mutator.workload import Workload, collect_workload, keep_mutants
 from results.gate import Verdict, judge
 from results.report_data import RunReport, load_report
@@ -136,12 +137,18 @@ def start_run(request: RunRequest, progress: Progress = Progress(), started: flo
 
 def conclude_run(prepared: PreparedRun, result: RunResult) -> tuple[RunReport, dict]:
     """The finished run as the store holds it, and its JSON summary."""
-    report = load_report(prepared.options.db, result.run_id)
     workload = prepared.workload
+    report = load_report(prepared.options.db, result.run_id)
     nothing = None if workload.mutants else nothing_to_measure(workload)
     if nothing is None and not report.mutants and report.not_run:
         nothing = f"no mutant fitted in the time budget ({report.budget_text()})"
     summary = summarise(result, report, workload.attribution.source, nothing)
+    grouped = grouping(workload.mutants)
+    if grouped is not None:
+        summary["grouped"] = {**asdict(grouped), "text": grouped.text()}
+        represents = {m.id: m.represents for m in workload.mutants if m.represents}
+        for survivor in summary["survivors"]:
+            survivor["represents"] = represents.get(survivor["id"], 0)
     if prepared.retest is not None:
         summary["retest"] = _retest_outcome(prepared.retest, report)
     return report, summary

@@ -222,9 +222,12 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
     if undetected:
         console.print(Text.assemble(("Undetected mutants", "bold"), " (add a test that fails on each):"))
         changed = report.changed_lines(undetected)
+        represents = {s["id"]: s.get("represents", 0) for s in summary["survivors"]}
         for m in undetected:
             before, after = changed[m.id]
             status = WHY_UNDETECTED[m.status].label
+            if represents.get(m.id):  # one line for the same gap in a table's rows of this shape
+                status += f", stands for {represents[m.id]} more table rows"
             # One line each, never wrapped nor cut, whatever the width: a CI log keeps it whole and greppable.
             console.print(Text.assemble(f"  {m.file}:{m.line}  {m.operator}  {_one_line(before)} → {_one_line(after)}  ",
                                         (f"({m.agent}, {status})", "yellow"), f"  {m.id}"), soft_wrap=True)
@@ -239,6 +242,8 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
         said = ("off: a survivor means its covering tests pass" if c.policy == "off" else
                 f"{c.policy}: {c.checked} survivors of their covering tests checked, {c.flipped} detected by the rest")
         console.print(Text(f"confirmation {said}"), soft_wrap=True)
+    if "grouped" in summary:
+        console.print(Text(f"grouped: {summary['grouped']['text']}"), soft_wrap=True)
     if "source" in summary:
         source = summary["source"]
         console.print(Text(f"source: {', '.join(source['roots'])} ({source['why']})"), soft_wrap=True)
