@@ -166,3 +166,15 @@ def test_a_run_refused_before_the_first_tick_prints_no_progress() -> None:
             progress.phase("baseline", 1)
             raise RuntimeError("the baseline failed")
     assert log.getvalue() == ""
+
+
+def test_version_names_the_release_the_python_and_the_install(tmp_path) -> None:
+    import platform
+    import tomllib
+
+    from tests.cli import PROJECT
+
+    result = mutagate("--version", cwd=tmp_path)  # outside any repository: it needs none
+    assert result.returncode == 0, result.stderr
+    release = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]["version"]
+    assert result.stdout.strip() == f"mutagate {release} (Python {platform.python_version()}, {PROJECT})"
