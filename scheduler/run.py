@@ -337,7 +337,11 @@ def forecast(tasks: list[Task], settled: int, baseline: Baseline, policy: Timeou
     seconds = sum(task_seconds(t, baseline, policy) for t in tasks)
     how = f"{patched} in the fork server" + (f", {len(fresh)} import-time: a fresh interpreter each" if fresh else "")
     return (f"{len(tasks)} mutants to run ({how}), {settled} settled without running; "
-            f"about {_rough(seconds / max(1, jobs))} on {jobs} worker{'s' if jobs != 1 else ''}")
+            f"{_about(_rough(seconds / max(1, jobs)))} on {jobs} worker{'s' if jobs != 1 else ''}")
+
+
+def _about(rough: str) -> str:
+    return rough if rough.startswith("under") else f"about {rough}"
 
 
 def task_seconds(task: Task, baseline: Baseline, policy: TimeoutPolicy) -> float:
@@ -348,6 +352,8 @@ def task_seconds(task: Task, baseline: Baseline, policy: TimeoutPolicy) -> float
 
 
 def _rough(seconds: float) -> str:
+    if seconds < 0.5:
+        return "under 1 s"  # not "about 0 s": that reads as nothing to do
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
