@@ -74,7 +74,7 @@ def test_brackets_in_code_test_ids_and_paths_are_printed_as_written(piped_run) -
     assert weak.returncode == 0, weak.stderr
     for case in ("row0", "row1", "row2"):  # three tests, not `test_pick` three times
         assert f"tests/test_mod.py::test_pick[{case}]" in weak.stdout
-    assert f"{LONG}:2 return-value 'row[b]' -> 'None'" in weak.stdout
+    assert f"↳ {LONG}:2 return-value: row[b] → None" in weak.stdout
     mutants = mutagate("mutants", cwd=repo.root, env=NARROW)
     assert f"return-value  claude-code  {DRAFT}:2" in mutants.stdout and "-    return [x]" in mutants.stdout
     blame = mutagate("blame", cwd=repo.root, env=NARROW)
