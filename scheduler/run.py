@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from mutator.mutant import Mutant
 from mutator.workload import Workload
-from results.status import Phase, Status
+from results.status import Phase, RunStatus, Status
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
 from scheduler.baseline import Baseline
 from scheduler.baseline_reuse import BaselineSource, map_key, measure_baseline
@@ -107,11 +107,11 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         attribution_rows(attribution.lines),
     )
     if not workload.mutants:
-        store.finish_run(run_id, "finished", "none")
+        store.finish_run(run_id, RunStatus.FINISHED, "none")
         return RunResult(run_id, 0, "none", 0.0, time.perf_counter() - started)
 
     scratch = new_scratch("mutagate-run-")
-    status, description = "interrupted", None
+    status, description = RunStatus.INTERRUPTED, None
     timings: dict[str, float] = {}
     try:
         snapshot = make_snapshot(attribution, scratch / "snapshot")
@@ -152,7 +152,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
             ledger.flush()  # whatever was measured before a stop
             flaky = {**baseline.flaky, **phases.flaky}
             store.record_flaky_tests(run_id, flaky)
-        status = "finished"
+        status = RunStatus.FINISHED
         return RunResult(run_id, phases.reused, description, baseline.seconds, time.perf_counter() - started,
                          tuple(sorted(w for w in phases.workers if w)), timings, flaky,
                          Confirmation(options.confirm, len(survivors) if options.confirm != "off" else 0,

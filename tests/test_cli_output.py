@@ -11,7 +11,7 @@ import time
 import pytest
 from rich.console import Console
 
-from scheduler.cli.run import ProgressDisplay
+from scheduler.cli.display import ProgressDisplay
 from tests.cli import mutagate
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE

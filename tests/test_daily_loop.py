@@ -17,7 +17,7 @@ import pytest
 
 from results.runs import MutantSpan
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord
-from scheduler.cli.apply import splice
+from scheduler.mutant_text import splice
 from tests.cli import PROJECT, assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE, PRICES

@@ -192,7 +192,8 @@ def test_one_score_one_rounding_in_terminal_markdown_badge_and_json(tmp_path: Pa
     """42 of 51 detected is 82.352…%. Every human-facing figure reads 82.4% (rounded once, from the exact
     fraction); the terminal used to round the JSON's 82.35 again, to 82.3%. The JSON keeps 82.35."""
     from results.report_data import load_report
-    from scheduler.cli.run import print_summary, summarise
+    from scheduler.cli.display import print_summary
+    from scheduler.run_request import summarise
     from scheduler.run import RunResult
 
     db = tmp_path / "rounding.duckdb"
