@@ -8,7 +8,9 @@ instruction and `weak-tests` all order by `reviewer_rank`, and say how many of e
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections.abc import Iterable
 
 BEHAVIOUR, TEXT, MESSAGE = 0, 1, 2
@@ -29,6 +31,28 @@ def is_message_line(lines: Iterable[str]) -> bool:
     return any(_MESSAGE_LINE.search(line) for line in lines)
 
 
+def statement_lines(source: str, line: int) -> tuple[str, ...]:
+    """The whole logical line (statement) holding physical line `line`: a message string often sits
+    alone on its line inside a `raise X(` that opened above it. The line itself when tokenizing fails."""
+    lines = source.splitlines()
+    if not 1 <= line <= len(lines):
+        return ()
+    start = 1
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type != tokenize.NEWLINE:  # NEWLINE ends a statement; NL is a break inside one
+                continue
+            if token.start[0] < line:
+                start = token.start[0] + 1
+            else:
+                while start < line and (not lines[start - 1].strip() or lines[start - 1].strip().startswith("#")):
+                    start += 1  # blank and comment lines between two statements
+                return tuple(lines[start - 1 : token.start[0]])
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return (lines[line - 1],)
+
+
 def reviewer_rank(operator: str, lines: Iterable[str] = ()) -> int:
     """BEHAVIOUR (0), TEXT (1: a changed string) or MESSAGE (2: a changed string in a message);
     `lines` are the whole lines the mutant changes, when the caller has them."""
@@ -37,15 +61,24 @@ def reviewer_rank(operator: str, lines: Iterable[str] = ()) -> int:
     return MESSAGE if is_message_line(lines) else TEXT
 
 
+def rank_in_source(operator: str, source: str, line: int) -> int:
+    """`reviewer_rank` of a mutant at `line` of `source`, reading its whole statement (only a string's)."""
+    if operator not in TEXT_OPERATORS:
+        return BEHAVIOUR
+    return reviewer_rank(operator, statement_lines(source, line))
+
+
 def kinds_text(ranks: Iterable[int]) -> str:
-    """`2 changed strings, 1 of them in a message`: what the text-only mutants among `ranks` are, or ""."""
+    """What the text-only mutants among `ranks` are, for an "… and N more (…)" line: `2 of them changed
+    strings, 1 in an error or log message`, `1 of them a changed string in a message`, or ""."""
     ranks = list(ranks)
     text = sum(r != BEHAVIOUR for r in ranks)
+    messages = sum(r == MESSAGE for r in ranks)
     if not text:
         return ""
-    messages = sum(r == MESSAGE for r in ranks)
-    said = f"{text} changed string{'' if text == 1 else 's'}"
-    if messages:
-        where = "an error or log message" if messages == 1 else "error or log messages"
-        said += f" ({'' if text == 1 else f'{messages} '}in {where})"
-    return said
+    if text == 1:
+        return f"1 of them a changed string{' in an error or log message' if messages else ''}"
+    if messages == text:
+        return f"{text} of them changed strings in error or log messages"
+    return f"{text} of them changed strings" + (f", {messages} in an error or log message" if messages == 1 else
+                                                f", {messages} in error or log messages" if messages else "")

@@ -117,7 +117,8 @@ class ProgressDisplay(RunProgress):
         if final:
             timing = f"; {'done in' if complete else 'stopped after'} {_duration(elapsed)}"
         elif 0 < done < self.total:
-            timing = f"; {_duration(elapsed)} so far, about {_duration(elapsed / done * (self.total - done))} left"
+            left = _duration(elapsed / done * (self.total - done))
+            timing = f"; {_duration(elapsed)} so far, {left if left.startswith('under') else 'about ' + left} left"
         else:
             timing = f"; {_duration(elapsed)} so far"
         self.console.file.write(f"mutagate: {self.name} {done}/{self.total}{tally}{timing}\n")
@@ -133,6 +134,8 @@ def _seconds(variable: str, default: float) -> float:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 0.5:
+        return "under 1 s"  # "0 s" reads as nothing done, or as a broken clock
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
@@ -236,7 +239,9 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
     reused = summary["reused"]
     how = f"{reused} reused from earlier runs"
     if ran is not None:
-        how = f"{ran} run, {how}, {total.mutants - ran - reused} not run (no test covers them)"
+        # Settled as no_coverage before anything ran: say it in the status's own words (`not_run` is
+        # another status, the mutants a budget left out).
+        how = f"{ran} run, {how}, {total.mutants - ran - reused} no coverage (no test to run)"
     console.print(Text.assemble(
         (f"score {total.score_text()}", "bold"), f" ({total.score_text(covered=True)} on covered code) — "
         f"{total.mutants} mutants: {total.killed} killed, {total.timeout} timeout, {total.survived} survived, "
