@@ -237,3 +237,21 @@ def test_the_default_install_is_one_that_works_and_says_so() -> None:
     assert spec == "mutagate==0.3.0" and why.startswith("could not infer a working install") and "--install" in why
     assert "could not be checked" in choose_install("0.3.0", None, None, None)[1]  # offline
     assert choose_install("0+unknown", None, None, None)[0] == "mutagate"
+
+
+def test_a_dependency_group_gets_a_pip_that_reads_it_and_missing_test_dependencies_are_said(repo: GitRepo) -> None:
+    _project(repo, '[project]\nname = "shop"\nversion = "1"\n\n[dependency-groups]\ndev = ["pytest", "httpx"]\n')
+    done = mutagate("ci", "github", "--install", "mutagate", cwd=repo.root)
+    assert done.returncode == 0, done.stderr
+    steps = yaml.safe_load((repo.root / ".github/workflows/mutagate-pr.yml").read_text())["jobs"]["mutagate"]["steps"]
+    install = next(s for s in steps if s.get("name") == "Install the project and mutagate")["run"]
+    assert "pip install --upgrade 'pip>=25.1'" in install and "pip install --group dev" in install
+    assert "dependency group dev (pip>=25.1)" in done.stdout and "could not infer" not in done.stdout
+
+    other = GitRepo(repo.root.parent / "bare")
+    _project(other, '[project]\nname = "shop"\nversion = "1"\n')
+    done = mutagate("ci", "github", "--install", "mutagate", cwd=other.root)
+    assert done.returncode == 0, done.stderr
+    assert "could not infer the test dependencies" in done.stdout
+    text = (other.root / ".github/workflows/mutagate-pr.yml").read_text()
+    assert "python -m pip install pytest" in text and "could not infer the test dependencies" in text  # in the header too
