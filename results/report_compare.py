@@ -4,9 +4,8 @@ undetected first, then the ones it fixed (`report --format markdown --compare-to
 from __future__ import annotations
 
 from results.compare import Comparison, ScoreChange
-from results.report_data import MutantResult, Tally
-from results.report_markdown import CAP_PER_FILE, _diff, link
-from results.status import WHY_UNDETECTED
+from results.report_data import Tally
+from results.report_markdown import link, undetected_list
 
 FIXED_SHOWN = 20
 
@@ -63,15 +62,8 @@ def _new_section(c: Comparison, base_url: str | None) -> list[str]:
     new = c.new_undetected
     if not new:
         return ["No new undetected mutant: every mutant this run found undetected was undetected before.", ""]
-    shown = _capped(new)
-    changed = c.current.changed_lines(shown)
     lines = [f"### New undetected mutants ({len(new)})", "", "Add a test that fails on each:", ""]
-    for m in shown:
-        lines += [f"**{link(c.current, m, base_url)}** `{m.operator}` ({m.agent}, {_status(m)})", "",
-                  _diff(*changed[m.id]), ""]
-    if len(new) > len(shown):
-        lines += [f"… and {len(new) - len(shown)} more (`mutagate report --format html` shows them all).", ""]
-    return lines
+    return [*lines, *undetected_list(c.current, new, base_url), ""]
 
 
 def _fixed_section(c: Comparison, base_url: str | None) -> list[str]:
@@ -90,17 +82,6 @@ def _fixed_section(c: Comparison, base_url: str | None) -> list[str]:
     return [*lines, ""]
 
 
-def _capped(mutants: tuple[MutantResult, ...]) -> tuple[MutantResult, ...]:
-    """At most CAP_PER_FILE per file, as the plain PR comment shows them."""
-    count: dict[str, int] = {}
-    kept = []
-    for m in mutants:
-        count[m.file] = count.get(m.file, 0) + 1
-        if count[m.file] <= CAP_PER_FILE:
-            kept.append(m)
-    return tuple(kept)
-
-
 def _count(n: int) -> str:
     return f"{n} mutant{'' if n == 1 else 's'}"
 
@@ -108,6 +89,3 @@ def _count(n: int) -> str:
 def _was(n: int) -> str:
     return "was" if n == 1 else "were"
 
-
-def _status(m: MutantResult) -> str:
-    return WHY_UNDETECTED[m.status].label

@@ -1,13 +1,17 @@
-"""The PR comment: score, per-agent table, survivors as small diffs with links, capped."""
+"""The PR comment: score, per-agent table, survivors as small diffs with links, changed behaviour
+before changed strings (`survivor_order`), capped, saying how many more there are."""
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 from results.report_data import MutantResult, RunReport
 from results.status import WHY_UNDETECTED
+from results.survivor_order import BEHAVIOUR, MESSAGE, TEXT_OPERATORS, kinds_text, rank_in_source
 
 CAP_PER_FILE = 7  # Google shows at most 7 findings per file in review
+TEXT_SHOWN = 5  # changed strings, one line each, after the behaviour
 
 
 def link(report: RunReport, m: MutantResult, base_url: str | None) -> str:
@@ -47,14 +51,46 @@ def render_markdown(report: RunReport, base_url: str | None = None) -> str:
     if not undetected:
         lines += ["", "Every mutant was detected by the tests."]
         return "\n".join(lines) + "\n"
-    files = sorted({m.file for m in undetected})
-    cap = CAP_PER_FILE * len(files)
-    shown = undetected[:cap]
-    changed = report.changed_lines(shown)
     lines += ["", f"### Mutants the tests did not detect ({len(undetected)})", ""]
+    lines += undetected_list(report, undetected, base_url)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def undetected_list(report: RunReport, mutants: tuple[MutantResult, ...], base_url: str | None) -> list[str]:
+    """Undetected mutants as a reviewer acts on them: changed behaviour first, as diffs (at most
+    CAP_PER_FILE per file); then changed strings, one line each, those in error or log messages last
+    (a test gap only where callers read the text); then how many more there are, of which kind."""
+    changed = report.changed_lines(mutants)
+    sources = {file: report.source(file) for file in {m.file for m in mutants if m.operator in TEXT_OPERATORS}}
+    rank = {m.id: rank_in_source(m.operator, sources.get(m.file, ""), m.line) for m in mutants}
+    ranked = sorted(mutants, key=lambda m: rank[m.id])  # stable: file and line order within a kind
+    behaviour = [m for m in ranked if rank[m.id] == BEHAVIOUR]
+    text = [m for m in ranked if rank[m.id] != BEHAVIOUR]
+    shown, per_file = [], Counter()
+    for m in behaviour:
+        per_file[m.file] += 1
+        if per_file[m.file] <= CAP_PER_FILE:
+            shown.append(m)
+    lines: list[str] = []
     for m in shown:
         status = WHY_UNDETECTED[m.status].label
         lines += [f"**{link(report, m, base_url)}** `{m.operator}` ({m.agent}, {status})", "", _diff(*changed[m.id]), ""]
-    if len(undetected) > cap:
-        lines.append(f"… and {len(undetected) - cap} more (`mutagate report --format html` shows them all).")
-    return "\n".join(lines).rstrip() + "\n"
+    texts_shown = text[:TEXT_SHOWN]
+    if text:
+        messages = sum(rank[m.id] == MESSAGE for m in text)
+        where = "" if not messages else ", 1 in an error or log message" if messages == 1 else \
+            f", {messages} in error or log messages"
+        lines += [f"**Changed strings** ({len(text)}{where}): "
+                  "no test reads these texts — a gap only where a caller relies on the text.", ""]
+        for m in texts_shown:
+            before, after = changed[m.id]
+            where = ", in a message" if rank[m.id] == MESSAGE else ""
+            lines.append(f"- {link(report, m, base_url)} ({m.agent}, {WHY_UNDETECTED[m.status].label}{where}): "
+                         f"`{' '.join(x.strip() for x in before)}` → `{' '.join(x.strip() for x in after)}`")
+        lines.append("")
+    left = [m for m in ranked if m not in shown and m not in texts_shown]
+    if left:
+        kinds = kinds_text(rank[m.id] for m in left)
+        lines.append(f"… and {len(left)} more{f' ({kinds})' if kinds else ''} "
+                     "(`mutagate report --format html` shows them all).")
+    return lines

@@ -427,7 +427,11 @@ def forecast(tasks: list[Task], settled: int, expected: Expectation, jobs: int, 
     workers = max(1, min(jobs, len(tasks)))
     how = f"{patched} in the fork server" + (f", {len(fresh)} import-time: a fresh interpreter each" if fresh else "")
     return (f"{len(tasks)} mutants to run ({how}), {settled} settled without running; "
-            f"about {_rough(startup + seconds / workers)} on {workers} worker{'s' if workers != 1 else ''}")
+            f"{_about(_rough(startup + seconds / workers))} on {workers} worker{'s' if workers != 1 else ''}")
+
+
+def _about(rough: str) -> str:
+    return rough if rough.startswith("under") else f"about {rough}"
 
 
 def task_seconds(task: Task, baseline: Baseline, policy: TimeoutPolicy) -> float:
@@ -438,8 +442,8 @@ def task_seconds(task: Task, baseline: Baseline, policy: TimeoutPolicy) -> float
 
 
 def _rough(seconds: float) -> str:
-    if seconds < 1:
-        return "under 1 s"
+    if seconds < 0.5:
+        return "under 1 s"  # not "about 0 s": that reads as nothing to do
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 

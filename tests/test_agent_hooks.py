@@ -221,6 +221,49 @@ def test_install_merges_into_claude_settings_keeping_other_hooks_and_keys_and_is
     assert [g["hooks"][0]["command"] for g in merged["hooks"]["SubagentStop"]] == [ours["command"]]
 
 
+def test_the_installed_command_runs_from_a_shell_without_the_virtual_environment(weak, tmp_path) -> None:
+    """An agent's shell rarely has mutagate's venv active: the command must not need it on PATH."""
+    settings = weak.root / ".claude" / "settings.json"
+    try:
+        result = mutagate("hook", "install", "claude-code", cwd=weak.root)
+        assert result.returncode == 0, result.stderr
+        command = json.loads(settings.read_text())["hooks"]["Stop"][0]["hooks"][0]["command"]
+    finally:
+        settings.unlink(missing_ok=True)  # the module's repository stays as the other tests expect it
+    words = command.split()
+    python = words[2] if words[0] == "env" else words[0]  # `env PYTHONPATH=<source tree>` when not installed
+    assert python == sys.executable and os.path.isabs(python) and "hook claude-code" in command
+    assert "the command: " in result.stdout and "absolute path" in result.stdout
+    bare = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # no venv, no PYTHONPATH: as the agent starts it
+    assert subprocess.run(["sh", "-c", "command -v mutagate"], env=bare, capture_output=True).returncode != 0
+    answered = subprocess.run(["sh", "-c", command], cwd=weak.root, env=bare, input=claude_input(weak.root),
+                              capture_output=True, text=True, timeout=600)
+    assert answered.returncode == 0, answered.stderr
+    assert json.loads(answered.stdout)["decision"] == "block"  # it ran the check and answered
+
+
+def test_install_replaces_a_bare_mutagate_command_and_writes_through_a_symlink(tmp_path) -> None:
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("human: start", files={"README": "x"})
+    shared = tmp_path / "dotfiles" / "claude-settings.json"  # settings shared from elsewhere, linked in
+    shared.parent.mkdir()
+    shared.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "mutagate hook claude-code",
+                                                                 "timeout": 180}]}]}}))
+    link = repo.root / ".claude" / "settings.json"
+    link.parent.mkdir()
+    link.symlink_to(shared)
+    result = mutagate("hook", "install", "claude-code", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and link.resolve() == shared.resolve()  # still the user's link
+    merged = json.loads(shared.read_text())
+    [stop] = merged["hooks"]["Stop"]  # the earlier bare command replaced, not a second entry beside it
+    assert stop["hooks"][0]["command"] != "mutagate hook claude-code" and "scheduler.cli hook claude-code" in \
+        stop["hooks"][0]["command"]
+    assert "replaced an earlier mutagate command on Stop" in result.stdout and "added on SubagentStop" in result.stdout
+    again = mutagate("hook", "install", "claude-code", cwd=repo.root)
+    assert "nothing changed" in again.stdout and link.is_symlink()
+
+
 def test_install_creates_the_cursor_and_gemini_files_and_merges_an_existing_one(tmp_path) -> None:
     repo = GitRepo(tmp_path / "repo")
     repo.commit("human: start", files={"README": "x"})

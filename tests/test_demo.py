@@ -29,11 +29,13 @@ def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     # Every line true: the progress counts the mutants that ran, and the summary says how many ran and
     # why the others did not (the no-coverage one is settled without running).
     ran = re.search(r"^mutagate: mutants (\d+)/\1, .*; done in", result.stderr, re.MULTILINE)
-    counts = re.search(r"— (\d+) mutants: .*; (\d+) run, (\d+) reused from earlier runs, (\d+) not run \(no test covers them\)",
-                       result.stdout)
+    counts = re.search(r"— (\d+) mutants: .*, (\d+) no coverage; (\d+) run, (\d+) reused from earlier runs, "
+                       r"(\d+) no coverage \(no test to run\)", result.stdout)
     assert ran and counts, (result.stdout, result.stderr)
-    total, run, reused, not_run = map(int, counts.groups())
-    assert run == int(ran[1]) and run + reused + not_run == total and not_run == 1
+    total, no_coverage, run, reused, settled = map(int, counts.groups())
+    assert run == int(ran[1]) and run + reused + settled == total and settled == no_coverage == 1
+    assert "not run" not in result.stdout  # the status of budget-cut mutants: none here
+    assert "about 0 s" not in result.stderr and not re.search(r"\b0 s\b", result.stderr)
     # The suggested query works with what mutagate installs (there is no `duckdb` CLI).
     suggestions = result.stdout.split("Try:\n", 1)[1].splitlines()
     assert not any(line.strip().startswith("duckdb ") for line in suggestions)

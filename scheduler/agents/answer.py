@@ -16,6 +16,7 @@ from pathlib import Path
 from mutator.errors import BadInput
 from results.errors import ResultsError
 from results.gate import judge
+from results.survivor_order import kinds_text
 from scheduler.agents.check import DEFAULT_BUDGET, Check, check_changes
 from scheduler.agents.protocol import AgentProtocol
 
@@ -68,7 +69,8 @@ def _parse(text: str) -> dict:
 
 def block_reason(check: Check, gate: float, agent: str, db: Path | None = None) -> str:
     """The instruction the agent gets: each undetected mutant as a change no test noticed, at most
-    SHOWN of them, best first, and the command that re-checks them."""
+    SHOWN of them, best first (changed behaviour before changed strings), how many more there are,
+    and the command that re-checks them."""
     report = check.report
     assert report is not None
     total = report.total
@@ -78,8 +80,9 @@ def block_reason(check: Check, gate: float, agent: str, db: Path | None = None) 
              f"went unnoticed by the tests (score {total.score_text()}, the gate is {gate:g}%{budget}). "
              "Keep the code; strengthen the tests:"]
     lines += [f"{i}. {finding.sentence()}" for i, finding in enumerate(check.findings[:SHOWN], 1)]
-    if undetected > SHOWN:
-        lines.append(f"… and {undetected - SHOWN} more of the same kind.")
+    if undetected > SHOWN:  # how many more, and how many of them only change a string
+        kinds = kinds_text(finding.kind for finding in check.findings[SHOWN:])
+        lines.append(f"… and {undetected - SHOWN} more{f' ({kinds})' if kinds else ''}: the re-check lists them all.")
     again = f"mutagate run --agent {agent} --survivors" + (f" --db {db}" if db else "")
     lines.append(f"Then re-check with: `{again}`")
     return "\n".join(lines)

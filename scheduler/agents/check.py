@@ -15,12 +15,14 @@ from mutator.generate import operator_preference
 from mutator.git import open_repo
 from mutator.mutant import Mutant, unified_diff
 from results.gate import Verdict
-from results.report_data import MutantResult, RunReport, mutated_lines
+from results.report_data import RunReport, mutated_lines
 from results.status import WHY_UNDETECTED, Status
 from results.store import ResultStore
+from results.survivor_order import BEHAVIOUR, MESSAGE, TEXT, rank_in_source
 from scheduler.run_request import RunRequest, start_run
 
 DEFAULT_BUDGET = 60.0  # seconds: an agent waits for its stop hook
+KIND_NAMES = {BEHAVIOUR: "behaviour", TEXT: "string", MESSAGE: "message"}
 
 
 @dataclass(frozen=True)
@@ -36,15 +38,21 @@ class Finding:
     before: tuple[str, ...]  # the whole lines the mutant changes
     after: tuple[str, ...]
     diff: str
+    kind: int = BEHAVIOUR  # results.survivor_order: BEHAVIOUR, TEXT (a changed string) or MESSAGE (one in a message)
 
     def sentence(self) -> str:
         """`in `pkg/a.py:3` `if x >= 10:` became `if x > 10:` and every test still passed: add a test that fails on it`"""
         where, before, after = f"`{self.file}:{self.line}`", _one_line(self.before), _one_line(self.after)
-        return f"in {where} `{before}` became `{after}` and {WHY_UNDETECTED[self.status].instruction}"
+        said = f"in {where} `{before}` became `{after}` and {WHY_UNDETECTED[self.status].instruction}"
+        if self.kind != BEHAVIOUR:  # a test of a message's wording is rarely the test a change needs
+            said += (" — only if a caller relies on this text" + (" (an error or log message)"
+                                                                  if self.kind == MESSAGE else ""))
+        return said
 
     def as_json(self) -> dict:
         return {"id": self.id, "file": self.file, "line": self.line, "operator": self.operator, "status": self.status,
-                "agent": self.agent, "before": list(self.before), "after": list(self.after), "diff": self.diff}
+                "agent": self.agent, "before": list(self.before), "after": list(self.after), "diff": self.diff,
+                "kind": KIND_NAMES[self.kind]}
 
 
 @dataclass(frozen=True)
@@ -83,21 +91,23 @@ def check_changes(directory: Path, agent: str, base: str | None = None, budget: 
 
 def _findings(report: RunReport, sources: dict[str, str], mutants: dict[str, Mutant],
               priority: dict[str, float]) -> tuple[Finding, ...]:
-    """The undetected mutants, best first: survivors (tests ran the line and missed the change) before
-    uncovered lines, then PR mode's operator ranking (AI failure modes, history's survivors)."""
+    """The undetected mutants, best first: changed behaviour before changed strings (those in error or
+    log messages last: `survivor_order`), then survivors (tests ran the line and missed the change)
+    before uncovered lines, then PR mode's operator ranking (AI failure modes, history's survivors)."""
     preference = operator_preference(priority)
-
-    def rank(m: MutantResult) -> tuple:
-        return (m.status != Status.SURVIVED, tuple(-x for x in preference(m.operator)), m.file, m.line)
-
     findings = []
-    for m in sorted(report.undetected, key=rank):
+    for m in report.undetected:
         source = sources.get(m.file, "")
         before, after = mutated_lines(source, m)
         mutant = mutants.get(m.id)
         diff = unified_diff(source, mutant) if mutant is not None and source else ""
-        findings.append(Finding(m.id, m.file, m.line, m.operator, m.status, m.agent, before, after, diff))
-    return tuple(findings)
+        findings.append(Finding(m.id, m.file, m.line, m.operator, m.status, m.agent, before, after, diff,
+                                rank_in_source(m.operator, source, m.line)))
+
+    def rank(f: Finding) -> tuple:
+        return (f.kind, f.status != Status.SURVIVED, tuple(-x for x in preference(f.operator)), f.file, f.line)
+
+    return tuple(sorted(findings, key=rank))
 
 
 def _one_line(lines: tuple[str, ...]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -18,21 +18,52 @@ from scheduler.agents.protocol import AgentProtocol
 
 
 @dataclass(frozen=True)
-class Installed:
-    path: Path
-    added: tuple[str, ...]  # events the hook was added to; empty: it was there already
+class HookCommand:
     command: str
+    why: str  # said to the user: why this form
 
 
-def hook_command(agent: str) -> str:
-    """`mutagate hook AGENT`, by the full path of this mutagate when the agent's PATH may not find it."""
-    script = Path(sys.executable).parent / "mutagate"
-    if shutil.which("mutagate") or not script.is_file():
-        return f"mutagate hook {agent}"
-    return f"{shlex.quote(str(script))} hook {agent}"
+@dataclass(frozen=True)
+class Installed:
+    path: Path  # the settings file as named (a symlink stays one: it is written through)
+    added: tuple[str, ...]  # events the hook was added to
+    updated: tuple[str, ...]  # events whose mutagate hook had another command (a bare `mutagate`): replaced
+    command: str
+    why: str
 
 
-def install_hook(protocol: AgentProtocol, root: Path, command: str | None = None) -> Installed:
+def hook_command(agent: str) -> HookCommand:
+    """The command an agent runs, written so that it works from the agent's shell, where this
+    virtual environment is usually not active (a bare `mutagate` is then not found, or is another
+    install): this interpreter by its absolute path, running this mutagate's module. `-P` keeps the
+    project's own folder off sys.path, so a `scheduler` package of the project cannot stand in for
+    ours. A venv's `python` is kept as named, never resolved: the symlink's target is the base
+    interpreter, without the venv's packages."""
+    python = Path(sys.executable).absolute()
+    ours = Path(__file__).resolve().parents[1] / "cli" / "__init__.py"
+    base = f"{shlex.quote(str(python))} -P -m scheduler.cli hook {agent}"
+    if _imports_ours(python, ours):
+        return HookCommand(base, f"{python} by its absolute path: it runs from the agent's shell whether or not "
+                                 "this environment is active")
+    source = ours.parents[2]
+    return HookCommand(f"env PYTHONPATH={shlex.quote(str(source))} {base}",
+                       f"{python} by its absolute path; by itself it imports another mutagate or none, and this one "
+                       f"runs from the source tree {source}, so the command names that tree (PYTHONPATH)")
+
+
+def _imports_ours(python: Path, ours: Path) -> bool:
+    """Whether `python`, started as an agent starts it (no PYTHONPATH, another directory), imports
+    this very `scheduler.cli`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH")}
+    try:
+        probe = subprocess.run([str(python), "-P", "-c", "import scheduler.cli as c; print(c.__file__)"],
+                               cwd=tempfile.gettempdir(), env=env, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0 and Path(probe.stdout.strip()).resolve() == ours
+
+
+def install_hook(protocol: AgentProtocol, root: Path, command: HookCommand | None = None) -> Installed:
     command = command or hook_command(protocol.name)
     path = root / protocol.settings
     settings = _read(path)
@@ -41,19 +72,23 @@ def install_hook(protocol: AgentProtocol, root: Path, command: str | None = None
     hooks = settings.setdefault("hooks", {})
     if not isinstance(hooks, dict):
         raise BadInput(f"{path}: `hooks` is not a JSON object; fix it by hand, mutagate will not overwrite it")
-    added = []
+    added, updated = [], []
     for event in protocol.events:
         entries = hooks.setdefault(event, [])
         if not isinstance(entries, list):
             raise BadInput(f"{path}: `hooks.{event}` is not a list; fix it by hand, mutagate will not overwrite it")
-        if any(_ours(c, protocol.name) for c in _commands(entries, protocol.nested)):
-            continue
-        entry = protocol.entry(command)
-        entries.append({"hooks": [entry]} if protocol.nested else entry)
-        added.append(event)
-    if added:
+        mine = [h for h in _hooks(entries, protocol.nested) if _ours(h["command"], protocol.name)]
+        if not mine:
+            entry = protocol.entry(command.command)
+            entries.append({"hooks": [entry]} if protocol.nested else entry)
+            added.append(event)
+        elif any(h["command"] != command.command for h in mine):
+            for h in mine:  # an earlier install's command (a bare `mutagate`, a moved venv): this one's now
+                h["command"] = command.command
+            updated.append(event)
+    if added or updated:
         _write(path, settings)
-    return Installed(path, tuple(added), command)
+    return Installed(path, tuple(added), tuple(updated), command.command, command.why)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -70,11 +105,11 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def _commands(entries: list, nested: bool) -> list[str]:
-    """The commands already configured under one event."""
+def _hooks(entries: list, nested: bool) -> list[dict[str, Any]]:
+    """The hook entries with a command already configured under one event."""
     hooks = [h for group in entries if isinstance(group, dict) for h in group.get("hooks", []) or []] if nested \
         else entries
-    return [h["command"] for h in hooks if isinstance(h, dict) and isinstance(h.get("command"), str)]
+    return [h for h in hooks if isinstance(h, dict) and isinstance(h.get("command"), str)]
 
 
 def _ours(command: str, agent: str) -> bool:
@@ -82,11 +117,15 @@ def _ours(command: str, agent: str) -> bool:
         words = shlex.split(command)
     except ValueError:  # unbalanced quotes: someone else's command, read as plain words
         words = command.split()
-    return any(Path(w).name == "mutagate" for w in words) and f"hook {agent}" in " ".join(words)
+    ours = any(Path(w).name == "mutagate" or w == "scheduler.cli" for w in words)  # the script, or the module
+    return ours and f"hook {agent}" in " ".join(words)
 
 
 def _write(path: Path, settings: dict[str, Any]) -> None:
-    """Written whole or not at all: a settings file cut short would stop the agent from starting."""
+    """Written whole or not at all: a settings file cut short would stop the agent from starting.
+    Through a symlink (settings shared from a dotfiles repository): the file it points to is
+    replaced, and the link stays a link."""
+    path = Path(os.path.realpath(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

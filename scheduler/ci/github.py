@@ -27,7 +27,8 @@ class Generated:
 
 
 def _header(project: Project, guesses: tuple[str, ...]) -> list[str]:
-    return [f"#   {line}" for line in (*project.python.guesses, project.gate_why, *guesses)]
+    # One comment line each, whatever a value from the project holds (a newline would end the comment).
+    return [f"#   {' '.join(line.split())}" for line in (*project.python.guesses, project.gate_why, *guesses)]
 
 
 def _python_inputs(project: Project) -> list[str]:
@@ -58,7 +59,7 @@ def badge_markdown(slug: str | None) -> str:
 def github_workflows(project: Project, folder: Path, mutagate_pip: str, install_why: str) -> Generated:
     values = {
         "VERSION": TOOL_VERSION,
-        "HEADER": _header(project, (f"mutagate installed as {mutagate_pip} ({install_why})",)),
+        "HEADER": _header(project, (f"mutagate installed as {json.dumps(mutagate_pip)} ({install_why})",)),
         "PYTHON": [f"          {line}" for line in _python_inputs(project)],
         "INSTALL": [f"          {line}" for line in (*project.python.install, 'python -m pip install "$MUTAGATE_PIP"')],
         "MUTAGATE_PIP": json.dumps(mutagate_pip)[1:-1],  # inside the template's double quotes

@@ -78,12 +78,19 @@ def _install(root: Path, pyproject: dict[str, Any]) -> tuple[tuple[str, ...], tu
         groups = [g for g in TEST_EXTRAS if g in pyproject.get("dependency-groups", {})]
         target = f'-e ".[{extras[0]}]"' if extras else "-e ."
         lines.append(f"{pip} {target}")
-        if groups:
+        if groups:  # PEP 735 groups: pip reads them from 25.1 on (pip 23 cannot), so ask for one that can
+            lines[0] = "python -m pip install --upgrade 'pip>=25.1'"
             lines.append(f"{pip} --group {groups[0]}")
         files.append("pyproject.toml" if (root / "pyproject.toml").is_file() else "setup.py"
                      if (root / "setup.py").is_file() else "setup.cfg")
         what = f"the [{extras[0]}] extra" if extras else "no test extra found"
-        said.append(f"pip install -e . ({what}{f', dependency group {groups[0]}' if groups else ''})")
+        said.append(f"pip install -e . ({what}{f', dependency group {groups[0]} (pip>=25.1)' if groups else ''})")
+        if not extras and not groups and not any(TEST_REQUIREMENTS.match(p.name) and p.name != "requirements.txt"
+                                                 for p in root.glob("requirements*.txt")):
+            lines.append(f"{pip} pytest")
+            said.append("could not infer the test dependencies: no [" + "]/[".join(TEST_EXTRAS) + "] extra or "
+                        "dependency group, nor requirements-test/dev.txt; pytest installed, add the rest to the "
+                        "install step")
     requirements = sorted(p.name for p in root.glob("requirements*.txt") if TEST_REQUIREMENTS.match(p.name))
     if requirements:
         lines.append(f"{pip} " + " ".join(f"-r {name}" for name in requirements))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import platform
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from mutator.errors import BadInput
 from results.errors import ResultsError
@@ -29,11 +31,22 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mutagate", description="Mutation testing for the code AI coding agents write.")
     parser.add_argument("-C", "--repo", default=".", metavar="DIR", help="the repository (default: .)")
+    parser.add_argument("--version", action="version", version=version_line(),
+                        help="the version, the Python running it and where it is installed, then exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}").register(commands)
     return parser
+
+
+def version_line() -> str:
+    """`mutagate 0.3.0 (Python 3.11.2, /path/to/site-packages)`: the interpreter and the place say which
+    of several installs answered, the usual question after `--version`."""
+    from scheduler.provenance import TOOL_VERSION
+
+    where = Path(__file__).resolve().parents[2]
+    return f"mutagate {TOOL_VERSION} (Python {platform.python_version()}, {where})"
 
 
 class Stopped(KeyboardInterrupt):

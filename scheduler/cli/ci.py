@@ -4,6 +4,7 @@ nightly run, filled in from the project; says what it guessed, what it wrote and
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from rich.text import Text
@@ -46,7 +47,7 @@ def run_ci(args: argparse.Namespace) -> int:
     written = write_new(generated.files, args.force)
     console = stdout_console()
     console.print(Text("what mutagate read and guessed (the files' header says the same):"))
-    for line in (*project.python.guesses, project.gate_why, f"mutagate installed in CI as {spec} ({why})"):
+    for line in (*project.python.guesses, project.gate_why, f"mutagate installed in CI as {json.dumps(spec)} ({why})"):
         console.print(Text(f"  {line}"), soft_wrap=True)
     for path in written:
         console.print(Text(f"wrote {_shown(path, repo.root)}"), soft_wrap=True)

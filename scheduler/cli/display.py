@@ -95,7 +95,8 @@ class ProgressDisplay(RunProgress):
             if self.live and self.task is not None:
                 text = " ".join(f"{k} {v}" for k, v in sorted(self.tally.items()))
                 left = self._left(time.monotonic() - self.started)
-                self.bar.update(self.task, advance=1, tally=text, eta=f"about {_duration(left)} left" if left else "")
+                eta = f"about {_duration(left)} left" if left is not None and left >= 0.5 else ""
+                self.bar.update(self.task, advance=1, tally=text, eta=eta)
 
     def _left(self, elapsed: float) -> float | None:
         """Seconds left in the phase: by the expected cost of what is done and what is not (a survivor
@@ -129,7 +130,8 @@ class ProgressDisplay(RunProgress):
         if final:
             timing = f"; {'done in' if complete else 'stopped after'} {_duration(elapsed)}"
         elif (left := self._left(elapsed)) is not None:
-            timing = f"; {_duration(elapsed)} so far, about {_duration(left)} left"
+            rough = _duration(left)
+            timing = f"; {_duration(elapsed)} so far, {rough if rough.startswith('under') else 'about ' + rough} left"
         else:
             timing = f"; {_duration(elapsed)} so far"
         self.console.file.write(f"mutagate: {self.name} {done}/{self.total}{tally}{timing}\n")
@@ -145,6 +147,8 @@ def _seconds(variable: str, default: float) -> float:
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 0.5:
+        return "under 1 s"  # "0 s" reads as nothing done, or as a broken clock
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
@@ -253,7 +257,9 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
     reused = summary["reused"]
     how = f"{reused} reused from earlier runs"
     if ran is not None:
-        how = f"{ran} run, {how}, {total.mutants - ran - reused} not run (no test covers them)"
+        # Settled as no_coverage before anything ran: say it in the status's own words (`not_run` is
+        # another status, the mutants a budget left out).
+        how = f"{ran} run, {how}, {total.mutants - ran - reused} no coverage (no test to run)"
     console.print(Text.assemble(
         (f"score {total.score_text()}", "bold"), f" ({total.score_text(covered=True)} on covered code) — "
         f"{total.mutants} mutants: {total.killed} killed, {total.timeout} timeout, {total.survived} survived, "

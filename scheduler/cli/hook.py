@@ -64,8 +64,13 @@ def run_install(args: argparse.Namespace) -> int:
     installed = install_hook(protocol, target_repo(args).root)
     console = stdout_console()
     events = ", ".join(protocol.events)
-    if installed.added:
-        console.print(Text(f"added `{installed.command}` to {installed.path} ({', '.join(installed.added)})"))
+    if installed.added or installed.updated:
+        how = "; ".join(part for part in (f"added on {', '.join(installed.added)}" if installed.added else "",
+                                          f"replaced an earlier mutagate command on {', '.join(installed.updated)}"
+                                          if installed.updated else "") if part)
+        console.print(Text(f"{installed.path}: `{installed.command}` ({how})"), soft_wrap=True)
+        console.print(Text(f"the command: {installed.why}"), soft_wrap=True)
     else:
-        console.print(Text(f"{installed.path} already runs mutagate on {events}: nothing changed"))
+        console.print(Text(f"{installed.path} already runs `{installed.command}` on {events}: nothing changed"),
+                      soft_wrap=True)
     return 0

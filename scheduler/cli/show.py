@@ -15,6 +15,7 @@ from results.runs import StoredMutant, load_mutant
 from scheduler.cli.common import add_read_arguments, print_json, read_db, stdout_console
 from scheduler.mutant_text import mutant_diff
 
+FIRST_TESTS = 5  # a line in a hot path is covered by hundreds of tests: the first few, a count, --all for the rest
 STATUS_STYLES = {"killed": "green", "timeout": "green", "survived": "red", "no_coverage": "yellow"}
 
 
@@ -22,7 +23,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("show", help="one mutant: its diff, agent, verdict, tests and history")
     parser.add_argument("id", metavar="ID", help="a mutant id, or a unique prefix of one")
     add_read_arguments(parser, output=False)
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--all", action="store_true", dest="all_tests",
+                        help=f"list every covering and killing test (default: the first {FIRST_TESTS} and a count)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output (always every test)")
     parser.set_defaults(handler=run_show)
 
 
@@ -32,7 +35,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.json:
         print_json({**mutant.as_json(), "diff": diff})
         return 0
-    _print(stdout_console(), mutant, diff)
+    _print(stdout_console(), mutant, diff, None if args.all_tests else FIRST_TESTS)
     return 0
 
 
@@ -42,7 +45,7 @@ def _status_text(status: str | None) -> Text:
     return Text(status, style=STATUS_STYLES.get(status, ""))
 
 
-def _print(console: Console, m: StoredMutant, diff: str) -> None:
+def _print(console: Console, m: StoredMutant, diff: str, first: int | None) -> None:
     # Everything below is the user's text (paths, code, test ids such as `test_x[a]`): Text, never markup.
     console.print(Text.assemble((m.id, "bold"), "  ", m.operator, "  ", _status_text(m.status),
                                 f"  (run {m.run_id}, {m.run_status})"))
@@ -59,8 +62,8 @@ def _print(console: Console, m: StoredMutant, diff: str) -> None:
         how = f"{m.tests_run} test{'' if m.tests_run == 1 else 's'} run, {m.seconds:.2f}s"
         how += ", verdict reused from an earlier run" if m.reused else ""
         console.print(Text(f"verdict: {m.status} ({how})" + (f"; {m.detail}" if m.detail else "")))
-    _print_tests(console, "covered by", m.covering_tests)
-    _print_tests(console, "killed by", m.killed_by)
+    _print_tests(console, "covered by", m.covering_tests, first)
+    _print_tests(console, "killed by", m.killed_by, first)
     history = Table(title=Text("history (newest run first)"), title_justify="left")
     for column in ("run", "started", "commit", "run status", "line", "status"):
         history.add_column(column)
@@ -82,10 +85,14 @@ def _evidence_groups(m: StoredMutant) -> list[str]:
             for a, b, agent, commit, why in groups]
 
 
-def _print_tests(console: Console, label: str, tests: tuple[str, ...]) -> None:
+def _print_tests(console: Console, label: str, tests: tuple[str, ...], first: int | None) -> None:
+    """The tests in stored order (the run's: fastest first), the first `first` of them, and how many more."""
     if not tests:
         console.print(Text(f"{label}: none"))
         return
     console.print(Text(f"{label} ({len(tests)}):"))
-    for test in tests:
+    shown = tests if first is None else tests[:first]
+    for test in shown:
         console.print(Text(f"  {test}"))
+    if len(shown) < len(tests):
+        console.print(Text(f"  … and {len(tests) - len(shown)} more (--all lists every one)"))
