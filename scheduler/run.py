@@ -24,6 +24,7 @@ from scheduler.executor import Executor
 from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, whole_suite_task
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
 from scheduler.runtime import Runtime, make_runtime
+from scheduler.runner.reaper import become_subreaper, children, kill_strays
 from scheduler.scratch import new_scratch, remove_scratch
 from scheduler.workcopy import make_snapshot, restore_if_dirty
 from scheduler.worker import Outcome, Task
@@ -110,6 +111,10 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         store.finish_run(run_id, "finished", "none")
         return RunResult(run_id, 0, "none", 0.0, time.perf_counter() - started)
 
+    # Orphans of the target's processes (the baseline's, a fresh run's) come to this process, which
+    # kills them when the run ends; what it ran before the run stays.
+    become_subreaper()
+    own_children = children()
     scratch = new_scratch("mutagate-run-")
     status, description = "interrupted", None
     timings: dict[str, float] = {}
@@ -158,6 +163,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                          Confirmation(options.confirm, len(survivors) if options.confirm != "off" else 0,
                                       phases.flipped), baseline_source)
     finally:
+        kill_strays(own_children)
         store.finish_run(run_id, status, description, timings)
         if not options.keep_scratch:
             remove_scratch(scratch)
