@@ -76,3 +76,54 @@ def test_forked_sleepers_neither_turn_a_pass_into_a_timeout_nor_outlive_the_run(
         for pid in [int(line) for line in pids.read_text().split()] if pids.exists() else []:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)  # left by a failing run: started by this test
+
+
+WRITER = '''TARGET = {target!r}  # a path constant into the user's own checkout
+
+
+def store(x):
+    if x < 5:  # `<=` or 6 make store(5) write
+        with open(TARGET, "w") as handle:
+            handle.write("corrupted by a mutant")
+        with open(TARGET + ".planted", "w") as handle:
+            handle.write("new file")
+    return x
+'''
+
+
+def _writer_repo(repo: GitRepo) -> None:
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/data.txt": "committed\n",
+                               "pkg/writer.py": WRITER.format(target=str(repo.root / "pkg" / "data.txt")),
+                               "tests/test_writer.py": "from pkg.writer import store\n\n\n"
+                                                       "def test_store():\n    assert store(5) == 5\n"})
+    (repo.root / "pkg" / "data.txt").write_text("the user's uncommitted edit\n")  # dirty: git alone cannot restore it
+    (repo.root / "notes.txt").write_text("untracked\n")
+
+
+def test_a_mutant_writing_into_the_checkout_cannot_change_it(repo: GitRepo) -> None:
+    """Where the platform allows (root here) the checkout is read-only to the target: the write fails."""
+    from tests.test_run import checkout_state
+
+    _writer_repo(repo)
+    before = checkout_state(repo.root)
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    assert checkout_state(repo.root) == before
+    if os.geteuid() == 0:  # sealed: the write raised, the test failed, the mutant is killed
+        survivors = {s["operator"] for s in json.loads(result.stdout)["survivors"]}
+        assert "comparison-boundary" not in survivors, result.stdout
+
+
+def test_a_checkout_changed_by_a_mutant_is_restored_byte_for_byte_and_the_mutant_named(repo: GitRepo) -> None:
+    """Without the read-only mount (not root, no namespaces): fingerprint before, verify and restore after."""
+    from tests.test_run import checkout_state
+
+    _writer_repo(repo)
+    before = checkout_state(repo.root)
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root, env={"MUTAGATE_READONLY_CHECKOUT": "0"})
+    assert result.returncode == 0, result.stderr
+    assert checkout_state(repo.root) == before
+    writers = [s["id"] for s in json.loads(result.stdout)["survivors"] if s["operator"] == "comparison-boundary"]
+    assert writers, result.stdout  # the write went through: nothing in the test sees it
+    warning = [line for line in result.stderr.splitlines() if "wrote to your checkout" in line]
+    assert len(warning) == 1 and writers[0] in warning[0] and "pkg/data.txt" in warning[0], result.stderr
