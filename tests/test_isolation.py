@@ -127,3 +127,21 @@ def test_a_checkout_changed_by_a_mutant_is_restored_byte_for_byte_and_the_mutant
     assert writers, result.stdout  # the write went through: nothing in the test sees it
     warning = [line for line in result.stderr.splitlines() if "wrote to your checkout" in line]
     assert len(warning) == 1 and writers[0] in warning[0] and "pkg/data.txt" in warning[0], result.stderr
+
+
+def test_workers_never_outnumber_the_mutants_and_absurd_jobs_are_refused(repo: GitRepo) -> None:
+    import duckdb
+
+    from tests.cli import assert_bad_input
+
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "",
+                               "pkg/m.py": "def inc(x):\n    return x + 1\n",
+                               "tests/test_m.py": "from pkg.m import inc\n\n\ndef test_inc():\n    assert inc(1) == 2\n"})
+    assert_bad_input(mutagate("run", "--jobs", "100000", cwd=repo.root), "--jobs", "at most 1024")
+    result = mutagate("run", "--json", "--jobs", "200", "--confirm", "off", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    with duckdb.connect(str(repo.root / ".mutagate" / "results.duckdb"), read_only=True) as con:
+        executor = con.execute("SELECT executor FROM runs WHERE run_id = ?", [summary["run_id"]]).fetchone()[0]
+    workers = int(executor.split(":")[1].split()[0])
+    assert 1 <= workers <= summary["mutants"] < 200, executor

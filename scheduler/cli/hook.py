@@ -15,7 +15,7 @@ from scheduler.agent_hooks import AGENTS, agent_protocol
 from scheduler.agent_hooks.answer import answer_hook
 from scheduler.agent_hooks.check import DEFAULT_BUDGET
 from scheduler.agent_hooks.settings import install_hook
-from scheduler.cli.common import add_db_argument, percent, positive_int, stdout_console, target_repo
+from scheduler.cli.common import add_db_argument, job_count, percent, stdout_console, target_repo
 from scheduler.cli.run import budget_seconds
 
 
@@ -30,7 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                             help=f"the check's time, baseline included (default: {DEFAULT_BUDGET:g})")
         parser.add_argument("--fail-under", type=percent, metavar="PERCENT",
                             help="let the agent stop at this score (default: [tool.mutagate] fail-under, else 100)")
-        parser.add_argument("--jobs", type=positive_int, metavar="N", help="parallel workers (default: the cores)")
+        parser.add_argument("--jobs", type=job_count, metavar="N", help="parallel workers (default: the cores)")
         add_db_argument(parser)
         parser.set_defaults(handler=run_hook, protocol_name=protocol.name)
     install = agents.add_parser("install", help="add the hook to the agent's project settings (merged, idempotent)")

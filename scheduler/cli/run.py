@@ -23,7 +23,7 @@ from results.report_data import RunReport, load_report
 from results.status import Status
 from scheduler.cli import github_actions
 from scheduler.cli.common import (EXIT_BELOW_THRESHOLD, EXIT_FAULT, add_db_argument, add_scope_arguments,
-                                  add_selection_arguments, percent, positive_int, print_json,
+                                  add_selection_arguments, job_count, percent, print_json,
                                   print_warnings, scope_from_args, stdout_console, target_repo)
 from scheduler.run import Progress as RunProgress, RunResult, execute_run
 # The run as plain values lives below the command line; these names stay importable from here.
@@ -40,7 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--ray-shared-path", action="store_true",
                         help="every Ray node reads the run's snapshot at the driver's path (a shared file system) "
                              "instead of receiving it as the actors' runtime_env working_dir")
-    parser.add_argument("--jobs", type=positive_int, metavar="N",
+    parser.add_argument("--jobs", type=job_count, metavar="N",
                         help="parallel workers (default: this machine's cores; with Ray, the cluster's CPUs)")
     add_db_argument(parser)
     parser.add_argument("--fail-under", type=percent, metavar="PERCENT", help="exit 3 if the score is below this")
