@@ -17,7 +17,8 @@ from mutator.attribution import Attribution
 from mutator.config import Config
 from mutator.errors import BadInput
 from mutator.mutant import DefaultsOf, Edit, Mutant, mutant_id
-from mutator.operators import Ctx, Operator, Preparer, default_priority, enabled_operators
+from mutator.operators import default_priority, enabled_operators
+from mutator.operators.base import Ctx, Operator, Preparer
 from mutator.readers import ModuleReaders
 from mutator.sources import code_lines
 from mutator.statements import StatementSpans

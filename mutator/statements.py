@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from mutator.operators import Ctx
+from mutator.operators.base import Ctx
 
 # Compound statements whose header (from the keyword, decorators included, to the body) is a
 # statement of its own for coverage; their bodies hold statements of their own.

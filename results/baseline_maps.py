@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from results.status import RunStatus
 from results.store import connect
 
 KEEP_PER_KEY = 3  # older maps of the same key are deleted: a map is large and only the latest serve
@@ -78,7 +79,7 @@ def latest_map(db: Path, key: str) -> StoredMap | None:
     with connect(db, read_only=True) as con:
         row = con.execute(
             "SELECT m.run_id, m.startup FROM baseline_maps m JOIN runs r USING (run_id)"
-            " WHERE m.key = ? AND r.status = 'finished' ORDER BY m.saved DESC LIMIT 1", [key]).fetchone()
+            " WHERE m.key = ? AND r.status = ? ORDER BY m.saved DESC LIMIT 1", [key, RunStatus.FINISHED]).fetchone()
         if row is None:
             return None
         run_id, startup = row

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from results.errors import ResultsError
 from results.report_data import MutantResult, RunReport, Tally, load_report
-from results.status import DETECTED
+from results.status import DETECTED, RunStatus
 from results.store import connect, settle_abandoned
 
 
@@ -58,8 +58,8 @@ def latest_run_on(db: Path, branch: str, exclude: str) -> str | None:
     """The latest finished run recorded on `branch` other than `exclude`, or None."""
     settle_abandoned(db)
     with connect(db, read_only=True) as con:
-        row = con.execute("SELECT run_id FROM runs WHERE branch = ? AND status = 'finished' AND run_id <> ?"
-                          " ORDER BY started DESC, run_id DESC LIMIT 1", [branch, exclude]).fetchone()
+        row = con.execute("SELECT run_id FROM runs WHERE branch = ? AND status = ? AND run_id <> ?"
+                          " ORDER BY started DESC, run_id DESC LIMIT 1", [branch, RunStatus.FINISHED, exclude]).fetchone()
     return row[0] if row else None
 
 

@@ -9,7 +9,7 @@ repository root) and location.lines.begin."""
 from __future__ import annotations
 
 from results.report_data import MutantResult, RunReport
-from results.status import Status
+from results.status import WHY_UNDETECTED, Status
 
 # A survivor is what only mutation testing finds (the tests run the line and miss the change); a line
 # no test runs at all is also what any coverage report shows.
@@ -21,7 +21,7 @@ def _one_line(text: str) -> str:
 
 
 def _description(m: MutantResult) -> str:
-    why = "no test failed" if m.status == Status.SURVIVED else "no test runs this code"
+    why = WHY_UNDETECTED[m.status].reason
     return (f"Undetected mutant ({m.operator}, {m.agent}): `{_one_line(m.original)}` → `{_one_line(m.replacement)}`"
             f" — {why}. mutagate show {m.id}")
 

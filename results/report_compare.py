@@ -6,6 +6,7 @@ from __future__ import annotations
 from results.compare import Comparison, ScoreChange
 from results.report_data import MutantResult, Tally
 from results.report_markdown import CAP_PER_FILE, _diff, link
+from results.status import WHY_UNDETECTED
 
 FIXED_SHOWN = 20
 
@@ -109,4 +110,4 @@ def _was(n: int) -> str:
 
 
 def _status(m: MutantResult) -> str:
-    return "survived" if m.status == "survived" else "no test covers it"
+    return WHY_UNDETECTED[m.status].label

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from results.errors import StoreError
-from results.status import UNDETECTED, Status
+from results.status import UNDETECTED, RunStatus, Status
 from results.store import connect, settle_abandoned
 
 
@@ -117,7 +117,7 @@ class RunReport:
     @property
     def partial(self) -> bool:
         """Not finished (interrupted, abandoned, or still running): its numbers cover part of the run."""
-        return self.status != "finished"
+        return self.status != RunStatus.FINISHED
 
     def partial_text(self) -> str:
         """What a partial run measured, in place of a headline score it does not have."""
@@ -161,7 +161,8 @@ def resolve_run(con: duckdb.DuckDBPyConnection, db: Path, run_id: str | None) ->
     """The given run id if it exists, else the latest finished run (the latest of any status when
     none has finished: shown as partial); one-line errors for an empty DB or a bad id."""
     if run_id is None:
-        row = con.execute("SELECT run_id FROM runs ORDER BY status = 'finished' DESC, started DESC LIMIT 1").fetchone()
+        row = con.execute("SELECT run_id FROM runs ORDER BY status = ? DESC, started DESC LIMIT 1",
+                          [RunStatus.FINISHED]).fetchone()
         if row is None:
             raise StoreError(f"{db} holds no runs yet (run `mutagate run` first)")
         return row[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from results.report_data import MutantResult, RunReport
+from results.status import WHY_UNDETECTED
 
 CAP_PER_FILE = 7  # Google shows at most 7 findings per file in review
 
@@ -52,7 +53,7 @@ def render_markdown(report: RunReport, base_url: str | None = None) -> str:
     changed = report.changed_lines(shown)
     lines += ["", f"### Mutants the tests did not detect ({len(undetected)})", ""]
     for m in shown:
-        status = "survived" if m.status == "survived" else "no test covers it"
+        status = WHY_UNDETECTED[m.status].label
         lines += [f"**{link(report, m, base_url)}** `{m.operator}` ({m.agent}, {status})", "", _diff(*changed[m.id]), ""]
     if len(undetected) > cap:
         lines.append(f"… and {len(undetected) - cap} more (`mutagate report --format html` shows them all).")

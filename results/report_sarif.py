@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from results.report_data import RunReport
+from results.status import WHY_UNDETECTED
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -15,7 +16,7 @@ def sarif_report(report: RunReport) -> dict:
     rule_index = {op: i for i, op in enumerate(operators)}
     results = []
     for m in undetected:
-        why = "no test covers this line" if m.status == "no_coverage" else "the tests still pass"
+        why = WHY_UNDETECTED[m.status].finding
         results.append({
             "ruleId": m.operator,
             "ruleIndex": rule_index[m.operator],

@@ -14,6 +14,7 @@ import duckdb
 
 from results.errors import ResultsError
 from results.report_data import Tally, resolve_run
+from results.status import RunStatus
 from results.store import connect, settle_abandoned
 
 CANDIDATES_SHOWN = 5
@@ -35,7 +36,7 @@ class RunRow:
     @property
     def score(self) -> float | None:
         """Only a finished run that measured something has a score: a partial run's would mislead."""
-        return round(self.tally.score, 2) if self.status == "finished" and self.measured else None
+        return round(self.tally.score, 2) if self.status == RunStatus.FINISHED and self.measured else None
 
     def as_json(self) -> dict:
         return {"run_id": self.run_id, "started": self.started, "branch": self.branch, "head_commit": self.head_commit,

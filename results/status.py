@@ -1,4 +1,5 @@
-"""The names of a mutant's fate and of the phase that decided it, in one place.
+"""The names of a mutant's fate, of the phase that decided it and of a run's state, in one place; and
+the one table of how an undetected mutant is worded wherever it is shown.
 
 They are stored as these strings, and the in-target runner (which may import nothing of ours)
 speaks the same string values.
@@ -6,6 +7,7 @@ speaks the same string values.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -26,3 +28,33 @@ class Phase(StrEnum):
     CONFIRM = "confirm"  # a survivor against every test that could detect it (or a whole-suite run)
     NONE = "none"  # nothing to run: no test covers it
     IMPORTED = "imported"  # decided by another tool (import-mutmut)
+
+
+class RunStatus(StrEnum):
+    """A stored run's state (runs.status)."""
+
+    RUNNING = "running"  # started, its owner still alive (or not yet known dead)
+    FINISHED = "finished"  # every planned mutant settled (budget-cut ones stored as not_run)
+    INTERRUPTED = "interrupted"  # stopped early (Ctrl-C, SIGTERM, an error): what was measured is kept
+    ABANDONED = "abandoned"  # its owner process died without saying so
+
+
+@dataclass(frozen=True)
+class Undetected:
+    """How one kind of undetected mutant is worded, per place it is shown."""
+
+    label: str  # a terminal line, the markdown report, the comparison: "survived"
+    title: str  # an annotation's title: "survived"
+    reason: str  # an annotation or a code-quality issue: "no test failed"
+    finding: str  # a SARIF result: "the tests still pass"
+    instruction: str  # what an agent is told after "`x` became `y` and ": "every test still passed: ..."
+
+
+WHY_UNDETECTED: dict[str, Undetected] = {
+    Status.SURVIVED: Undetected(
+        label="survived", title="survived", reason="no test failed", finding="the tests still pass",
+        instruction="every test still passed: add a test that fails on it"),
+    Status.NO_COVERAGE: Undetected(
+        label="no test covers it", title="not covered", reason="no test runs this code",
+        finding="no test covers this line", instruction="no test runs this line: add a test that runs it and fails on it"),
+}

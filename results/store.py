@@ -21,6 +21,7 @@ import duckdb
 
 from results.errors import StoreError
 from results.schema import SCHEMA_VERSION, migrate
+from results.status import RunStatus
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class OutcomeRow:
     seconds: float
     reused: bool
     cache_key: str
-    phase: str  # "select" (covering tests), "confirm" (whole suite), "none" (nothing to run)
+    phase: str  # a results.status.Phase value
     detail: str = ""
 
 
@@ -179,7 +180,8 @@ def abandoned_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Runs still marked `running` whose process on this host is gone (killed outright, so it
     could not say so). A run owned by another host is left alone: its process cannot be checked."""
     host = socket.gethostname()
-    rows = con.execute("SELECT run_id, owner FROM runs WHERE status = 'running' AND owner IS NOT NULL").fetchall()
+    rows = con.execute("SELECT run_id, owner FROM runs WHERE status = ? AND owner IS NOT NULL",
+                       [RunStatus.RUNNING]).fetchall()
     return [run_id for run_id, owner in rows
             if owner.rpartition(":")[0] == host and not _alive(int(owner.rpartition(":")[2]))]
 
@@ -190,8 +192,8 @@ def settle_abandoned(path: Path) -> None:
         gone = abandoned_runs(con)
     if gone:
         with connect(path) as con:
-            con.execute("UPDATE runs SET status = 'abandoned', finished = coalesce(finished, now())"
-                        " WHERE run_id IN (SELECT unnest(?))", [gone])
+            con.execute("UPDATE runs SET status = ?, finished = coalesce(finished, now())"
+                        " WHERE run_id IN (SELECT unnest(?))", [RunStatus.ABANDONED, gone])
 
 
 def _alive(pid: int) -> bool:
@@ -219,9 +221,9 @@ class ResultStore:
             con.execute(
                 "INSERT INTO runs (run_id, repo, head_commit, base_ref, merge_base, branch, started, tool_version,"
                 " config, executor, jobs, mode, status, owner, budget_seconds)"
-                " VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, 'running', ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?)",
                 [run.run_id, run.repo, run.head_commit, run.base_ref, run.merge_base, run.branch, run.tool_version,
-                 json.dumps(run.config), run.executor, run.jobs, run.mode, owner_id(), run.budget_seconds],
+                 json.dumps(run.config), run.executor, run.jobs, run.mode, RunStatus.RUNNING, owner_id(), run.budget_seconds],
             )
             if mutants:
                 columns = list(zip(*[(m.mutant_id, m.file, m.line, m.end_line, m.col, m.end_col, m.operator,
@@ -271,7 +273,7 @@ class ResultStore:
                 [run_id, list(durations), list(durations.values())],
             )
 
-    def finish_run(self, run_id: str, status: str, executor: str | None,
+    def finish_run(self, run_id: str, status: RunStatus, executor: str | None,
                    timings: dict[str, float] | None = None) -> None:
         """`status`: finished, or interrupted (stopped early: what it measured is kept, it can resume)."""
         timings = timings or {}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mutator.config import Config
 from mutator.mutant import DefaultsOf, Mutant
+from results.status import Phase
 from scheduler.baseline import Baseline
 from scheduler.worker import Task
 
@@ -116,7 +117,7 @@ def confirmation_task(planned: PlannedMutant, baseline: Baseline, policy: Timeou
         return whole_suite_task(planned, baseline, policy)
     seconds = baseline.duration(tests)
     return Task(planned.mutant, tests, policy.for_tests(seconds, fresh=fresh), "fresh" if fresh else "patch",
-                bail=True, phase="confirm")
+                bail=True, phase=Phase.CONFIRM)
 
 
 def whole_suite_task(planned: PlannedMutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:
@@ -125,7 +126,7 @@ def whole_suite_task(planned: PlannedMutant, baseline: Baseline, policy: Timeout
     test's state). An import-time mutant's in a fresh interpreter: other modules may read the value."""
     fresh = planned.task is not None and planned.task.mode == "fresh"
     timeout = policy.for_tests(baseline.seconds, fresh=fresh)
-    return Task(planned.mutant, (), timeout, "fresh" if fresh else "patch", bail=True, full_suite=True, phase="confirm")
+    return Task(planned.mutant, (), timeout, "fresh" if fresh else "patch", bail=True, full_suite=True, phase=Phase.CONFIRM)
 
 
 def cache_key(

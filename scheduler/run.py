@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from mutator.mutant import Mutant
 from mutator.workload import Workload
-from results.status import Phase, Status
+from results.status import Phase, RunStatus, Status
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
 from scheduler.baseline import Baseline
 from scheduler.baseline_reuse import BaselineSource, map_key, measure_baseline
@@ -110,7 +110,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         attribution_rows(attribution.lines),
     )
     if not workload.mutants:
-        store.finish_run(run_id, "finished", "none")
+        store.finish_run(run_id, RunStatus.FINISHED, "none")
         return RunResult(run_id, 0, "none", 0.0, time.perf_counter() - started)
 
     # Orphans of the target's processes (the baseline's, a fresh run's) come to this process, which
@@ -118,7 +118,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
     become_subreaper()
     own_children = children()
     scratch = new_scratch("mutagate-run-")
-    status, description = "interrupted", None
+    status, description = RunStatus.INTERRUPTED, None
     timings: dict[str, float] = {}
     checkout = checkout_guard.take(attribution.root)  # verified, and restored, when the run ends
     checkout_guard.current = checkout_guard.Watch(checkout)
@@ -162,7 +162,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
             ledger.flush()  # whatever was measured before a stop
             flaky = {**baseline.flaky, **phases.flaky}
             store.record_flaky_tests(run_id, flaky)
-        status = "finished"
+        status = RunStatus.FINISHED
         return RunResult(run_id, phases.reused, description, baseline.seconds, time.perf_counter() - started,
                          tuple(sorted(w for w in phases.workers if w)), timings, flaky,
                          Confirmation(options.confirm, len(survivors) if options.confirm != "off" else 0,

@@ -1,6 +1,6 @@
-"""A mutation run as plain values, from request to summary: what `mutagate run`, an agent's stop
-hook (`scheduler.agent_hooks`) and the MCP server all start runs with. No argparse, nothing printed:
-the callers render."""
+"""A mutation run as plain values, from request to verdict: `start_run` is how `mutagate run` (and the
+demo), an agent's stop hook (`scheduler.agents`) and the MCP server all start runs. No argparse,
+nothing printed: the callers render."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from mutator.errors import BadInput
 from mutator.git import Repo
 from mutator.source_roots import SourceChoice
 from mutator.workload import Workload, collect_workload, keep_mutants
+from results.gate import Verdict, judge
 from results.report_data import RunReport, load_report
 from results.status import DETECTED, UNDETECTED
 from results.store import ResultStore
@@ -24,7 +26,7 @@ from scheduler.budget import Budget
 from scheduler.executor import executor_factory
 from scheduler.provenance import new_run_id
 from scheduler.results_db import default_db
-from scheduler.run import RunOptions, RunResult
+from scheduler.run import Progress, RunOptions, RunResult, execute_run
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,32 @@ def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRu
                          budget=Budget(seconds, started, jobs, history) if seconds is not None else None)
     threshold = request.fail_under if request.fail_under is not None else config.fail_under
     return PreparedRun(workload, options, threshold, retest)
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """A run measured and stored, with its summary and the gate's verdict."""
+
+    prepared: PreparedRun
+    result: RunResult
+    report: RunReport  # as the store holds it (with nothing to measure: an empty, finished run)
+    summary: dict  # `mutagate run --json`'s summary
+    verdict: Verdict  # against prepared.threshold (results.gate)
+
+
+def start_run(request: RunRequest, progress: Progress = Progress(), started: float | None = None,
+              on_prepared: Callable[[PreparedRun], None] | None = None) -> FinishedRun:
+    """The one way a run starts: prepared, executed, stored, summarised, judged. With nothing to
+    measure the run is still stored (finished, no mutant), so every door leaves the same record.
+    `on_prepared` runs once the input is accepted and before anything is measured (the command line
+    prints its warnings and starts its progress display there). Bad input raises BadInput before
+    anything is stored; an interruption (KeyboardInterrupt) propagates, with what was measured kept."""
+    prepared = prepare_run(request, started)
+    if on_prepared is not None:
+        on_prepared(prepared)
+    result = execute_run(prepared.workload, prepared.options, progress)
+    report, summary = conclude_run(prepared, result)
+    return FinishedRun(prepared, result, report, summary, judge(report, prepared.threshold, len(prepared.workload.mutants)))
 
 
 def conclude_run(prepared: PreparedRun, result: RunResult) -> tuple[RunReport, dict]:

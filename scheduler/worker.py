@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from mutator.mutant import Mutant, apply_mutant
+from results.status import Phase
 from scheduler import checkout_guard
 from scheduler.runtime import Runtime
 from scheduler.workcopy_guard import WorkCopyGuard
@@ -30,7 +31,7 @@ class Task:
     mode: str  # "patch": hot-swap in a forked child; "fresh": mutated file on disk, new interpreter
     bail: bool = True  # stop at the first failing test
     full_suite: bool = False
-    phase: str = "select"  # "select" (covering tests) or "confirm" (a survivor against the rest)
+    phase: Phase = Phase.SELECT  # the covering tests, or CONFIRM: a survivor against the rest
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Outcome:
     killed_by: tuple[str, ...]
     tests_run: int
     seconds: float
-    phase: str
+    phase: Phase
     mode: str
     detail: str = ""
     worker: str = ""
@@ -160,7 +161,7 @@ class Worker:
             if self._server is None or self._server.poll() is not None:
                 # The server reads the sources it patches when it starts: before any mutant is on disk.
                 self._server = self._start_server()
-            if task.phase != "confirm":
+            if task.phase != Phase.CONFIRM:
                 return self._ask_server(task)
             with self._mutant_on_disk(task.mutant):
                 return self._ask_server(task)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +25,21 @@ def mutagate(*args: str, cwd: Path, timeout: float = 600, env: dict[str, str] | 
         env={**os.environ, "PYTHONPATH": str(PROJECT), "COLUMNS": "200", "MUTAGATE_PROGRESS_SECONDS": "0",
              **(env or {})},
     )
+
+
+def run_process(root: Path, db: Path, *flags: str, jobs: int | None = 1,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`mutagate run --json [--jobs N] --db DB FLAGS...` in `root` (jobs None: the default, the cores)."""
+    workers = ("--jobs", str(jobs)) if jobs is not None else ()
+    return mutagate("run", "--json", *workers, "--db", str(db), *flags, cwd=root, env=env)
+
+
+def run_json(root: Path, db: Path, *flags: str, jobs: int | None = 1, codes: tuple[int, ...] = (0,),
+             env: dict[str, str] | None = None) -> dict:
+    """The one way the tests run `mutagate run --json`: its summary, once its exit code is one of `codes`."""
+    result = run_process(root, db, *flags, jobs=jobs, env=env)
+    assert result.returncode in codes, (result.returncode, result.stderr)
+    return json.loads(result.stdout)
 
 
 def assert_bad_input(result: subprocess.CompletedProcess[str], *fragments: str) -> None:

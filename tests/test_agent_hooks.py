@@ -15,6 +15,8 @@ import pytest
 from tests.cli import ENTRY, PROJECT, assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
 
+pytestmark = pytest.mark.slow  # each agent's hook around a real run
+
 PRICES_BEFORE = '''
 def discount(price, rate):
     return price
@@ -128,13 +130,15 @@ def test_stop_hook_active_never_sends_claude_back_twice(weak, tmp_path) -> None:
     assert not db.exists()  # nothing ran
 
 
-def test_no_uncommitted_change_lets_claude_stop_without_a_run(tmp_path) -> None:
+def test_no_uncommitted_change_lets_claude_stop_and_stores_the_empty_run_as_mutagate_run_does(tmp_path) -> None:
     repo = GitRepo(tmp_path / "repo")
     repo.commit("human: project", files={"pkg/__init__.py": "", "pkg/prices.py": PRICES_BEFORE})
     db = tmp_path / "results.duckdb"
     result = hook("claude-code", claude_input(repo.root), repo.root, "--db", str(db))
     assert result.returncode == 0 and result.stdout == "", result.stderr
-    assert not db.exists() or not duckdb.connect(str(db), read_only=True).execute("SELECT count(*) FROM runs").fetchone()[0]
+    # Every door leaves the same record of a run with nothing to measure: finished, no mutant.
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT status, (SELECT count(*) FROM mutants) FROM runs").fetchall() == [("finished", 0)]
 
 
 def test_a_broken_repository_lets_the_agent_stop_with_one_line_on_stderr(tmp_path) -> None:

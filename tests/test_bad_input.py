@@ -50,6 +50,7 @@ def test_config_values_that_would_turn_the_gate_off_are_refused(ai_repo: GitRepo
     assert not (ai_repo.root / ".mutagate").exists()
 
 
+@pytest.mark.slow
 def test_refused_runs_leave_no_database_behind(ai_repo: GitRepo, tmp_path: Path) -> None:
     not_executable = tmp_path / "python"
     not_executable.write_text("#!/bin/sh\n")  # no x bit: even root may not execute it

@@ -3,14 +3,16 @@ under coverage, and the verdicts are the ones a whole fresh baseline gives."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from tests.cli import mutagate
+from tests.cli import run_json
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE
+
+pytestmark = pytest.mark.slow  # real runs that store a baseline and reuse it
 
 PRICES = """def net(price, tax):
     if price < 0:
@@ -43,9 +45,7 @@ def test_restock():
 
 def _run(repo: GitRepo, db: Path, *flags: str) -> dict:
     # --no-bail: every killer, so that the verdicts compare whatever order equal-time tests ran in
-    result = mutagate("run", "--json", "--every-mutant", "--no-bail", "--db", str(db), *flags, cwd=repo.root)
-    assert result.returncode in (0, 3), result.stderr
-    return json.loads(result.stdout)
+    return run_json(repo.root, db, "--every-mutant", "--no-bail", *flags, jobs=None, codes=(0, 3))
 
 
 def _verdicts(db: Path, run_id: str) -> list[tuple]:

@@ -21,9 +21,11 @@ from results.report_markdown import render_markdown
 from results.runs import list_runs
 from scheduler.budget import Budget
 from scheduler.worker import Task
-from tests.cli import assert_bad_input, mutagate
+from tests.cli import assert_bad_input, mutagate, run_process
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE
+
+pytestmark = pytest.mark.slow  # real runs against a slow suite under a time budget
 
 STATS = '''
 def biggest(xs):
@@ -72,7 +74,7 @@ def _slow_repo(root: Path) -> GitRepo:
 
 
 def _run(repo: GitRepo, db: Path, *flags: str):
-    return mutagate("run", "--one-per-line", "--json", "--jobs", "1", "--db", str(db), *flags, cwd=repo.root)
+    return run_process(repo.root, db, "--one-per-line", *flags)
 
 
 def _statuses(db: Path, run_id: str) -> dict[str, str]:

@@ -24,6 +24,8 @@ from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE, PRICES
 from tests.sample_project import PRICES_TESTS as TESTS
 
+pytestmark = pytest.mark.slow  # a CI job replayed: real nightly and PR runs compared
+
 # An agent touches the boundary line (a comment): the line is in the PR's diff, its mutants keep their ids.
 PRICES_TOUCHED = PRICES.replace("if price > 100:", "if price > 100:  # bulk orders")
 
@@ -217,8 +219,6 @@ def test_the_comment_compares_with_mains_nightly(replay) -> None:
     assert "pkg/prices.py:2" in fixed_text and "killed by `tests/test_prices.py::test_at_the_boundary`" in fixed_text
     assert "pkg/shipping.py" not in fixed_text
     assert main_survivors  # main really had the boundary survivors the PR fixes
-    Path("/tmp/briefs").mkdir(parents=True, exist_ok=True)
-    (Path("/tmp/briefs") / "issue14-pr-comment.md").write_text(comment)  # README's example, from this very run
 
 
 def test_sarif_and_the_badge_endpoint_are_written(replay) -> None:

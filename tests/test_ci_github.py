@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scheduler.cli.github_actions import escape_data, escape_property, warning
+from scheduler.ci.github_actions import escape_data, escape_property, warning
 from tests.cli import assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
 
@@ -193,7 +193,7 @@ def test_a_warning_line_keeps_its_properties_apart() -> None:
 
 def test_annotations_stop_at_ten_per_file_and_count_the_rest(tmp_path: Path) -> None:
     from results.report_data import MutantResult, RunReport
-    from scheduler.cli.github_actions import ANNOTATIONS_PER_FILE, annotations
+    from scheduler.ci.github_actions import ANNOTATIONS_PER_FILE, annotations
 
     def mutant(i: int, file: str) -> MutantResult:
         return MutantResult(f"{i:012x}", file, i, i, 5, 6, "comparison-boundary", "<", "<=", "claude-code", "f",

@@ -11,7 +11,7 @@ import time
 import pytest
 from rich.console import Console
 
-from scheduler.cli.run import ProgressDisplay
+from scheduler.cli.display import ProgressDisplay
 from tests.cli import mutagate
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE
@@ -68,6 +68,7 @@ def piped_run(tmp_path_factory) -> tuple[GitRepo, str, str]:
     return repo, result.stdout, result.stderr
 
 
+@pytest.mark.slow
 def test_brackets_in_code_test_ids_and_paths_are_printed_as_written(piped_run) -> None:
     repo, stdout, _ = piped_run
     weak = mutagate("weak-tests", cwd=repo.root, env=NARROW)
@@ -89,6 +90,7 @@ def _without_ids(stdout: str) -> list[str]:
     return [re.sub(r"\)  [0-9a-f]{12}$", ")", line) for line in stdout.splitlines()]
 
 
+@pytest.mark.slow
 def test_undetected_mutants_show_their_whole_lines(piped_run) -> None:
     repo, stdout, _ = piped_run
     lines = _without_ids(stdout)
@@ -103,6 +105,7 @@ def test_undetected_mutants_show_their_whole_lines(piped_run) -> None:
     assert "```diff\n-    return row[b]\n+    return None\n```" in markdown
 
 
+@pytest.mark.slow
 def test_piped_tables_and_lines_are_never_cut_to_the_width(piped_run) -> None:
     _, stdout, stderr = piped_run
     assert any(line.startswith(f" {LONG} ") for line in stdout.splitlines())  # 60 columns could not hold it
@@ -117,6 +120,7 @@ def test_piped_tables_and_lines_are_never_cut_to_the_width(piped_run) -> None:
                                        " is below --fail-under 99%")
 
 
+@pytest.mark.slow
 def test_a_log_gets_progress_lines_while_the_run_goes(piped_run) -> None:
     _, stdout, stderr = piped_run
     lines = stderr.splitlines()

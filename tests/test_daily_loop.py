@@ -17,11 +17,13 @@ import pytest
 
 from results.runs import MutantSpan
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord
-from scheduler.cli.apply import splice
+from scheduler.mutant_text import splice
 from tests.cli import PROJECT, assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE, PRICES
 from tests.sample_project import PRICES_TESTS as TESTS
+
+pytestmark = pytest.mark.slow  # the daily loop on a real run: show, apply, revert, runs
 
 # The test that kills the boundary survivor.
 BOUNDARY_TEST = '''

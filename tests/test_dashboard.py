@@ -21,9 +21,11 @@ import pytest
 
 from results.dashboard.data import report_routes
 from results.report_data import Tally
-from tests.cli import ENTRY, PROJECT, assert_bad_input, mutagate
+from tests.cli import ENTRY, PROJECT, assert_bad_input, mutagate, run_json
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE
+
+pytestmark = pytest.mark.slow  # real runs behind the dashboard, a live server and a browser
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (Debian: apt-get install chromium)")
@@ -110,9 +112,7 @@ class History:
 
 
 def _run(repo: GitRepo, db: Path, *flags: str) -> str:
-    result = mutagate("run", "--json", "--jobs", "1", "--db", str(db), *flags, cwd=repo.root, env=NO_CI_BRANCH)
-    assert result.returncode in (0, 3), result.stderr
-    return json.loads(result.stdout)["run_id"]
+    return run_json(repo.root, db, *flags, codes=(0, 3), env=NO_CI_BRANCH)["run_id"]
 
 
 @pytest.fixture(scope="module")

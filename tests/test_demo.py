@@ -7,8 +7,11 @@ import subprocess
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.cli import assert_bad_input, mutagate
+
+pytestmark = pytest.mark.slow  # the whole demo pipeline
 
 
 def test_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ import pytest
 from tests.cli import assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
 
+pytestmark = pytest.mark.slow  # a real mutmut run imported
+
 CLAUDE = "Add calc\n\nCo-Authored-By: Claude <noreply@anthropic.com>"
 
 CALC = '''\

@@ -60,6 +60,37 @@ def test_layers_depend_one_way() -> None:
     assert not wrong, "\n".join(wrong)
 
 
+# The front doors by audience: each is entered from the command line only, and none through another.
+FRONT_DOORS = ("scheduler.agents", "scheduler.ci")
+# What scheduler/cli/ may hold besides one module per command: the package, and what commands share.
+CLI_SHARED = ("scheduler.cli", "scheduler.cli.__main__", "scheduler.cli.common", "scheduler.cli.display")
+
+
+def test_front_doors_are_entered_from_the_command_line_only() -> None:
+    known = _modules()
+    wrong = []
+    for name, path in known.items():
+        own = next((door for door in FRONT_DOORS if name == door or name.startswith(door + ".")), None)
+        for target in _imports(name, path, known):
+            for door in FRONT_DOORS:
+                inside = target == door or target.startswith(door + ".")
+                if inside and door != own and not name.startswith("scheduler.cli"):
+                    wrong.append(f"{name} imports {target}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_cli_holds_commands_and_no_command_imports_another() -> None:
+    from scheduler.cli import COMMAND_MODULES
+
+    known = _modules()
+    commands = {f"scheduler.cli.{module}" for module in COMMAND_MODULES}
+    cli = {name for name in known if name == "scheduler.cli" or name.startswith("scheduler.cli.")}
+    assert cli - commands == set(CLI_SHARED), "scheduler/cli/ holds command modules and common.py, display.py only"
+    wrong = [f"{name} imports {target}" for name in cli for target in _imports(name, known[name], known)
+             if target in commands and target != name]
+    assert not wrong, "\n".join(wrong)
+
+
 def test_no_import_cycles() -> None:
     known = _modules()
     graph = {name: {t for t in _imports(name, path, known) if t in known and t != name} for name, path in known.items()}

@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 import anyio
+import pytest
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from tests.cli import ENTRY, PROJECT
 from tests.test_agent_hooks import WEAK_TESTS, agent_repo
+
+pytestmark = pytest.mark.slow  # the MCP server around a real run
 
 
 def _server(root: Path) -> StdioServerParameters:

@@ -11,8 +11,8 @@ import pytest
 from mutator.config import Config
 from mutator.generate import generate_file, select_one_per_line
 from mutator.mutant import Edit, Mutant
-from mutator.operators import REGISTRY, Ctx, Operator, Preparer, default_priority
-from mutator.operators.base import operator
+from mutator.operators import default_priority
+from mutator.operators.base import REGISTRY, Ctx, Operator, Preparer, operator
 
 # PR mode's pick order without history, as it was hard-coded before ranks existed.
 DOCUMENTED_PRIORITY = [

@@ -8,7 +8,7 @@ import pytest
 
 from mutator.generate import generate_file
 from mutator.mutant import apply_mutant
-from mutator.operators import REGISTRY
+from mutator.operators.base import REGISTRY
 
 
 def mutations(source: str, operator: str) -> set[str]:

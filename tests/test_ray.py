@@ -3,7 +3,6 @@ cluster on this machine started and stopped by its own test."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -24,10 +23,9 @@ from scheduler.executor import executor_factory
 from scheduler.run import Progress, RunOptions, execute_run
 from tests.cli import PROJECT, assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
-from tests.sample_project import build_sample
 
 ray = pytest.importorskip("ray")
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.slow]  # a real Ray instance or cluster
 
 RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
 
@@ -51,8 +49,8 @@ def private_ray():
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> GitRepo:
-    return build_sample(GitRepo(tmp_path_factory.mktemp("ray-sample") / "repo"))
+def sample(sample_run_shared) -> GitRepo:
+    return sample_run_shared.repo
 
 
 def verdicts(db: Path, run_id: str) -> dict[str, tuple[str, tuple[str, ...]]]:
@@ -63,11 +61,8 @@ def verdicts(db: Path, run_id: str) -> dict[str, tuple[str, tuple[str, ...]]]:
 
 
 @pytest.fixture(scope="module")
-def local_verdicts(sample: GitRepo, tmp_path_factory) -> dict:
-    db = tmp_path_factory.mktemp("local") / "results.duckdb"
-    result = mutagate("run", "--json", "--jobs", "2", "--db", str(db), cwd=sample.root)
-    assert result.returncode == 0, result.stderr
-    return verdicts(db, json.loads(result.stdout)["run_id"])
+def local_verdicts(sample_run_shared) -> dict:
+    return verdicts(sample_run_shared.db, sample_run_shared.summary["run_id"])
 
 
 def run_in_process(repo: GitRepo, db: Path, progress: Progress = Progress(), hold: list | None = None,

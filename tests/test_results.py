@@ -16,7 +16,6 @@ import pytest
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord
 from tests.cli import assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
-from tests.sample_project import build_sample
 
 DATA = Path(__file__).parent / "data"
 
@@ -90,12 +89,8 @@ def test_weak_tests_view_and_command_rank_covering_not_killing(known_store: Path
 # -- reports of a real run --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def real_run(tmp_path_factory) -> tuple[GitRepo, Path, dict]:
-    repo = build_sample(GitRepo(tmp_path_factory.mktemp("reports") / "repo"))
-    db = repo.root.parent / "results.duckdb"
-    result = mutagate("run", "--json", "--no-bail", "--jobs", "2", "--db", str(db), cwd=repo.root)
-    assert result.returncode == 0, result.stderr
-    return repo, db, json.loads(result.stdout)
+def real_run(sample_run_shared) -> tuple[GitRepo, Path, dict]:
+    return sample_run_shared.repo, sample_run_shared.db, sample_run_shared.summary
 
 
 def _report(real_run, fmt: str, *extra: str) -> str:
@@ -105,6 +100,7 @@ def _report(real_run, fmt: str, *extra: str) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_stryker_report_validates_against_the_official_schema(real_run) -> None:
     report = json.loads(_report(real_run, "stryker"))
     schema = json.loads((DATA / "mutation-testing-report-schema.json").read_text())
@@ -121,6 +117,7 @@ def test_stryker_report_validates_against_the_official_schema(real_run) -> None:
     assert {k for m in mutants for k in m["killedBy"]} <= test_ids  # every killer is a defined test
 
 
+@pytest.mark.slow
 def test_sarif_log_has_one_result_per_undetected_mutant(real_run) -> None:
     from sarif_pydantic import Sarif
 
@@ -138,6 +135,7 @@ def test_sarif_log_has_one_result_per_undetected_mutant(real_run) -> None:
     assert all(rules[r["ruleIndex"]] == r["ruleId"] for r in results)
 
 
+@pytest.mark.slow
 def test_html_report_is_self_contained(real_run, tmp_path: Path) -> None:
     out = tmp_path / "report.html"
     _report(real_run, "html", "-o", str(out))
@@ -148,6 +146,7 @@ def test_html_report_is_self_contained(real_run, tmp_path: Path) -> None:
     assert json.loads(data)["schemaVersion"] == "2"
 
 
+@pytest.mark.slow
 def test_markdown_comment_has_score_agents_and_capped_survivors(real_run) -> None:
     _, _, summary = real_run
     text = _report(real_run, "markdown", "--link-base", "https://example.com/blob/abc")
@@ -158,6 +157,7 @@ def test_markdown_comment_has_score_agents_and_capped_survivors(real_run) -> Non
     assert text.count("```diff") == min(len(summary["survivors"]), 7)  # one file: at most 7 shown
 
 
+@pytest.mark.slow
 def test_badge_svg_and_endpoint(real_run, tmp_path: Path) -> None:
     repo, db, summary = real_run
     svg = tmp_path / "badge.svg"
@@ -192,8 +192,9 @@ def test_one_score_one_rounding_in_terminal_markdown_badge_and_json(tmp_path: Pa
     """42 of 51 detected is 82.352…%. Every human-facing figure reads 82.4% (rounded once, from the exact
     fraction); the terminal used to round the JSON's 82.35 again, to 82.3%. The JSON keeps 82.35."""
     from results.report_data import load_report
-    from scheduler.cli.run import print_summary, summarise
+    from scheduler.cli.display import print_summary
     from scheduler.run import RunResult
+    from scheduler.run_request import summarise
 
     db = tmp_path / "rounding.duckdb"
     mutants = [_mutant(f"m{i}", "a.py", i + 1, "claude-code") for i in range(51)]
@@ -218,6 +219,7 @@ def test_one_score_one_rounding_in_terminal_markdown_badge_and_json(tmp_path: Pa
 
 # -- bad input -------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_reads_of_missing_empty_unknown_and_newer_databases_are_bad_input(known_store: Path, tmp_path: Path) -> None:
     for command in (("report",), ("badge",), ("weak-tests",)):
         assert_bad_input(mutagate(*command, "--db", str(tmp_path / "none.duckdb"), cwd=tmp_path), "no results database")
@@ -250,6 +252,7 @@ def _hold_write_lock(db: Path, seconds: float) -> subprocess.Popen:
     return holder
 
 
+@pytest.mark.slow
 def test_a_reader_waits_out_a_writer_then_says_so_in_one_line(known_store: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("MUTAGATE_LOCK_WAIT", "1")
     holder = _hold_write_lock(known_store, 30)

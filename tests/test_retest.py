@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.cli import assert_bad_input, mutagate
+import pytest
+
+from tests.cli import assert_bad_input, mutagate, run_json
 from tests.gitrepo import GitRepo
+
+pytestmark = pytest.mark.slow  # real runs retested
 
 CLAUDE = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
 
@@ -28,9 +32,7 @@ def _repo(root: Path) -> GitRepo:
 
 
 def _run(repo: GitRepo, db: Path, *flags: str) -> dict:
-    result = mutagate("run", "--json", "--jobs", "1", "--db", str(db), *flags, cwd=repo.root)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return run_json(repo.root, db, *flags)
 
 
 def test_survivors_are_retested_alone_and_the_fixed_ones_named(tmp_path: Path) -> None:

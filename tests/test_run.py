@@ -16,6 +16,8 @@ from tests.cli import assert_bad_input, mutagate, stop_mid_run
 from tests.gitrepo import GitRepo
 from tests.sample_project import build_sample
 
+pytestmark = pytest.mark.slow  # real mutation runs end to end
+
 
 def verdicts(summary: dict, db: Path) -> dict[tuple[str, str, str], tuple[str, list[str]]]:
     """(function, operator, original) -> (status, killed_by) of its first occurrence, read back

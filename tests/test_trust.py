@@ -11,9 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.cli import assert_bad_input, mutagate, stop_mid_run
+from tests.cli import assert_bad_input, mutagate, run_json, stop_mid_run
 from tests.gitrepo import GitRepo
 from tests.sample_project import build_sample
+
+pytestmark = pytest.mark.slow  # real runs end to end: verdicts at any number of workers, stopped runs, quarantine
 
 CLAUDE = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
 
@@ -32,9 +34,7 @@ def _outcomes(db: Path, run_id: str) -> dict[tuple[str, str], list[tuple]]:
 
 def _run(repo: GitRepo, *flags: str) -> tuple[dict, Path]:
     db = repo.root.parent / "results.duckdb"
-    result = mutagate("run", "--json", "--jobs", "1", "--db", str(db), *flags, cwd=repo.root)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout), db
+    return run_json(repo.root, db, *flags), db
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import fnmatch
 
 from mutator.operators import ai_failures, classic  # noqa: F401  (registration)
-from mutator.operators.base import REGISTRY, Ctx, Operator, Preparer
-
-__all__ = ["REGISTRY", "Ctx", "Operator", "Preparer", "default_priority", "enabled_operators", "operator_names"]
+from mutator.operators.base import REGISTRY, Operator
 
 
 def operator_names() -> list[str]:

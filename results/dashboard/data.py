@@ -18,6 +18,7 @@ import duckdb
 
 from results.report_data import RunReport, Tally, read_report, resolve_run
 from results.schema import _COUNTS as VIEW_COUNTS  # the views' own counting, so per-agent rows count as they do
+from results.status import RunStatus
 from results.store import connect
 from results.weak_tests import WeakTest, read_weak_tests
 
@@ -96,11 +97,11 @@ def read_dashboard(con: duckdb.DuckDBPyConnection, db: Path, runs: int = DEFAULT
     """All the dashboard reads, on one connection (parameterized SQL only)."""
     latest = resolve_run(con, db, None)  # one line, exit 2, when the database holds no run
     charted = tuple(_run_meta(r) for r in reversed(con.execute(
-        f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = 'finished' ORDER BY started DESC, run_id DESC LIMIT ?",
-        [runs]).fetchall()))
+        f"SELECT {_RUN_COLUMNS} FROM runs WHERE status = ? ORDER BY started DESC, run_id DESC LIMIT ?",
+        [RunStatus.FINISHED, runs]).fetchall()))
     latest_by_branch = dict(con.execute(
-        "SELECT coalesce(branch, ?), arg_max(run_id, started) FROM runs WHERE status = 'finished' GROUP BY ALL",
-        [NO_BRANCH]).fetchall())
+        "SELECT coalesce(branch, ?), arg_max(run_id, started) FROM runs WHERE status = ? GROUP BY ALL",
+        [NO_BRANCH, RunStatus.FINISHED]).fetchall())
     detail_ids = sorted({latest, *latest_by_branch.values()})
     ids = sorted({r.run_id for r in charted} | set(detail_ids))
     totals = {r[0]: tuple(r[1:]) for r in con.execute(

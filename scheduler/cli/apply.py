@@ -7,42 +7,12 @@ import argparse
 import os
 import shlex
 from pathlib import Path
-from typing import Protocol
 
 from mutator.errors import BadInput
 from mutator.git import GitError, Repo, run_git
 from results.runs import StoredMutant, load_mutant, mutant_spans
 from scheduler.cli.common import add_read_arguments, read_db, target_repo
-
-
-class Span(Protocol):
-    line: int
-    end_line: int
-    col: int  # 1-based, in characters
-    end_col: int  # exclusive
-    original: str
-    replacement: str
-
-
-def splice(text: str, span: Span) -> str | None:
-    """`text` with the mutant in place, or None when `text` does not hold its original at its place.
-    Lines are split on "\\n" only, as the parser counted them; a "\\r" stays part of its line."""
-    starts = [0]
-    starts += [i + 1 for i, char in enumerate(text) if char == "\n"]
-    if not 1 <= span.line <= span.end_line <= len(starts):
-        return None
-    start = starts[span.line - 1] + span.col - 1
-    end = starts[span.end_line - 1] + span.end_col - 1
-    if 0 <= start <= end <= len(text) and text[start:end] == span.original:
-        return text[:start] + span.replacement + text[end:]
-    # An imported mutmut mutant is a whole line without its indentation, at column 1: the line's text must match.
-    if span.col == 1 and span.line == span.end_line:
-        line = text[starts[span.line - 1]:].partition("\n")[0]
-        body = line.strip()
-        if body and body == span.original:
-            start = starts[span.line - 1] + len(line) - len(line.lstrip())
-            return text[:start] + span.replacement + text[start + len(body):]
-    return None
+from scheduler.mutant_text import source_at_run, splice
 
 
 def brief(code: str, width: int = 40) -> str:
@@ -108,18 +78,6 @@ def _revert(repo: Repo, db: Path, mutant: StoredMutant, path: Path, head_bytes: 
             return f"reverted {mutant.id}: {mutant.file} is as HEAD has it again"
     raise BadInput(f"{mutant.file} is not HEAD's text with {mutant.id} applied (edited since?); nothing written:"
                    f" `git diff -- {mutant.file}` shows what differs")
-
-
-def source_at_run(mutant: StoredMutant, fallback_repo: Path) -> str | None:
-    """The file at the run's commit: from the repository the run recorded, else from the one at hand
-    (a database copied from CI names a path that does not exist here); None if neither has it."""
-    for repo in (Path(mutant.repo), fallback_repo):
-        if repo.is_dir():
-            try:
-                return run_git(repo, "show", f"{mutant.head_commit}:{mutant.file}").decode("utf-8", "replace")
-            except GitError:
-                continue
-    return None
 
 
 def _lines(text: str, mutant: StoredMutant) -> list[str]:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from rich.text import Text
 
-from scheduler.ci_setup.files import write_new
-from scheduler.ci_setup.github import github_workflows
-from scheduler.ci_setup.gitlab import gitlab_ci
-from scheduler.ci_setup.install import install_spec
-from scheduler.ci_setup.project import read_project
+from scheduler.ci.files import write_new
+from scheduler.ci.github import github_workflows
+from scheduler.ci.gitlab import gitlab_ci
+from scheduler.ci.install import install_spec
+from scheduler.ci.project import read_project
 from scheduler.cli.common import stdout_console, target_repo
 
 

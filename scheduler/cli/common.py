@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,7 +16,7 @@ from mutator.attribution import Scope, relative_paths
 from mutator.config import load_config
 from mutator.errors import BadInput
 from mutator.git import Repo, open_repo
-from scheduler.results_db import DEFAULT_DB, default_db  # noqa: F401 - where the commands import them from
+from scheduler.results_db import DEFAULT_DB, default_db
 
 EXIT_OK, EXIT_FAULT, EXIT_BAD_INPUT, EXIT_BELOW_THRESHOLD = 0, 1, 2, 3
 
@@ -140,3 +141,14 @@ def emit(output: Path | None, text: str) -> None:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise BadInput(f"cannot write {output}: {exc.strerror}") from None
+
+
+def budget_seconds(text: str) -> float:
+    """--budget: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    return value

@@ -15,10 +15,10 @@ from rich.text import Text
 from mutator.attribution import Scope, attribute
 from mutator.errors import BadInput
 from mutator.git import open_repo
-from scheduler.cli.blame import print_blame_tables
-from scheduler.cli.common import DEFAULT_DB
-from scheduler.cli.demo_repo import build_demo_repo
-from scheduler.cli.run import RunRequest, perform_run
+from scheduler.cli.display import perform_run, print_blame_tables
+from scheduler.demo_repo import build_demo_repo
+from scheduler.results_db import DEFAULT_DB
+from scheduler.run_request import RunRequest
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -11,12 +11,11 @@ from pathlib import Path
 
 from rich.text import Text
 
-from scheduler.agent_hooks import AGENTS, agent_protocol
-from scheduler.agent_hooks.answer import answer_hook
-from scheduler.agent_hooks.check import DEFAULT_BUDGET
-from scheduler.agent_hooks.settings import install_hook
-from scheduler.cli.common import add_db_argument, job_count, percent, stdout_console, target_repo
-from scheduler.cli.run import budget_seconds
+from scheduler.agents import AGENTS, agent_protocol
+from scheduler.agents.answer import answer_hook
+from scheduler.agents.check import DEFAULT_BUDGET
+from scheduler.agents.settings import install_hook
+from scheduler.cli.common import add_db_argument, budget_seconds, job_count, percent, stdout_console, target_repo
 
 
 def register(commands: argparse._SubParsersAction) -> None:

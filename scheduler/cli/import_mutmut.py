@@ -8,9 +8,11 @@ from pathlib import Path
 
 from mutator.attribution import Scope, attribute
 from results.import_mutmut import read_mutmut
+from results.status import RunStatus
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
-from scheduler.cli.common import add_db_argument, default_db, print_json, target_repo
+from scheduler.cli.common import add_db_argument, print_json, target_repo
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
+from scheduler.results_db import default_db
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -43,7 +45,7 @@ def run_import(args: argparse.Namespace) -> int:
     store.start_run(RunRecord(run_id, str(root), attribution.head, None, None, current_branch(root), TOOL_VERSION,
                               {"imported_from": "mutmut"}, "mutmut (imported)", 0, "imported"), rows, lines)
     store.record_outcomes(run_id, outcomes)
-    store.finish_run(run_id, "finished", None)
+    store.finish_run(run_id, RunStatus.FINISHED, None)
     summary = {"run_id": run_id, "mutants": len(mutants), "by_agent": dict(sorted(by_agent.items())),
                "statuses": dict(Counter(m.status for m in mutants)), "skipped": dict(skipped)}
     if args.json:

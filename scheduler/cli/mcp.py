@@ -1,4 +1,4 @@
-"""`mutagate mcp`: a Model Context Protocol server over stdio (see mcp_server.py for its tools)."""
+"""`mutagate mcp`: a Model Context Protocol server over stdio (see scheduler/agents/mcp_server.py for its tools)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_mcp(args: argparse.Namespace) -> int:
-    from scheduler.cli.mcp_server import build_server  # the SDK loads only for this command
+    from scheduler.agents.mcp_server import build_server  # the SDK loads only for this command
 
     root: Path = target_repo(args).root  # a bad -C is one line and exit 2, before the protocol starts
     build_server(root).run("stdio")

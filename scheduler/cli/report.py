@@ -11,7 +11,7 @@ from mutator.errors import BadInput
 from results.compare import latest_run_on, load_comparison
 from results.formats import REPORT_FORMATS, RenderOptions
 from results.report_data import RunReport, load_report
-from scheduler.cli.base_branch import base_branch
+from scheduler.ci.base_branch import base_branch
 from scheduler.cli.common import add_read_arguments, emit, read_db, thresholds
 
 

@@ -8,9 +8,11 @@ from rich.table import Table
 from rich.text import Text
 
 from results.runs import RunRow, list_runs
+from results.status import RunStatus
 from scheduler.cli.common import add_db_argument, positive_int, print_json, read_db, stdout_console
 
-STATUS_STYLES = {"finished": "green", "interrupted": "yellow", "abandoned": "red", "running": "cyan"}
+STATUS_STYLES = {RunStatus.FINISHED: "green", RunStatus.INTERRUPTED: "yellow", RunStatus.ABANDONED: "red",
+                 RunStatus.RUNNING: "cyan"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -45,7 +47,7 @@ def run_runs(args: argparse.Namespace) -> int:
 
 
 def _score(row: RunRow) -> Text:
-    if row.status != "finished":
+    if row.status != RunStatus.FINISHED:
         return Text("partial", style="yellow")  # a stopped run's numbers cover part of it: no score
     if not row.measured:
         return Text("-")  # nothing measured: never a 100 for nothing

@@ -4,7 +4,6 @@ and the tests behind it, and its fate in every stored run."""
 from __future__ import annotations
 
 import argparse
-import difflib
 from pathlib import Path
 
 from rich.console import Console
@@ -13,10 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from results.runs import StoredMutant, load_mutant
-from scheduler.cli.apply import source_at_run, splice
 from scheduler.cli.common import add_read_arguments, print_json, read_db, stdout_console
+from scheduler.mutant_text import mutant_diff
 
-CONTEXT_LINES = 3
 STATUS_STYLES = {"killed": "green", "timeout": "green", "survived": "red", "no_coverage": "yellow"}
 
 
@@ -36,21 +34,6 @@ def run_show(args: argparse.Namespace) -> int:
         return 0
     _print(stdout_console(), mutant, diff)
     return 0
-
-
-def mutant_diff(mutant: StoredMutant, fallback_repo: Path) -> str:
-    """A unified diff of the file as the run's commit has it, with the mutant in place. When that text
-    is gone or does not hold the mutant at its place, the edit alone."""
-    source = source_at_run(mutant, fallback_repo)
-    mutated = splice(source, mutant) if source is not None else None
-    if source is None or mutated is None:
-        why = "is not at hand" if source is None else "does not hold it at its place"
-        return (f"@@ {mutant.file}:{mutant.line} (the edit alone: the file at {mutant.head_commit[:10]} {why}) @@\n"
-                + "".join(f"-{line}\n" for line in mutant.original.splitlines())
-                + "".join(f"+{line}\n" for line in mutant.replacement.splitlines()))
-    diff = difflib.unified_diff(source.splitlines(keepends=True), mutated.splitlines(keepends=True),
-                                f"a/{mutant.file}", f"b/{mutant.file}", n=CONTEXT_LINES)
-    return "".join(line if line.endswith("\n") else line + "\n" for line in diff)  # a last line without one
 
 
 def _status_text(status: str | None) -> Text:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from scheduler.agent_hooks.protocol import AgentProtocol, HookEvent, input_field
+from scheduler.agents.protocol import AgentProtocol, HookEvent, input_field
 
 TIMEOUT_SECONDS = 180  # the run's budget (60 s by default) is an estimate; confirmations come on top
 

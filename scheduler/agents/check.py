@@ -14,11 +14,11 @@ from mutator.config import load_config
 from mutator.generate import operator_preference
 from mutator.git import open_repo
 from mutator.mutant import Mutant, unified_diff
+from results.gate import Verdict
 from results.report_data import MutantResult, RunReport, mutated_lines
-from results.status import Status
+from results.status import WHY_UNDETECTED, Status
 from results.store import ResultStore
-from scheduler.run_request import RunRequest, conclude_run, nothing_to_measure, prepare_run
-from scheduler.run import execute_run
+from scheduler.run_request import RunRequest, start_run
 
 DEFAULT_BUDGET = 60.0  # seconds: an agent waits for its stop hook
 
@@ -40,9 +40,7 @@ class Finding:
     def sentence(self) -> str:
         """`in `pkg/a.py:3` `if x >= 10:` became `if x > 10:` and every test still passed: add a test that fails on it`"""
         where, before, after = f"`{self.file}:{self.line}`", _one_line(self.before), _one_line(self.after)
-        if self.status == Status.SURVIVED:
-            return f"in {where} `{before}` became `{after}` and every test still passed: add a test that fails on it"
-        return f"in {where} `{before}` became `{after}` and no test runs this line: add a test that runs it and fails on it"
+        return f"in {where} `{before}` became `{after}` and {WHY_UNDETECTED[self.status].instruction}"
 
     def as_json(self) -> dict:
         return {"id": self.id, "file": self.file, "line": self.line, "operator": self.operator, "status": self.status,
@@ -51,17 +49,19 @@ class Finding:
 
 @dataclass(frozen=True)
 class Check:
-    """A finished check. `report` is None when there was nothing to measure (no AI line in scope)."""
+    """A finished check: the run as stored (with nothing to measure, an empty finished run, as
+    `mutagate run` stores it), its summary, findings and the gate's verdict."""
 
     root: Path
-    report: RunReport | None
+    report: RunReport
     summary: dict  # `mutagate run --json`'s summary (with nothing to measure: `note`, score null)
     findings: tuple[Finding, ...]  # every undetected mutant, best first
     threshold: float | None  # the configured gate (--fail-under, else [tool.mutagate] fail-under)
+    verdict: Verdict  # against `threshold` (results.gate)
 
     @property
     def measured(self) -> bool:
-        return self.report is not None and bool(self.report.mutants)
+        return bool(self.report.mutants)
 
 
 def check_changes(directory: Path, agent: str, base: str | None = None, budget: float | None = DEFAULT_BUDGET,
@@ -74,16 +74,11 @@ def check_changes(directory: Path, agent: str, base: str | None = None, budget: 
     scope = Scope(base=base, agent=agent.lower(), paths=relative_paths(repo.root, list(paths), cwd=repo.root))
     request = RunRequest(repo=repo, scope=scope, one_per_line=load_config(repo.root).pr_one_per_line, jobs=jobs,
                          db=db, fail_under=fail_under, budget=budget)
-    prepared = prepare_run(request, started)
-    if not prepared.workload.mutants:  # nothing to measure: no run is stored for it
-        note = nothing_to_measure(prepared.workload)
-        return Check(repo.root, None, {"score": None, "note": note, "mutants": 0}, (), prepared.threshold)
-    result = execute_run(prepared.workload, prepared.options)
-    report, summary = conclude_run(prepared, result)
-    priority = ResultStore(prepared.options.db).operator_survival()
-    mutants = {m.id: m for m in prepared.workload.mutants}
-    findings = _findings(report, prepared.workload.attribution.sources, mutants, priority)
-    return Check(repo.root, report, summary, findings, prepared.threshold)
+    run = start_run(request, started=started)
+    priority = ResultStore(run.prepared.options.db).operator_survival()
+    mutants = {m.id: m for m in run.prepared.workload.mutants}
+    findings = _findings(run.report, run.prepared.workload.attribution.sources, mutants, priority)
+    return Check(repo.root, run.report, run.summary, findings, run.prepared.threshold, run.verdict)
 
 
 def _findings(report: RunReport, sources: dict[str, str], mutants: dict[str, Mutant],

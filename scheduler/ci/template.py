@@ -14,7 +14,7 @@ _ALONE = re.compile(r"^(?P<indent>[ ]*)%%(?P<name>[A-Z_]+)%%$", re.MULTILINE)
 
 
 def fill(name: str, values: dict[str, str | list[str]]) -> str:
-    text = files("scheduler.ci_setup").joinpath("templates", name).read_text(encoding="utf-8")
+    text = files("scheduler.ci").joinpath("templates", name).read_text(encoding="utf-8")
 
     def block(match: re.Match[str]) -> str:
         value = values[match["name"]]

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutator.git import GitError, git_text
-from scheduler.ci_setup.install import https_url
-from scheduler.ci_setup.project import Project
-from scheduler.ci_setup.template import fill
+from scheduler.ci.install import https_url
+from scheduler.ci.project import Project
+from scheduler.ci.template import fill
 from scheduler.provenance import TOOL_VERSION
 
 PR_WORKFLOW, NIGHTLY_WORKFLOW = "mutagate-pr.yml", "mutagate-nightly.yml"

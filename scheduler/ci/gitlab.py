@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 from mutator.git import GitError, git_text
-from scheduler.ci_setup.github import Generated
-from scheduler.ci_setup.install import https_url
-from scheduler.ci_setup.project import Project
-from scheduler.ci_setup.template import fill
+from scheduler.ci.github import Generated
+from scheduler.ci.install import https_url
+from scheduler.ci.project import Project
+from scheduler.ci.template import fill
 from scheduler.provenance import TOOL_VERSION
 
 GITLAB_FILE = "mutagate.gitlab-ci.yml"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mutator.errors import BadInput
-from scheduler.agent_hooks.protocol import AgentProtocol
+from scheduler.agents.protocol import AgentProtocol
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ installed); the check behind them all is `check.check_changes`, which the MCP se
 from __future__ import annotations
 
 from mutator.errors import BadInput
-from scheduler.agent_hooks.claude_code import CLAUDE_CODE
-from scheduler.agent_hooks.cursor import CURSOR
-from scheduler.agent_hooks.gemini import GEMINI
-from scheduler.agent_hooks.protocol import AgentProtocol
+from scheduler.agents.claude_code import CLAUDE_CODE
+from scheduler.agents.cursor import CURSOR
+from scheduler.agents.gemini import GEMINI
+from scheduler.agents.protocol import AgentProtocol
 
 AGENTS: dict[str, AgentProtocol] = {p.name: p for p in (CLAUDE_CODE, CURSOR, GEMINI)}
 

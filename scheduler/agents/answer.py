@@ -15,8 +15,9 @@ from pathlib import Path
 
 from mutator.errors import BadInput
 from results.errors import ResultsError
-from scheduler.agent_hooks.check import DEFAULT_BUDGET, Check, check_changes
-from scheduler.agent_hooks.protocol import AgentProtocol
+from results.gate import judge
+from scheduler.agents.check import DEFAULT_BUDGET, Check, check_changes
+from scheduler.agents.protocol import AgentProtocol
 
 SHOWN = 5  # undetected mutants named in one instruction, best first
 DEFAULT_GATE = 100.0
@@ -41,11 +42,12 @@ def answer_hook(protocol: AgentProtocol, hook_input: str, directory: Path, budge
             return allow()
         check = check_changes(event.cwd or directory, protocol.name, budget=budget, fail_under=fail_under, db=db,
                               jobs=jobs, started=started)
-        if not check.measured:
-            budget_note = check.report.budget_text() if check.report is not None else None
+        if not check.measured:  # nothing to act on: the agent may stop, whatever a gate says
+            budget_note = check.report.budget_text()
             return allow(f"{prefix}: nothing measured ({budget_note})" if budget_note else "")
+        # An agent's gate defaults to every mutant detected; the decision is the run's own gate's.
         gate = check.threshold if check.threshold is not None else DEFAULT_GATE
-        if check.report.total.score >= gate:  # the exact score, as the run's own gate reads it
+        if judge(check.report, gate, planned=check.report.planned).passed:
             return allow()
         return HookAnswer(json.dumps(protocol.block(block_reason(check, gate, protocol.name, db))) + "\n")
     except (BadInput, ResultsError) as exc:

@@ -15,6 +15,7 @@ from typing import TextIO
 
 from results.report_data import MutantResult, RunReport
 from results.report_markdown import render_markdown
+from results.status import WHY_UNDETECTED
 
 ANNOTATIONS_PER_FILE = 10
 
@@ -38,7 +39,7 @@ def warning(message: str, **properties: str | int) -> str:
 
 
 def _message(m: MutantResult, before: tuple[str, ...], after: tuple[str, ...]) -> str:
-    why = "no test failed" if m.status == "survived" else "no test runs this code"
+    why = WHY_UNDETECTED[m.status].reason
     lines = "\n".join([*(f"- {line}" for line in before), *(f"+ {line}" for line in after)])
     return f"{why}; add a test that fails on this change:\n{lines}\n(mutagate show {m.id})"
 
@@ -52,7 +53,7 @@ def annotations(report: RunReport) -> Iterator[str]:
     changed = report.changed_lines(m for ms in by_file.values() for m in ms[:ANNOTATIONS_PER_FILE])
     for file, mutants in by_file.items():
         for m in mutants[:ANNOTATIONS_PER_FILE]:
-            title = f"mutagate: {m.operator} {'survived' if m.status == 'survived' else 'not covered'} ({m.agent})"
+            title = f"mutagate: {m.operator} {WHY_UNDETECTED[m.status].title} ({m.agent})"
             yield warning(_message(m, *changed[m.id]), file=m.file, line=m.line, endLine=m.end_line, title=title)
         if len(mutants) > ANNOTATIONS_PER_FILE:
             yield (f"mutagate: {len(mutants) - ANNOTATIONS_PER_FILE} more undetected mutants in {file} "

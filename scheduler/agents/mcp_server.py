@@ -2,7 +2,7 @@
 coding agent calls itself.
 
 - `check_changes` — the agent's uncommitted work (and, with `base`, everything since the merge-base)
-  under a time budget: the same check as the stop hooks (`scheduler.agent_hooks.check`).
+  under a time budget: the same check as the stop hooks (`scheduler.agents.check`).
 - `explain_mutant` — one stored mutant: its diff, covering and killing tests, its fate in every run
   (what `mutagate show` reads).
 - `weak_tests` — the tests that run AI mutants and let them survive (what `mutagate weak-tests` reads).
@@ -26,10 +26,9 @@ from mutator.git import open_repo
 from results.errors import ResultsError
 from results.runs import load_mutant
 from results.weak_tests import weak_tests as read_weak_tests
-from scheduler.agent_hooks.check import DEFAULT_BUDGET, check_changes as run_check
-from scheduler.cli.apply import splice
-from scheduler.cli.show import CONTEXT_LINES, mutant_diff
+from scheduler.agents.check import DEFAULT_BUDGET, check_changes as run_check
 from scheduler.provenance import TOOL_VERSION
+from scheduler.mutant_text import CONTEXT_LINES, mutant_diff, splice
 from scheduler.results_db import default_db
 
 INSTRUCTIONS = (
@@ -65,7 +64,7 @@ def build_server(directory: Path) -> MCPServer:
             "undetected": [finding.as_json() for finding in check.findings],
             "gate": check.threshold,
         }
-        if check.report is None or not check.report.mutants:
+        if not check.measured:
             text = f"Nothing measured: {summary.get('note')}."
         else:
             total = check.report.total
