@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
+from mutator.errors import BadInput
 from mutator.mutant import Mutant
 from mutator.workload import Workload
 from results.status import Phase, RunStatus, Status
@@ -167,6 +168,9 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                          tuple(sorted(w for w in phases.workers if w)), timings, flaky,
                          Confirmation(options.confirm, len(survivors) if options.confirm != "off" else 0,
                                       phases.flipped), baseline_source)
+    except BadInput:
+        status = RunStatus.REFUSED  # the input's fault (a failing baseline, no tests): nothing was interrupted
+        raise
     finally:
         kill_strays(own_children)
         _guard_checkout(checkout)
