@@ -65,8 +65,13 @@ def save_map(db: Path, key: str, stored: StoredMap) -> None:
                         [stored.run_id, names, [stored.files[f] for f in names], [stored.shapes.get(f) for f in names],
                          [json.dumps(stored.import_functions[f]) if f in stored.import_functions else None
                           for f in names]])
+        # The newest map of a finished run is kept whatever came after it: it is the one a later run
+        # reuses, and three interrupted runs in a row must not make the next one measure everything.
         old = [row[0] for row in con.execute(
-            "SELECT run_id FROM baseline_maps WHERE key = ? ORDER BY saved DESC OFFSET ?", [key, KEEP_PER_KEY]).fetchall()]
+            "SELECT run_id FROM baseline_maps WHERE key = ? AND run_id NOT IN ("
+            " SELECT m.run_id FROM baseline_maps m JOIN runs r ON r.run_id = m.run_id"
+            " WHERE m.key = ? AND r.status = ? ORDER BY m.saved DESC LIMIT 1)"
+            " ORDER BY saved DESC OFFSET ?", [key, key, RunStatus.FINISHED, KEEP_PER_KEY]).fetchall()]
         for table in ("baseline_maps", "baseline_tests", "baseline_lines", "baseline_files"):
             con.execute(f"DELETE FROM {table} WHERE list_contains(?, run_id)", [old])
         con.execute("COMMIT")

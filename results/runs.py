@@ -27,7 +27,7 @@ class RunRow:
     branch: str | None
     head_commit: str
     mode: str | None  # pr, nightly or imported
-    status: str  # running, finished, interrupted or abandoned
+    status: str  # running, finished, interrupted, abandoned or refused
     mutants: int  # planned: rows in `mutants`
     measured: int  # rows in `outcomes`
     tally: Tally  # of what was measured

@@ -37,6 +37,7 @@ class RunStatus(StrEnum):
     FINISHED = "finished"  # every planned mutant settled (budget-cut ones stored as not_run)
     INTERRUPTED = "interrupted"  # stopped early (Ctrl-C, SIGTERM, an error): what was measured is kept
     ABANDONED = "abandoned"  # its owner process died without saying so
+    REFUSED = "refused"  # stopped for bad input (a failing baseline, no tests): nothing measured to resume
 
 
 @dataclass(frozen=True)

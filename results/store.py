@@ -120,13 +120,25 @@ def _write_refusal(path: Path) -> str | None:
     return None
 
 
+def _lock_wait() -> float:
+    """MUTAGATE_LOCK_WAIT in seconds (default 10); anything but a number >= 0 is the user's to fix."""
+    text = os.environ.get("MUTAGATE_LOCK_WAIT", "10")
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise StoreError(f"MUTAGATE_LOCK_WAIT must be a number of seconds, got {text[:40]!r}")
+    return value
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False, wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection; waits out another process's write (MUTAGATE_LOCK_WAIT seconds,
     default 10), then fails in one line."""
     path = Path(path)
     if wait_seconds is None:
-        wait_seconds = float(os.environ.get("MUTAGATE_LOCK_WAIT", "10"))
+        wait_seconds = _lock_wait()
     if read_only and not path.is_file():
         raise StoreError(f"no results database at {path} (run `mutagate run` first, or pass --db)")
     if not read_only:

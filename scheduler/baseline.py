@@ -132,7 +132,7 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
         spec = runtime.scratch / f"baseline-{index}.spec.json"
         spec.write_text(json.dumps({"include": include, "shard": [index, shards], "only": only, "probes": probes,
                                     "deadline": deadline}))
-        command = [runtime.python, str(runtime.runner), "baseline", str(out), str(spec), "--", *runtime.pytest_args]
+        command = runtime.command("baseline", str(out), str(spec), "--", *runtime.pytest_args)
         log = open(runtime.scratch / f"baseline-{index}.log", "w+")  # closed once the shard has ended
         env = {**runtime.env(workdir), **({"TMPDIR": str(tmp)} if shards > 1 else {})}
         procs.append((subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT), log))
@@ -209,7 +209,7 @@ def _rerun(runtime: Runtime, workdir: Path, name: str, tests: list[str],
     """Failing tests (node id -> failure line) of a plain run of `tests` (all: the whole suite); a
     run that died counts as every `expected` test failing again (never as a pass)."""
     out = runtime.scratch / f"baseline-{name}.json"
-    command = [runtime.python, str(runtime.runner), "fresh", str(out), "--no-bail", "--", *runtime.pytest_args, *tests]
+    command = runtime.command("fresh", str(out), "--no-bail", "--", *runtime.pytest_args, *tests)
     subprocess.run(command, cwd=workdir, env=runtime.env(workdir), capture_output=True, text=True)
     if not out.is_file():
         return {t: "the test run did not finish" for t in (expected if expected is not None else tests)}

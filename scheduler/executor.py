@@ -39,19 +39,20 @@ class LocalExecutor:
         self.workers: list[Worker] = []
         self._stop = threading.Event()
 
-    def _ensure_workers(self) -> None:
-        while len(self.workers) < self.jobs:
+    def _ensure_workers(self, needed: int) -> None:
+        """Workers for `needed` tasks at most: each clones a work copy and starts a server."""
+        while len(self.workers) < min(self.jobs, needed):
             name = f"worker-{len(self.workers)}"
             workdir = clone_snapshot(self.snapshot, self.runtime.scratch / name)
             self.workers.append(Worker(self.runtime, workdir, name))
 
     def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None], stop_at: float | None = None) -> None:
-        self._ensure_workers()
         todo: queue.Queue[Task] = queue.Queue()
         count = 0
         for task in tasks:
             todo.put(task)
             count += 1
+        self._ensure_workers(count)
         done: queue.Queue[Outcome | BaseException] = queue.Queue()
 
         def work(worker: Worker) -> None:
@@ -66,7 +67,7 @@ class LocalExecutor:
                     done.put(exc)
                     return
 
-        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in self.workers[: max(1, min(self.jobs, count))]]
+        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in self.workers[: min(self.jobs, count)]]
         for thread in threads:
             thread.start()
         try:
@@ -82,7 +83,8 @@ class LocalExecutor:
             self._stop.clear()
 
     def describe(self) -> str:
-        return f"local: {self.jobs} worker{'s' if self.jobs != 1 else ''}"
+        workers = len(self.workers) or 1  # min(--jobs, mutants to run)
+        return f"local: {workers} worker{'s' if workers != 1 else ''}"
 
     def close(self) -> None:
         self._stop.set()

@@ -7,12 +7,14 @@ own summary and gate included) reads them back through `results.report_data.load
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
+from mutator.errors import BadInput
 from mutator.mutant import Mutant
 from mutator.workload import Workload
 from results.status import Phase, RunStatus, Status
@@ -24,6 +26,8 @@ from scheduler.executor import Executor
 from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, probe_ranges, whole_suite_task
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
 from scheduler.runtime import Runtime, make_runtime
+from scheduler import checkout_guard
+from scheduler.runner.reaper import become_subreaper, children, kill_strays
 from scheduler.scratch import new_scratch, remove_scratch
 from scheduler.workcopy import make_snapshot, restore_if_dirty
 from scheduler.worker import Outcome, Task
@@ -115,12 +119,19 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         store.finish_run(run_id, RunStatus.FINISHED, "none")
         return RunResult(run_id, 0, "none", 0.0, time.perf_counter() - started)
 
+    # Orphans of the target's processes (the baseline's, a fresh run's) come to this process, which
+    # kills them when the run ends; what it ran before the run stays.
+    become_subreaper()
+    own_children = children()
     scratch = new_scratch("mutagate-run-")
     status, description = RunStatus.INTERRUPTED, None
     timings: dict[str, float] = {}
+    checkout = checkout_guard.take(attribution.root)  # verified, and restored, when the run ends
+    checkout_guard.current = checkout_guard.Watch(checkout)
     try:
         snapshot = make_snapshot(attribution, scratch / "snapshot")
         runtime = make_runtime(scratch, options.python, config.test_command, config.deselect + options.deselect)
+        runtime = replace(runtime, sealed=checkout_guard.readonly_prefix(attribution.root, scratch))
         # Every source file, not only the mutated ones: the map is stored for later runs to reuse.
         files = sorted(set(attribution.source_files) | {m.file for m in workload.mutants})
         key = map_key(TOOL_VERSION, runtime.python, runtime.pytest_args, attribution.source.roots)
@@ -166,10 +177,31 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                          tuple(sorted(w for w in phases.workers if w)), timings, flaky,
                          Confirmation(options.confirm, len(survivors) if options.confirm != "off" else 0,
                                       phases.flipped), baseline_source)
+    except BadInput:
+        status = RunStatus.REFUSED  # the input's fault (a failing baseline, no tests): nothing was interrupted
+        raise
     finally:
+        kill_strays(own_children)
+        _guard_checkout(checkout)
         store.finish_run(run_id, status, description, timings)
         if not options.keep_scratch:
             remove_scratch(scratch)
+
+
+def _guard_checkout(before: checkout_guard.Fingerprint) -> None:
+    """Put the user's checkout back as it was, and say who changed it."""
+    watch, checkout_guard.current = checkout_guard.current, None
+    if watch is not None:
+        watch.close()
+    damage = checkout_guard.verify_and_restore(before)
+    touched = [*damage.changed, *damage.created, *damage.unrestorable]
+    if not touched:
+        return
+    who = (f"mutant{'s' if len(watch.suspects) > 1 else ''} {', '.join(watch.suspects)}"
+           if watch is not None and watch.suspects else "the run's tests")
+    kept = f"; could not restore {', '.join(damage.unrestorable)}" if damage.unrestorable else ""
+    print(f"mutagate: {who} wrote to your checkout ({', '.join(touched[:10])}"
+          f"{', ...' if len(touched) > 10 else ''}); restored byte for byte{kept}", file=sys.stderr)
 
 
 # Under a time budget the baseline may take at most this share of what is left when it starts: the

@@ -20,6 +20,13 @@ class Runtime:
     pytest_args: tuple[str, ...]
     scratch: Path  # private folder for this run (runner copy, result files)
     runner: Path  # the runner package's copy: `python <runner> MODE ...` runs its __main__.py
+    # What every process of the target is started under: the user's checkout read-only where the
+    # platform allows (see checkout_guard.readonly_prefix), else nothing.
+    sealed: tuple[str, ...] = ()
+
+    def command(self, *args: str) -> list[str]:
+        """`python <runner> ARGS...` as the target's processes are started."""
+        return [*self.sealed, self.python, str(self.runner), *args]
 
     def env(self, workdir: Path) -> dict[str, str]:
         """The work copy first on the import path (ahead of an editable install of the user's checkout),

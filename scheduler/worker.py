@@ -18,6 +18,7 @@ from typing import IO
 
 from mutator.mutant import Mutant, apply_mutant
 from results.status import Phase
+from scheduler import checkout_guard
 from scheduler.runtime import Runtime
 from scheduler.workcopy_guard import WorkCopyGuard
 
@@ -69,8 +70,7 @@ class Worker:
 
     def _start_server(self) -> subprocess.Popen:
         self._log = open(self.runtime.scratch / f"{self.name}.log", "ab")
-        command = [self.runtime.python, str(self.runtime.runner), "serve", str(self.workdir), "--",
-                   *self.runtime.pytest_args]
+        command = self.runtime.command("serve", str(self.workdir), "--", *self.runtime.pytest_args)
         server = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
                                   text=True, bufsize=1, start_new_session=True)
@@ -119,6 +119,9 @@ class Worker:
                        flaky=tuple(sorted(flaky.items())))
 
     def _run_once(self, task: Task) -> Outcome:
+        watch = checkout_guard.current
+        if watch is not None:
+            watch.started(task.mutant.id)
         try:
             if task.mode == "patch":
                 answer = self._run_patched(task)
@@ -127,6 +130,8 @@ class Worker:
             return self._outcome(task, self._run_fresh(task), "fresh")
         finally:
             self._guard.restore()  # what a mutant wrote must not reach the next one
+            if watch is not None:
+                watch.finished(task.mutant.id)  # did it reach the user's checkout?
 
     def _flaky_killers(self, task: Task, outcome: Outcome) -> dict[str, str]:
         """Killing tests that also fail without the mutant, with their failure lines."""
@@ -217,8 +222,7 @@ class Worker:
         return {"status": "survived", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds}
 
     def _fresh_in_new_interpreter(self, out: Path, tests: list[str], timeout: float) -> str:
-        command = [self.runtime.python, str(self.runtime.runner), "fresh", str(out), "--",
-                   *self.runtime.pytest_args, *tests]
+        command = self.runtime.command("fresh", str(out), "--", *self.runtime.pytest_args, *tests)
         process = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
                                    stdout=self._log_file(), stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -251,8 +255,8 @@ class Worker:
         return "timeout" if reply["timeout"] else f"wait status {reply['status']}"
 
     def _start_zygote(self) -> subprocess.Popen | bool:
-        command = [self.runtime.python, str(self.runtime.runner), "zygote", str(self.workdir),
-                   str(self.runtime.scratch / "baseline.json"), "--", *self.runtime.pytest_args]
+        command = self.runtime.command("zygote", str(self.workdir), str(self.runtime.scratch / "baseline.json"), "--",
+                                       *self.runtime.pytest_args)
         zygote = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log_file(),
                                   text=True, bufsize=1, start_new_session=True)

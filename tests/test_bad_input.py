@@ -100,3 +100,10 @@ def test_a_folder_that_refuses_new_files_is_named_as_not_writable(ai_repo: GitRe
     which the store used to report as an unreadable database file."""
     assert_bad_input(mutagate("run", "--db", "/sys/results.duckdb", cwd=ai_repo.root),
                      "cannot write the results database /sys/results.duckdb", "its folder /sys is not writable")
+
+
+def test_a_lock_wait_that_is_not_a_number_is_bad_input(repo: GitRepo) -> None:
+    repo.commit("init", files={"pkg/m.py": "X = 1\n"})
+    for value in ("abc", "-1", "nan"):
+        assert_bad_input(mutagate("runs", cwd=repo.root, env={"MUTAGATE_LOCK_WAIT": value}),
+                         "MUTAGATE_LOCK_WAIT must be a number of seconds")

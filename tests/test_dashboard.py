@@ -453,3 +453,36 @@ def test_links_into_the_report_use_its_file_names() -> None:
     assert report_routes(["shop/pricing.py"]) == {"shop/pricing.py": "pricing.py"}
     assert report_routes(["a.py", "pkg/b.py"]) == {"a.py": "a.py", "pkg/b.py": "pkg/b.py"}
     assert report_routes(["x/a/m.py", "x/b/n.py"]) == {"x/a/m.py": "a/m.py", "x/b/n.py": "b/n.py"}
+
+
+def test_the_server_takes_a_burst_of_clients_and_shrugs_off_those_that_hang_up(history, tmp_path) -> None:
+    """200 concurrent real requests all answered; clients that reset mid-request leave no traceback."""
+    import socket
+    import struct
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    db = tmp_path / "results.duckdb"
+    shutil.copy(history.db, db)
+    with serving(db, history.repo.root) as served:
+        host, port = "127.0.0.1", served.port
+
+        def hang_up(_: int) -> None:
+            client = socket.create_connection((host, int(port)), timeout=30)
+            client.sendall(b"GET /data.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST, not FIN
+            client.close()
+
+        def fetch(_: int) -> int:
+            with urllib.request.urlopen(f"http://127.0.0.1:{served.port}/data.js", timeout=30) as answer:
+                answer.read()
+                return answer.status
+
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            list(pool.map(hang_up, range(40)))
+        with ThreadPoolExecutor(max_workers=200) as pool:
+            statuses = list(pool.map(fetch, range(200)))
+        assert statuses == [200] * 200
+        assert fetch(0) == 200  # still serving
+    log = (db.parent / "serve.log").read_text()
+    assert "Traceback" not in log, log[-2000:]

@@ -156,6 +156,8 @@ def test_failing_baseline_is_bad_input_and_can_be_deselected(repo: GitRepo) -> N
         },
     )
     assert_bad_input(mutagate("run", cwd=repo.root), "fails before any mutation", "tests/test_m.py::test_broken")
+    with duckdb.connect(str(repo.root / ".mutagate" / "results.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT status FROM runs").fetchall() == [("refused",)]  # not `interrupted`
     ok = mutagate("run", "--json", "--deselect", "tests/test_m.py::test_broken", cwd=repo.root)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["killed"] >= 2

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import sys
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -145,6 +146,16 @@ def _content_type(name: str) -> str:
 
 class DashboardServer(ThreadingHTTPServer):
     daemon_threads = True  # Ctrl-C does not wait for a browser's open keep-alive connection
+    # socketserver's default backlog is 5: a burst of 200 clients (a team opening the page, a load
+    # test) saw connections time out before the server ever accepted them.
+    request_queue_size = 256
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - socketserver's signature
+        """A client that went away (a browser reload, a closed tab) is no fault of ours: nothing
+        to print. Anything else is printed as socketserver does, and the server keeps serving."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, host: str, port: int, options: ServeOptions) -> None:
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -55,6 +55,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+MAX_JOBS = 1024  # far past any machine's cores or a cluster's fair share: beyond it, a typo
+
+
+def job_count(text: str) -> int:
+    """--jobs: at least 1, at most MAX_JOBS (each worker clones a work copy)."""
+    value = positive_int(text)
+    if value > MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_JOBS} workers, got {value}")
+    return value
+
+
 def percent(text: str) -> float:
     try:
         value = float(text)

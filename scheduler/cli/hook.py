@@ -15,7 +15,7 @@ from scheduler.agents import AGENTS, agent_protocol
 from scheduler.agents.answer import answer_hook
 from scheduler.agents.check import DEFAULT_BUDGET
 from scheduler.agents.settings import install_hook
-from scheduler.cli.common import add_db_argument, budget_seconds, percent, positive_int, stdout_console, target_repo
+from scheduler.cli.common import add_db_argument, budget_seconds, job_count, percent, stdout_console, target_repo
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -29,7 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                             help=f"the check's time, baseline included (default: {DEFAULT_BUDGET:g})")
         parser.add_argument("--fail-under", type=percent, metavar="PERCENT",
                             help="let the agent stop at this score (default: [tool.mutagate] fail-under, else 100)")
-        parser.add_argument("--jobs", type=positive_int, metavar="N", help="parallel workers (default: the cores)")
+        parser.add_argument("--jobs", type=job_count, metavar="N", help="parallel workers (default: the cores)")
         add_db_argument(parser)
         parser.set_defaults(handler=run_hook, protocol_name=protocol.name)
     install = agents.add_parser("install", help="add the hook to the agent's project settings (merged, idempotent)")

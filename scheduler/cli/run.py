@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from mutator.config import CONFIRM_POLICIES
-from scheduler.cli.common import (add_db_argument, add_scope_arguments, add_selection_arguments, budget_seconds, percent,
-                                  positive_int, scope_from_args, target_repo)
+from scheduler.cli.common import (add_db_argument, add_scope_arguments, add_selection_arguments, budget_seconds, job_count,
+                                  percent, scope_from_args, target_repo)
 from scheduler.cli.display import perform_run
 from scheduler.run_request import RunRequest
 
@@ -20,7 +20,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--ray-shared-path", action="store_true",
                         help="every Ray node reads the run's snapshot at the driver's path (a shared file system) "
                              "instead of receiving it as the actors' runtime_env working_dir")
-    parser.add_argument("--jobs", type=positive_int, metavar="N",
+    parser.add_argument("--jobs", type=job_count, metavar="N",
                         help="parallel workers (default: this machine's cores; with Ray, the cluster's CPUs)")
     add_db_argument(parser)
     parser.add_argument("--fail-under", type=percent, metavar="PERCENT", help="exit 3 if the score is below this")

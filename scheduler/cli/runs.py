@@ -12,7 +12,7 @@ from results.status import RunStatus
 from scheduler.cli.common import add_db_argument, positive_int, print_json, read_db, stdout_console
 
 STATUS_STYLES = {RunStatus.FINISHED: "green", RunStatus.INTERRUPTED: "yellow", RunStatus.ABANDONED: "red",
-                 RunStatus.RUNNING: "cyan"}
+                 RunStatus.RUNNING: "cyan", RunStatus.REFUSED: "red"}
 
 
 def register(commands: argparse._SubParsersAction) -> None:

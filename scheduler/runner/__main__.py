@@ -21,8 +21,13 @@ def main(argv: list[str]) -> int:
         return serve(options[0], pytest_args)
     if mode == "fresh":
         from .fresh import fresh
+        from .reaper import become_subreaper, kill_strays
 
-        return fresh(options[0], pytest_args, bail="--no-bail" not in options[1:])
+        become_subreaper()  # what the tests start dies with this run, not after it
+        try:
+            return fresh(options[0], pytest_args, bail="--no-bail" not in options[1:])
+        finally:
+            kill_strays()
     if mode == "zygote":
         from .zygote import zygote
 

@@ -8,10 +8,12 @@ import gc
 import importlib.util
 import json
 import os
+import select
 import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
@@ -137,6 +139,47 @@ def _die_with(parent: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     if os.getppid() != parent:
         os._exit(3)
+
+
+class ChildExit:
+    """Tells when a forked child has ended, whoever else holds its pipe: a pidfd to select on
+    (Linux 5.3+), else a short poll of waitpid."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.fds: list[int] = []
+        with contextlib.suppress(AttributeError, OSError):
+            self.fds.append(os.pidfd_open(pid))
+
+    def poll_interval(self, remaining: float) -> float:
+        return remaining if self.fds else min(remaining, 0.05)
+
+    def ended(self) -> bool:
+        """Whether the child has ended; it is left for end_child to reap, so its pid (and process
+        group id) cannot be reused before its group is killed."""
+        found = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        return found is not None and found.si_pid == self.pid
+
+    def close(self) -> None:
+        for fd in self.fds:
+            os.close(fd)
+        self.fds = []
+
+
+def wait_child(pid: int, timeout: float) -> bool:
+    """Whether the child ended before the deadline (not reaped: end_child does that)."""
+    exited = ChildExit(pid)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            if exited.ended():
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            select.select(exited.fds, [], [], exited.poll_interval(remaining))
+    finally:
+        exited.close()
 
 
 def end_child(pid: int, read_end: int) -> int:

@@ -18,8 +18,9 @@ from typing import TextIO
 
 import pytest
 
-from .common import PYTEST_FLAGS, _Collector, end_child, fork_child, freeze_heap, private_streams, read_requests, send
+from .common import PYTEST_FLAGS, ChildExit, _Collector, end_child, fork_child, freeze_heap, private_streams, read_requests, send
 from .patch import Patch, Patcher, live_functions
+from .reaper import become_subreaper, children, kill_strays
 
 DONE = "__done__"
 
@@ -30,6 +31,7 @@ class _Server:
         self.protocol = protocol
         self.root = root
         self.collector = _Collector()
+        self.keep: set[int] = set()
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -42,6 +44,10 @@ class _Server:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             session.config.pluginmanager.unregister(reporter)
+        # Orphans of a mutant's processes come to this server, which kills them after each mutant;
+        # what the server itself started while collecting (a conftest's helper) stays.
+        become_subreaper()
+        self.keep = children()
         freeze_heap()
         send(self.protocol, {"ready": True, "tests": len(items), "functions": len(index)})
         for request in read_requests(self.requests):
@@ -65,6 +71,7 @@ class _Server:
                     "seconds": time.perf_counter() - started}
         pid, read_end = fork_child(lambda write_end: self._child(request, tests, patch, write_end))
         finished, failed, ran, note, why = self._watch(pid, read_end, request["timeout"])
+        kill_strays(self.keep)  # a Popen(start_new_session=True), a double-forked daemon
         seconds = time.perf_counter() - started
         running = [t.nodeid for t in tests[len(ran):len(ran) + 1]]
         if note == "timeout":
@@ -110,37 +117,49 @@ class _Server:
         return code
 
     def _watch(self, pid: int, read_end: int, timeout: float) -> tuple[bool, list[str], list[str], str, dict[str, str]]:
+        """The child's messages until it is done, ends, or runs out of time. The verdict is the
+        child's own: its `__done__` line, or its exit. EOF on the pipe is not waited for, since a
+        process the tests forked (a sleeping child) holds the pipe open long after the test passed."""
         deadline = time.monotonic() + timeout
         buffer = b""
         finished, failed, ran, note = False, [], [], ""
         why: dict[str, str] = {}
         timed_out = False
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            ready, _, _ = select.select([read_end], [], [], remaining)
-            if not ready:
-                continue
-            chunk = os.read(read_end, 65536)
-            if not chunk:
-                break
-            buffer += chunk
-            while b"\n" in buffer:
-                raw, buffer = buffer.split(b"\n", 1)
-                message = json.loads(raw)
-                if DONE in message:
-                    finished = True
-                elif "unpatchable" in message:
-                    note = "unpatchable: " + message["unpatchable"]
-                elif "crash" in message:
-                    note = message["crash"]
+        ended = False
+        exited = ChildExit(pid)
+        try:
+            while not finished and not note:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    timed_out = True
+                    break
+                ready, _, _ = select.select([read_end, *exited.fds], [], [], exited.poll_interval(remaining))
+                if read_end in ready:
+                    chunk = os.read(read_end, 65536)
                 else:
-                    ran.append(message["test"])
-                    if message["failed"]:
-                        failed.append(message["test"])
-                        why[message["test"]] = message.get("why", "")
+                    ended = exited.ended()
+                    if not ended:
+                        continue
+                    chunk = _drain(read_end)  # what it wrote before it ended
+                buffer += chunk
+                while b"\n" in buffer and not finished:
+                    raw, buffer = buffer.split(b"\n", 1)
+                    message = json.loads(raw)
+                    if DONE in message:
+                        finished = True
+                    elif "unpatchable" in message:
+                        note = "unpatchable: " + message["unpatchable"]
+                    elif "crash" in message:
+                        note = message["crash"]
+                    else:
+                        ran.append(message["test"])
+                        if message["failed"]:
+                            failed.append(message["test"])
+                            why[message["test"]] = message.get("why", "")
+                if not chunk or ended:
+                    break
+        finally:
+            exited.close()
         status = end_child(pid, read_end)
         if timed_out:
             return False, failed, ran, "timeout", why
@@ -150,6 +169,16 @@ class _Server:
             else:
                 note = f"exited with status {os.WEXITSTATUS(status)}"
         return finished, failed, ran, note, why
+
+
+def _drain(fd: int) -> bytes:
+    """What is left in a pipe, without waiting for a writer that may never close it."""
+    os.set_blocking(fd, False)
+    data = b""
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(fd, 65536):
+            data += chunk
+    return data
 
 
 class _Unpatched(Patch):

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import sys
 
-from .common import end_child, fork_child, freeze_heap, private_streams, read_requests, send
+from .common import end_child, fork_child, freeze_heap, private_streams, read_requests, send, wait_child
 from .fresh import fresh
+from .reaper import become_subreaper, children, kill_strays
 
 
 def _preload(root: str, modules_file: str) -> str | None:
@@ -51,11 +51,14 @@ def zygote(root: str, modules_file: str, pytest_args: list[str]) -> int:
     send(protocol, {"ready": problem is None, "error": problem})
     if problem:
         return 0
+    become_subreaper()  # orphans of a run's processes come here, and die after it
+    keep = children()
     freeze_heap()
     for request in read_requests(requests):
         pid, read_end = fork_child(lambda _, request=request: fresh(request["out"], [*pytest_args, *request["tests"]]))
-        # The child never writes: the pipe turns readable (EOF) when the child ends.
-        ready, _, _ = select.select([read_end], [], [], request["timeout"])
+        # The child's own end, not the pipe's EOF: a process the tests forked may hold the pipe.
+        ended = wait_child(pid, request["timeout"])
         status = end_child(pid, read_end)
-        send(protocol, {"timeout": not ready, "status": status})
+        kill_strays(keep)
+        send(protocol, {"timeout": not ended, "status": status})
     return 0

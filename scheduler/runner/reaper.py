@@ -1,0 +1,74 @@
+"""No process a mutant or a test starts outlives its run.
+
+A process group kill misses what left the group: `Popen(start_new_session=True)`, a double-forked
+daemon. On Linux a process that owns mutants becomes a *child subreaper* (PR_SET_CHILD_SUBREAPER):
+every orphan below it is re-parented to it instead of to PID 1, so after each mutant it kills every
+child it did not start on purpose, again and again until none is left (killing one orphan hands
+its own children to us).
+
+Standard library only: the fork server and the zygote use it inside the target's interpreter, the
+driver around the whole run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """True if orphans below this process now come to it (Linux 3.4+)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def children(of: int | None = None) -> set[int]:
+    """The live (and zombie) children of a process, read from /proc; empty where there is no /proc."""
+    parent = os.getpid() if of is None else of
+    found: set[int] = set()
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # ended while we looked
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1 and int(fields[1]) == parent:
+            found.add(int(entry))
+    return found
+
+
+def kill_strays(keep: set[int] = frozenset(), rounds: int = 50) -> list[int]:
+    """Kill and reap every child of this process not in `keep`, until none is left; returns their pids."""
+    killed: list[int] = []
+    for _ in range(rounds):
+        strays = children() - set(keep)
+        if not strays:
+            break
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in strays:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            killed.append(pid)
+        time.sleep(0.001)  # the killed processes' children are re-parented to us: look again
+    return killed
