@@ -55,5 +55,5 @@ def test_an_interrupted_run_fails_a_gate_and_has_no_verdict_without_one() -> Non
 
 
 def test_run_states_stay_the_stored_strings_and_every_undetected_status_has_its_words() -> None:
-    assert [str(s) for s in RunStatus] == ["running", "finished", "interrupted", "abandoned"]
+    assert [str(s) for s in RunStatus] == ["running", "finished", "interrupted", "abandoned", "refused"]
     assert set(WHY_UNDETECTED) == {Status.SURVIVED, Status.NO_COVERAGE}
