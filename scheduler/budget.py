@@ -18,6 +18,10 @@ from mutator.generate import operator_preference
 from scheduler.worker import Task
 
 
+WRAP_UP_SECONDS = 1.5
+WRAP_UP_SHARE = 0.05
+
+
 class BudgetSpent(Exception):
     """The time budget ran out in the middle of a phase: what is still running is abandoned."""
 
@@ -30,13 +34,21 @@ class Budget:
     priority: Mapping[str, float] = field(default_factory=dict)  # operator -> survival rate in stored runs
 
     @property
+    def wrap_up(self) -> float:
+        """Seconds kept back for what follows the last phase (stopping the workers, storing, the
+        answer) and for the interpreter's start before the clock started: a budget is the whole
+        command's, and an agent's hook that answers late is killed with nothing said
+        (benchmarks/bench_hook.json: 1-2 s past the budget without it)."""
+        return WRAP_UP_SECONDS + WRAP_UP_SHARE * self.seconds
+
+    @property
     def ends(self) -> float:
-        """When the budget runs out, on time.monotonic()'s clock."""
-        return self.started + self.seconds
+        """When the phases must have stopped, on time.monotonic()'s clock."""
+        return self.started + self.seconds - self.wrap_up
 
     def left(self, now: float | None = None) -> float:
-        """Seconds of wall time the run has left (never below zero)."""
-        return max(0.0, self.seconds - ((time.monotonic() if now is None else now) - self.started))
+        """Seconds of wall time the run's phases have left (never below zero)."""
+        return max(0.0, self.ends - (time.monotonic() if now is None else now))
 
     def fit(self, tasks: Sequence[Task], cost: Callable[[Task], float], now: float | None = None) -> BudgetFit:
         """The tasks that fit in what is left, best first by priority; the others are left out. Both

@@ -183,16 +183,19 @@ def test_the_fit_goes_best_first_and_skips_what_does_not_fit(tmp_path) -> None:
     best = max(tasks, key=lambda t: preference(t.mutant.operator))
     cost = {t.mutant.id: (5.0 if t is best else 1.0) for t in tasks}
     budget = Budget(seconds=10.0, started=100.0, jobs=1)
+    # The phases end early enough for the command to wrap up (stop workers, store, answer) in its budget.
+    wrap = budget.wrap_up
+    assert 1.0 <= wrap < 5.0 and budget.left(now=100.0) == 10.0 - wrap
     # 4 s left: the best mutant (5 s) does not fit; every cheaper one after it still gets its turn.
-    fit = budget.fit(tasks, lambda t: cost[t.mutant.id], now=106.0)
+    fit = budget.fit(tasks, lambda t: cost[t.mutant.id], now=106.0 - wrap)
     assert fit.left_out == (best,) if len(tasks) <= 5 else best in fit.left_out
     assert len(fit.run) == min(4, len(tasks) - 1)
     assert [t for t in tasks if t in fit.run] == list(fit.run)  # the plan's order is kept
     # 6 s left: the best one fits first, then one cheap one.
-    fit = budget.fit(tasks, lambda t: cost[t.mutant.id], now=104.0)
+    fit = budget.fit(tasks, lambda t: cost[t.mutant.id], now=104.0 - wrap)
     assert best in fit.run and len(fit.run) == 2
     # Two workers share the wall time: twice the work fits.
-    assert len(Budget(10.0, 100.0, jobs=2).fit(tasks, lambda t: 1.0, now=108.0).run) == min(4, len(tasks))
+    assert len(Budget(10.0, 100.0, jobs=2).fit(tasks, lambda t: 1.0, now=108.0 - wrap).run) == min(4, len(tasks))
     # Nothing left: nothing runs.
     assert Budget(10.0, 100.0).fit(tasks, lambda t: 0.5, now=120.0).run == ()
 
@@ -201,7 +204,8 @@ def test_history_puts_the_operators_that_survived_most_first(tmp_path) -> None:
     tasks = _tasks(tmp_path)
     operators = sorted({t.mutant.operator for t in tasks})
     last = min((o for o in operators if o != "string"), key=operator_preference({}))  # last without history
-    fit = Budget(10.0, 100.0, priority={last: 1.0}).fit(tasks, lambda t: 1.0, now=109.0)
+    budget = Budget(10.0, 100.0, priority={last: 1.0})
+    fit = budget.fit(tasks, lambda t: 1.0, now=109.0 - budget.wrap_up)
     assert [t.mutant.operator for t in fit.run] == [last]
 
 
