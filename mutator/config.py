@@ -46,6 +46,7 @@ class Config:
     confirm: str = "smart"  # how survivors are confirmed: smart | full | off (see CONFIRM_POLICIES)
     deselect: tuple[str, ...] = ()  # pytest node ids known to fail; left out of every run
     budget: float | None = None  # seconds a run may take (baseline included); mutants past it are not run
+    memory_limit_mb: float = 4096.0  # MB a mutant's test process may grow by (RLIMIT_AS); past it: killed
     group_tables: bool = True  # a table of same-shape rows is one gap: one mutant per shape runs (tables.py)
 
 
@@ -62,6 +63,7 @@ _FLOAT_KEYS = {
     "timeout-floor": "timeout_floor",
     "fail-under": "fail_under",
     "budget": "budget",
+    "memory-limit-mb": "memory_limit_mb",
 }
 _BOOL_KEYS = {"pr-one-per-line": "pr_one_per_line", "no-bail": "no_bail", "coverage-map": "coverage_map",
               "group-tables": "group_tables"}
@@ -142,7 +144,7 @@ def parse_config(table: dict[str, Any], where: str = "[tool.mutagate]") -> Confi
 
 # What each number may be: a value outside turns the gate off without a word (timeout-floor = -5 timed
 # out 51 of 52 mutants, and each timeout counts as detected); TOML's nan and inf are refused too.
-_POSITIVE = {"timeout-multiplier", "timeout-floor", "budget"}
+_POSITIVE = {"timeout-multiplier", "timeout-floor", "budget", "memory-limit-mb"}
 _PERCENT = {"fail-under", "thresholds.high", "thresholds.low"}
 
 
