@@ -46,6 +46,7 @@ class Config:
     confirm: str = "smart"  # how survivors are confirmed: smart | full | off (see CONFIRM_POLICIES)
     deselect: tuple[str, ...] = ()  # pytest node ids known to fail; left out of every run
     budget: float | None = None  # seconds a run may take (baseline included); mutants past it are not run
+    memory_limit_mb: float = 4096.0  # MB a mutant's test process may grow by (RLIMIT_AS); past it: killed
     group_tables: bool = True  # a table of same-shape rows is one gap: one mutant per shape runs (tables.py)
 
 
@@ -62,6 +63,7 @@ _FLOAT_KEYS = {
     "timeout-floor": "timeout_floor",
     "fail-under": "fail_under",
     "budget": "budget",
+    "memory-limit-mb": "memory_limit_mb",
 }
 _BOOL_KEYS = {"pr-one-per-line": "pr_one_per_line", "no-bail": "no_bail", "coverage-map": "coverage_map",
               "group-tables": "group_tables"}
@@ -82,8 +84,18 @@ def load_config(repo_root: Path) -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: not valid TOML ({exc})") from None
-    table = data.get("tool", {}).get("mutagate", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise BadInput(f"{path}: [tool] must be a table, not {_kind(tool)}")
+    table = tool.get("mutagate", {})
+    if not isinstance(table, dict):
+        raise BadInput(f"{path}: [tool.mutagate] must be a table, not {_kind(table)}")
     return parse_config(table, where=f"{path} [tool.mutagate]")
+
+
+def _kind(value: Any) -> str:
+    """A wrong-typed value named in an error line (bounded: the value itself may be long)."""
+    return f"{type(value).__name__} {str(value)[:40]!r}" if not isinstance(value, (dict, list)) else type(value).__name__
 
 
 def parse_config(table: dict[str, Any], where: str = "[tool.mutagate]") -> Config:
@@ -94,6 +106,8 @@ def parse_config(table: dict[str, Any], where: str = "[tool.mutagate]") -> Confi
     for key, attr in _LIST_KEYS.items():
         if key in table:
             values[attr] = _string_list(table[key], f"{where}: {key}")
+    if "disable_operators" in values:
+        _known_operators(values["disable_operators"], where)
     for key, attr in _FLOAT_KEYS.items():
         if key in table:
             values[attr] = _number(table[key], key, where)
@@ -121,13 +135,16 @@ def parse_config(table: dict[str, Any], where: str = "[tool.mutagate]") -> Confi
             raise BadInput(f"{where}: confirm must be one of {', '.join(CONFIRM_POLICIES)}, not {table['confirm']!r}")
         values["confirm"] = table["confirm"]
     if "agents" in table:
+        if not isinstance(table["agents"], list):
+            raise BadInput(f"{where}: agents must be a list of rules ([[tool.mutagate.agents]]), "
+                           f"not {_kind(table['agents'])}")
         values["agent_rules"] = tuple(_agent_rule(rule, f"{where}: agents") for rule in table["agents"])
     return Config(**values)
 
 
 # What each number may be: a value outside turns the gate off without a word (timeout-floor = -5 timed
 # out 51 of 52 mutants, and each timeout counts as detected); TOML's nan and inf are refused too.
-_POSITIVE = {"timeout-multiplier", "timeout-floor", "budget"}
+_POSITIVE = {"timeout-multiplier", "timeout-floor", "budget", "memory-limit-mb"}
 _PERCENT = {"fail-under", "thresholds.high", "thresholds.low"}
 
 
@@ -160,9 +177,25 @@ def _agent_rule(rule: Any, where: str) -> AgentRule:
     if not any(patterns.values()):
         raise BadInput(f"{where}: rule for {rule['agent']!r} needs one of author, trailer, message")
     for key, pattern in patterns.items():
+        if pattern is not None and not isinstance(pattern, str):
+            raise BadInput(f"{where}: {key} of the rule for {rule['agent']!r} must be a regex string, not {_kind(pattern)}")
         if pattern is not None:
             try:
                 re.compile(pattern)
             except re.error as exc:
                 raise BadInput(f"{where}: {key} pattern {pattern!r} is not a valid regex ({exc})") from None
     return AgentRule(agent=rule["agent"].lower(), **patterns)
+
+
+def _known_operators(entries: tuple[str, ...], where: str) -> None:
+    """Each `disable-operators` entry names an operator, a family, or a glob matching one: a typo would
+    leave the operator on without a word."""
+    import fnmatch
+
+    from mutator.operators import REGISTRY  # late: the operators import libcst, a config need not
+
+    families = {op.family for op in REGISTRY}
+    for entry in entries:
+        if entry not in families and not any(fnmatch.fnmatchcase(op.name, entry) for op in REGISTRY):
+            raise BadInput(f"{where}: disable-operators: no operator or family named {entry!r} "
+                           f"(families: {', '.join(sorted(families))}; README's operator tables list the names)")

@@ -168,6 +168,11 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float | None = No
         elif not read_only:
             migrate(con, path)
         yield con
+    except (duckdb.IOException, duckdb.SerializationException) as exc:
+        # A file cut short (a copy interrupted, a full disk) opens, and fails at the first block it lacks:
+        # that is the file's fault, said in one line, not an internal error.
+        raise StoreError(f"{path} is damaged or cannot be read ({str(exc).splitlines()[0][:160]}); "
+                         "move it away to start a new one") from None
     finally:
         con.close()
 

@@ -130,7 +130,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
     checkout_guard.current = checkout_guard.Watch(checkout)
     try:
         snapshot = make_snapshot(attribution, scratch / "snapshot")
-        runtime = make_runtime(scratch, options.python, config.test_command, config.deselect + options.deselect)
+        runtime = make_runtime(scratch, options.python, config.test_command, config.deselect + options.deselect,
+                               config.memory_limit_mb)
         runtime = replace(runtime, sealed=checkout_guard.readonly_prefix(attribution.root, scratch))
         # Every source file, not only the mutated ones: the map is stored for later runs to reuse.
         files = sorted(set(attribution.source_files) | {m.file for m in workload.mutants})

@@ -12,6 +12,9 @@ from scheduler.scratch import bytecode_cache
 
 RUNNER_SOURCE = Path(__file__).with_name("runner")  # the package that runs in the target's interpreter
 RUNNER_NAME = "mutagate_runner"  # its name in a run: one no target's module can shadow or be shadowed by
+# How far a mutant's test process may grow past its size at the fork ([tool.mutagate] memory-limit-mb):
+# generous for any suite, far below a runaway allocation that would meet the OOM killer.
+DEFAULT_MEMORY_LIMIT_MB = 4096.0
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class Runtime:
     # What every process of the target is started under: the user's checkout read-only where the
     # platform allows (see checkout_guard.readonly_prefix), else nothing.
     sealed: tuple[str, ...] = ()
+    # MB each mutant's processes may grow by (RLIMIT_AS, see runner/common.py cap_memory); 0: no cap.
+    memory_limit_mb: float = DEFAULT_MEMORY_LIMIT_MB
 
     def command(self, *args: str) -> list[str]:
         """`python <runner> ARGS...` as the target's processes are started."""
@@ -41,10 +46,12 @@ class Runtime:
         env["PYTHONHASHSEED"] = "0"
         env["TMPDIR"] = str(self.scratch / "tmp")  # whatever the tests leave behind goes with the run
         env.pop("COVERAGE_PROCESS_START", None)
+        env["MUTAGATE_MEMORY_LIMIT_MB"] = f"{self.memory_limit_mb:g}"
         return env
 
 
-def make_runtime(scratch: Path, python: str | None, test_command: tuple[str, ...], deselect: tuple[str, ...]) -> Runtime:
+def make_runtime(scratch: Path, python: str | None, test_command: tuple[str, ...], deselect: tuple[str, ...],
+                 memory_limit_mb: float = DEFAULT_MEMORY_LIMIT_MB) -> Runtime:
     scratch.mkdir(parents=True, exist_ok=True)
     # A private copy, so the runner's folder on sys.path holds nothing that could shadow the target:
     # only the package, under its unique name (its __main__.py puts runner_dir there, not itself).
@@ -58,4 +65,5 @@ def make_runtime(scratch: Path, python: str | None, test_command: tuple[str, ...
         args = args[args.index("pytest") + 1 :]
     for nodeid in deselect:
         args += ["--deselect", nodeid]
-    return Runtime(python=python or sys.executable, pytest_args=tuple(args), scratch=scratch, runner=runner)
+    return Runtime(python=python or sys.executable, pytest_args=tuple(args), scratch=scratch, runner=runner,
+                   memory_limit_mb=memory_limit_mb)

@@ -215,7 +215,9 @@ class Worker:
                     "detail": f"test process died ({exit_note})"}
         result = json.loads(out.read_text())
         if result["failed"]:
-            return {"status": "killed", "killed_by": result["failed"], "tests_run": result["tests_run"], "seconds": seconds}
+            capped = any("MemoryError" in line for line in result.get("failures", {}).values())  # the runner's cap
+            return {"status": "killed", "killed_by": result["failed"], "tests_run": result["tests_run"], "seconds": seconds,
+                    **({"detail": "memory limit"} if capped else {})}
         if result["exit_code"] not in (0, 5):
             return {"status": "killed", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds,
                     "detail": f"pytest exited with {result['exit_code']} (import or collection error)"}

@@ -4,6 +4,7 @@ which may leave an empty database behind), and a results database asked for wher
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -107,3 +108,69 @@ def test_a_lock_wait_that_is_not_a_number_is_bad_input(repo: GitRepo) -> None:
     for value in ("abc", "-1", "nan"):
         assert_bad_input(mutagate("runs", cwd=repo.root, env={"MUTAGATE_LOCK_WAIT": value}),
                          "MUTAGATE_LOCK_WAIT must be a number of seconds")
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "fragments"),
+    [
+        ("tool = 5\n", ("[tool] must be a table",)),
+        ("[tool]\nmutagate = 5\n", ("[tool.mutagate] must be a table", "int '5'")),
+        ("[tool.mutagate]\nagents = 5\n", ("agents must be a list of rules",)),
+        ('[[tool.mutagate.agents]]\nagent = "bot"\nauthor = 5\n', ("author of the rule for 'bot' must be a regex string",)),
+        ('[tool.mutagate]\ndisable-operators = ["comparision"]\n', ("disable-operators", "'comparision'")),
+        ('[tool.mutagate]\ndisable-operators = ["no-such-*"]\n', ("disable-operators", "'no-such-*'")),
+    ],
+)
+def test_wrong_typed_config_and_unknown_operators_are_bad_input(ai_repo: GitRepo, pyproject: str,
+                                                                fragments: tuple[str, ...]) -> None:
+    """Each used to be "internal error" and exit 1 (the first four), or silently ignored (a misspelt
+    operator stayed on)."""
+    ai_repo.commit("human: config", files={"pyproject.toml": pyproject})
+    assert_bad_input(mutagate("mutants", cwd=ai_repo.root), "pyproject.toml", *fragments)
+
+
+def test_known_operator_names_families_and_globs_are_accepted(ai_repo: GitRepo) -> None:
+    def operators() -> set[str]:
+        result = mutagate("mutants", "--json", cwd=ai_repo.root)
+        assert result.returncode == 0, result.stderr
+        return {m["operator"] for m in json.loads(result.stdout)["mutants"]}
+
+    assert operators() == {"return-value", "arithmetic", "number"}
+    # A family (return), a name (number), and a glob that matches operators though none here (swap-*).
+    ai_repo.commit("human: config", files={"pyproject.toml": '[tool.mutagate]\n'
+                                           'disable-operators = ["return", "number", "swap-*"]\n'})
+    assert operators() == {"arithmetic"}
+
+
+@pytest.mark.parametrize("junk", ['{"hooks": {"Stop": [{"hooks": 5}]}}',
+                                  '{"hooks": {"Stop": [{"matcher": "", "hooks": {"command": "x"}}]}}',
+                                  '{"hooks": {"SubagentStop": [{"hooks": true}]}}'])
+def test_junk_hook_entries_in_claude_settings_are_bad_input_and_left_alone(ai_repo: GitRepo, junk: str) -> None:
+    settings = ai_repo.root / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(junk)
+    assert_bad_input(mutagate("hook", "install", "claude-code", cwd=ai_repo.root), str(settings), "is not a list")
+    assert settings.read_text() == junk
+
+
+def test_an_empty_agent_name_is_refused(ai_repo: GitRepo) -> None:
+    """`--agent ''` used to mean no --agent at all: the uncommitted work it named was left out."""
+    for name in ("", "  "):
+        assert_bad_input(mutagate("blame", "--agent", name, cwd=ai_repo.root), "--agent", "non-empty")
+    (ai_repo.root / "pkg" / "mod.py").write_text("def double(x):\n    return x * 2\n\n\ndef triple(x):\n    return x * 3\n")
+    result = mutagate("blame", "--json", "--agent", "Cursor", cwd=ai_repo.root)
+    assert result.returncode == 0, result.stderr
+    assert {(line["line"], line["agent"]) for line in json.loads(result.stdout)["lines"]} >= {(5, "cursor"), (6, "cursor")}
+
+
+@pytest.mark.slow
+def test_a_truncated_results_database_is_bad_input(ai_repo: GitRepo, tmp_path: Path) -> None:
+    """A database cut short (a copy interrupted, a disk that filled) opens, and fails at its first missing
+    block: that was "internal error: IOException" and exit 1 from every reader and from `run`."""
+    db = tmp_path / "results.duckdb"
+    stored = mutagate("run", "--jobs", "1", "--db", str(db), cwd=ai_repo.root)
+    assert stored.returncode == 0, stored.stderr
+    whole = db.read_bytes()
+    db.write_bytes(whole[: len(whole) // 2])
+    for command in (("runs",), ("report",), ("run", "--jobs", "1")):
+        assert_bad_input(mutagate(*command, "--db", str(db), cwd=ai_repo.root), str(db), "is damaged or cannot be read")

@@ -145,3 +145,34 @@ def test_workers_never_outnumber_the_mutants_and_absurd_jobs_are_refused(repo: G
         executor = con.execute("SELECT executor FROM runs WHERE run_id = ?", [summary["run_id"]]).fetchone()[0]
     workers = int(executor.split(":")[1].split()[0])
     assert 1 <= workers <= summary["mutants"] < 200, executor
+
+
+HOARDER = '''def hoard(n):
+    blocks, count = [], 0
+    while count != n:  # `count -= 1` or `count = 1` never gets there: 64 MB more each time round
+        blocks.append(bytearray(64 << 20))
+        count += 1
+    return len(blocks)
+'''
+
+
+def test_a_mutant_that_eats_memory_is_stopped_by_the_cap_and_counted_killed(repo: GitRepo) -> None:
+    """Without a cap the runaway mutant grows until the timeout or the OOM killer (the timeout here is
+    long: a timeout would stand in for the cap); capped at 256 MB it gets MemoryError, which kills it."""
+    import duckdb
+
+    repo.commit(CLAUDE, files={"pyproject.toml": "[tool.mutagate]\nmemory-limit-mb = 256\ntimeout-floor = 60\n",
+                               "pkg/__init__.py": "", "tests/__init__.py": "", "pkg/hoard.py": HOARDER,
+                               "tests/test_hoard.py": "from pkg.hoard import hoard\n\n\n"
+                                                      "def test_hoard():\n    assert hoard(2) == 2\n"})
+    result = mutagate("run", "--json", "--jobs", "1", cwd=repo.root)
+    assert result.returncode in (0, 3), result.stderr
+    summary = json.loads(result.stdout)
+    with duckdb.connect(str(repo.root / ".mutagate" / "results.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT m.operator, m.replacement, o.status, o.detail, o.seconds FROM mutants m"
+                           " JOIN outcomes o USING (run_id, mutant_id) WHERE run_id = ? AND m.operator LIKE 'augmented%'",
+                           [summary["run_id"]]).fetchall()
+    assert rows, summary
+    for operator, replacement, status, detail, seconds in rows:
+        assert (status, detail) == ("killed", "memory limit"), (operator, replacement, status, detail)
+        assert seconds < 30, (operator, seconds)  # stopped by the cap, long before the 60 s timeout

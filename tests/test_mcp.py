@@ -3,7 +3,9 @@ client, on a real repository holding an agent's uncommitted work."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -96,10 +98,46 @@ def test_bad_arguments_are_tool_errors_and_the_server_keeps_serving(tmp_path) ->
     for name in ("budget", "base", "no_db", "typed"):
         assert found[name].is_error, name
         assert "Traceback" not in found[name].content[0].text
-    for name in ("budget", "base", "no_db"):  # ours: the one line the command line would print
+    for name in ("budget", "base", "no_db", "typed"):  # the one line the command line would print
         assert len(found[name].content[0].text.splitlines()) == 1, found[name].content[0].text
-    assert "limit" in found["typed"].content[0].text  # the SDK's own check of the input schema
+    assert "limit" in found["typed"].content[0].text  # the SDK's own check of the input schema, said in one line
     assert "budget_seconds must be a positive number" in found["budget"].content[0].text
     assert "no-such-ref" in found["base"].content[0].text
     assert "call check_changes first" in found["no_db"].content[0].text
     assert len(found["after"].tools) == 3  # still serving
+
+
+def test_bad_lines_on_the_wire_get_json_rpc_errors_and_a_huge_id_is_not_echoed(tmp_path) -> None:
+    """Raw lines on the server's real stdin, as a broken or hostile client would write them."""
+    repo = agent_repo(tmp_path / "repo", WEAK_TESTS)
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                  "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                             "clientInfo": {"name": "probe", "version": "1"}}}
+    lines = [initialize, {"jsonrpc": "2.0", "method": "notifications/initialized"}, "this is not json {",
+             {"jsonrpc": "2.0", "id": "x" * 5_000_000, "method": "tools/list"},
+             {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+              "params": {"name": "weak_tests", "arguments": {"limit": "many"}}},
+             {"jsonrpc": "2.0", "id": 3, "method": "tools/list"}]
+    text = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+    server = _server(repo.root)
+    process = subprocess.Popen([server.command, *server.args], cwd=server.cwd, env=server.env, text=True,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(text)
+    process.stdin.flush()
+    replies = []
+    for _ in range(5):  # initialize, the parse error, the refused id, the tool error, tools/list
+        line = process.stdout.readline()
+        assert len(line) < 10_000, line[:200]  # nothing echoes the 5 MB id
+        replies.append(json.loads(line))
+    process.stdin.close()
+    assert process.wait(timeout=30) == 0
+    by_id = {reply["id"]: reply for reply in replies if reply["id"] is not None}
+    errors = [reply["error"] for reply in replies if reply["id"] is None]
+    assert sorted(error["code"] for error in errors) == [-32700, -32600]
+    assert any("5000000 characters" in error["message"] for error in errors)
+    tool_error = by_id[2]["result"]
+    assert tool_error["isError"]
+    [message] = tool_error["content"][0]["text"].splitlines()  # one line, not pydantic's four
+    assert "limit" in message and "integer" in message and "pydantic.dev" not in message
+    assert {tool["name"] for tool in by_id[3]["result"]["tools"]} == {"check_changes", "explain_mutant", "weak_tests"}

@@ -8,7 +8,10 @@ coding agent calls itself.
 - `weak_tests` — the tests that run AI mutants and let them survive (what `mutagate weak-tests` reads).
 
 Each tool answers with JSON structured content plus a short text; bad input is a tool error
-(`isError`) carrying the same one line the command line prints, never a crash of the server.
+(`isError`) carrying the same one line the command line prints, never a crash of the server. On the wire
+(`serve_stdio`), a line that is not JSON gets the JSON-RPC parse error (-32700, id null) and a message that
+is not JSON-RPC or carries an over-long id gets "invalid request" (-32600, id null): the SDK alone answers
+neither and echoes any id whole.
 """
 
 from __future__ import annotations
@@ -16,9 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
+import mcp_types
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
 from mcp.types import CallToolResult, TextContent
+from pydantic import ValidationError
 
 from mutator.errors import BadInput
 from mutator.git import open_repo
@@ -37,9 +45,39 @@ INSTRUCTIONS = (
 )
 
 
+# A request id longer than this is refused rather than echoed: a reply must repeat the id, and a 5 MB one
+# would make every reply (and the client's log of it) 5 MB.
+MAX_ID_CHARS = 256
+# A one-line argument error stays readable in an agent's transcript.
+MAX_ERROR_CHARS = 300
+
+
+class _Server(MCPServer):
+    """The SDK's server with argument errors said in one bounded line (the SDK's own are pydantic's
+    multi-line texts with a documentation link)."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            raise ToolError(_one_line(name, exc.__cause__)) from exc.__cause__
+
+
+def _one_line(tool: str, error: ValidationError) -> str:
+    problems = "; ".join(f"{'.'.join(str(part) for part in detail['loc']) or 'arguments'}: {detail['msg']}"
+                         for detail in error.errors(include_url=False, include_input=False))
+    return _bounded(f"bad arguments for {tool}: {problems}".replace("\n", " "))
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS - 3] + "..."
+
+
 def build_server(directory: Path) -> MCPServer:
     """The server for the repository at `directory` (each call opens it afresh: it may change)."""
-    server = MCPServer("mutagate", version=TOOL_VERSION, instructions=INSTRUCTIONS)
+    server = _Server("mutagate", version=TOOL_VERSION, instructions=INSTRUCTIONS)
 
     @server.tool()
     def check_changes(agent: str = "claude-code", base: str | None = None,
@@ -117,3 +155,74 @@ def _db(directory: Path) -> Path:
 
 def _result(data: dict[str, Any], text: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def serve_stdio(server: MCPServer) -> None:
+    """Serve `server` over stdin/stdout like the SDK's `run("stdio")`, answering bad lines (see the module)."""
+
+    async def main() -> None:
+        async with stdio_server() as (read_stream, write_stream):
+            lowlevel = server._lowlevel_server  # the SDK's own stdio runner does exactly this
+            await lowlevel.run(_Screened(read_stream, write_stream), write_stream,
+                               lowlevel.create_initialization_options())
+
+    anyio.run(main)
+
+
+class _Screened:
+    """The transport's read side with what the SDK would drop or echo answered here instead: each
+    unreadable line and each request with an over-long id gets its JSON-RPC error (id null) on the write
+    side and is not passed on."""
+
+    def __init__(self, inner: Any, write_stream: Any) -> None:
+        self._inner = inner
+        self._write = write_stream
+
+    @property
+    def last_context(self) -> Any:  # the dispatcher restores the sender's context from it
+        return getattr(self._inner, "last_context", None)
+
+    async def receive(self) -> SessionMessage | Exception:
+        while True:
+            item = await self._inner.receive()
+            error = _refusal(item)
+            if error is None:
+                return item
+            await self._write.send(SessionMessage(mcp_types.JSONRPCError(jsonrpc="2.0", id=None, error=error)))
+
+    def __aiter__(self) -> _Screened:
+        return self
+
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self) -> _Screened:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        return await self._inner.__aexit__(*exc)
+
+
+def _refusal(item: SessionMessage | Exception) -> mcp_types.ErrorData | None:
+    """The error to answer `item` with, or None to pass it on."""
+    if isinstance(item, ValidationError):
+        if any(detail["type"] == "json_invalid" for detail in item.errors()):
+            return mcp_types.ErrorData(code=mcp_types.PARSE_ERROR, message="Parse error: the line is not JSON")
+        return mcp_types.ErrorData(code=mcp_types.INVALID_REQUEST,
+                                   message="Invalid Request: not a JSON-RPC 2.0 message")
+    if isinstance(item, Exception):
+        return mcp_types.ErrorData(code=mcp_types.INVALID_REQUEST, message="Invalid Request: unreadable message")
+    message = item.message
+    request_id = getattr(message, "id", None)
+    if isinstance(request_id, str) and len(request_id) > MAX_ID_CHARS:
+        return mcp_types.ErrorData(code=mcp_types.INVALID_REQUEST,
+                                   message=f"Invalid Request: an id of {len(request_id)} characters "
+                                           f"(at most {MAX_ID_CHARS})")
+    return None

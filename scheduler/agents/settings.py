@@ -77,7 +77,7 @@ def install_hook(protocol: AgentProtocol, root: Path, command: HookCommand | Non
         entries = hooks.setdefault(event, [])
         if not isinstance(entries, list):
             raise BadInput(f"{path}: `hooks.{event}` is not a list; fix it by hand, mutagate will not overwrite it")
-        mine = [h for h in _hooks(entries, protocol.nested) if _ours(h["command"], protocol.name)]
+        mine = [h for h in _hooks(entries, protocol.nested, f"{path}: `hooks.{event}") if _ours(h["command"], protocol.name)]
         if not mine:
             entry = protocol.entry(command.command)
             entries.append({"hooks": [entry]} if protocol.nested else entry)
@@ -105,11 +105,21 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def _hooks(entries: list, nested: bool) -> list[dict[str, Any]]:
-    """The hook entries with a command already configured under one event."""
-    hooks = [h for group in entries if isinstance(group, dict) for h in group.get("hooks", []) or []] if nested \
-        else entries
-    return [h for h in hooks if isinstance(h, dict) and isinstance(h.get("command"), str)]
+def _hooks(entries: list, nested: bool, where: str) -> list[dict[str, Any]]:
+    """The hook entries with a command already configured under one event. Other entries are someone
+    else's and kept as they are; a group whose `hooks` is not a list is refused (`"hooks": 5` was an
+    internal error): mutagate cannot tell whether its hook is in there."""
+    if not nested:
+        return [h for h in entries if isinstance(h, dict) and isinstance(h.get("command"), str)]
+    hooks = []
+    for index, group in enumerate(entries):
+        if not isinstance(group, dict):
+            continue
+        inner = group.get("hooks") or []
+        if not isinstance(inner, list):
+            raise BadInput(f"{where}[{index}].hooks` is not a list; fix it by hand, mutagate will not overwrite it")
+        hooks += [h for h in inner if isinstance(h, dict) and isinstance(h.get("command"), str)]
+    return hooks
 
 
 def _ours(command: str, agent: str) -> bool:

@@ -6,13 +6,13 @@ import argparse
 
 from results.formats import BADGE_FORMATS, RenderOptions
 from results.report_data import load_report
-from scheduler.cli.common import add_read_arguments, emit, read_db, thresholds
+from scheduler.cli.common import add_read_arguments, agent_name, emit, read_db, thresholds
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     badge = commands.add_parser("badge", help="the mutation-score badge: SVG or shields.io endpoint JSON")
     badge.add_argument("--format", choices=tuple(BADGE_FORMATS), default="svg")
-    badge.add_argument("--agent", metavar="NAME", help="the score of this agent's mutants only (label names it)")
+    badge.add_argument("--agent", metavar="NAME", type=agent_name, help="the score of this agent's mutants only (label names it)")
     add_read_arguments(badge)
     badge.set_defaults(handler=run_badge)
 

@@ -28,6 +28,7 @@ def add_scope_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--agent",
         metavar="NAME",
+        type=agent_name,
         help="also take uncommitted and staged changes, attributed to agent NAME (an agent's stop hook)",
     )
     parser.add_argument("--all-authors", action="store_true", help="keep human lines too (agent 'human')")
@@ -43,6 +44,14 @@ def add_selection_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, metavar="PATH", help=f"results database (default: <repo>/{DEFAULT_DB})")
+
+
+def agent_name(text: str) -> str:
+    """--agent: an agent id (lower-cased, as stored). An empty or blank name used to mean "no --agent" without
+    a word: the uncommitted changes the caller meant to attribute were left out."""
+    if not text.strip() or any(not c.isprintable() for c in text):
+        raise argparse.ArgumentTypeError(f"an agent name must be a non-empty printable name, got {text!r}")
+    return text.strip().lower()
 
 
 def positive_int(text: str) -> int:

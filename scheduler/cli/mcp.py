@@ -14,8 +14,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_mcp(args: argparse.Namespace) -> int:
-    from scheduler.agents.mcp_server import build_server  # the SDK loads only for this command
+    from scheduler.agents.mcp_server import build_server, serve_stdio  # the SDK loads only for this command
 
     root: Path = target_repo(args).root  # a bad -C is one line and exit 2, before the protocol starts
-    build_server(root).run("stdio")
+    serve_stdio(build_server(root))
     return 0

@@ -121,11 +121,52 @@ def fork_child(body: Callable[[int], int]) -> tuple[int, int]:
             _die_with(parent)
             os.close(read_end)
             _use_own_tmp()
+            cap_memory()
             code = body(write_end)
         finally:
             os._exit(code)  # never back into the parent's loop, pytest's teardown or atexit
     os.close(write_end)
     return pid, read_end
+
+
+MEMORY_LIMIT_ENV = "MUTAGATE_MEMORY_LIMIT_MB"  # set by the scheduler (Runtime.env), from `memory-limit-mb`
+
+
+def cap_memory() -> None:
+    """Cap this process's address space (RLIMIT_AS) at its size now plus MUTAGATE_MEMORY_LIMIT_MB: a mutant
+    that allocates without bound (one reached 2.25 GiB in 5 s) gets MemoryError, not the machine's OOM
+    killer. The cap is growth over the fork's inherited size, so a large pre-imported server is no
+    reason for a false kill. Never raises a limit someone else set; where rlimits are missing, no cap."""
+    text = os.environ.get(MEMORY_LIMIT_ENV, "")
+    try:
+        import resource
+
+        growth = int(float(text) * 1024 * 1024)
+    except (ImportError, ValueError):
+        return
+    if growth <= 0:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = _address_space() + growth
+        for limit in (soft, hard):
+            if limit != resource.RLIM_INFINITY:
+                cap = min(cap, limit)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def _address_space() -> int:
+    """This process's virtual size in bytes (Linux /proc), 0 where unknown."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def hit_memory_cap(failures: Iterable[str]) -> bool:
+    """Whether a failure line says the mutant ran into the cap (MemoryError, raised by the allocator)."""
+    return any("MemoryError" in line for line in failures)
 
 
 def _die_with(parent: int) -> None:

@@ -8,10 +8,11 @@ import json
 
 import pytest
 
-from .common import PYTEST_FLAGS, _Collector
+from .common import PYTEST_FLAGS, _Collector, cap_memory
 
 
 def fresh(out: str, pytest_args: list[str], bail: bool = True) -> int:
+    cap_memory()  # a new interpreter (no fork_child): capped here, at its size now plus the limit
     collector = _Collector()
     code = pytest.main([*pytest_args, *(["-x"] if bail else []), *PYTEST_FLAGS], plugins=[collector])
     with open(out, "w") as handle:

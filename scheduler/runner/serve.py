@@ -18,7 +18,8 @@ from typing import TextIO
 
 import pytest
 
-from .common import PYTEST_FLAGS, ChildExit, _Collector, end_child, fork_child, freeze_heap, private_streams, read_requests, send
+from .common import (PYTEST_FLAGS, ChildExit, _Collector, end_child, fork_child, freeze_heap, hit_memory_cap, private_streams,
+                     read_requests, send)
 from .patch import Patch, Patcher, live_functions
 from .reaper import become_subreaper, children, kill_strays
 
@@ -79,11 +80,12 @@ class _Server:
         if note.startswith("unpatchable"):
             return {"status": "unpatchable", "detail": note, "killed_by": [], "tests_run": 0, "seconds": seconds}
         if failed:
+            capped = {"detail": "memory limit"} if hit_memory_cap(why.values()) else {}
             return {"status": "killed", "killed_by": failed, "tests_run": len(ran), "seconds": seconds,
-                    "failures": why}
-        if not finished:  # died mid-test: segfault, os._exit, ...
+                    "failures": why, **capped}
+        if not finished:  # died mid-test: segfault, os._exit, MemoryError outside a test, ...
             return {"status": "killed", "killed_by": running, "tests_run": len(ran) + 1, "seconds": seconds,
-                    "detail": note}
+                    "detail": "memory limit" if hit_memory_cap([note]) else note}
         return {"status": "survived", "killed_by": [], "tests_run": len(ran), "seconds": seconds}
 
     def _child(self, request: dict, tests: list[pytest.Item], patch: Patch, write_end: int) -> int:
