@@ -7,6 +7,10 @@ Precedence per line, most precise first:
 3. an Agent Trace range covering the line at its commit (`unknown` contributors fall through);
 4. the commit's own signals (user rules, author, committer, trailers, markers);
 5. otherwise human.
+
+In `--base` scope one more rule leaves lines out, "moved, not changed" (MOVED_RULE): blame -M -C
+gives a moved line the agent of the commit that first wrote it, so a human's move of AI code would
+otherwise be gated as AI work.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ from mutator.linelevel import HUMAN, LineRecords, load_agent_traces, load_git_ai
 from mutator.signals import Signal, commit_signals
 from mutator.source_roots import SourceChoice, choose_source, never_source
 from mutator.sources import code_lines, decode_source, is_mutable_source, is_test_path
+
+
+MOVED_RULE = ("a line whose text is unchanged from a line of the merge-base (in any file), and that blame "
+              "gives to a commit from before the change, was moved or copied, not written: it is left out")
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class Attribution:
     warnings: tuple[str, ...] = ()
     source: SourceChoice = SourceChoice((".",), "the whole repository")  # what counted as source, and why
     source_files: tuple[str, ...] = ()  # every source file, mutated or not: what a baseline measures
+    moved_lines: int = 0  # --base scope: lines left out as moved, not changed (MOVED_RULE)
 
     def agents(self) -> dict[str, int]:
         return dict(sorted(Counter(line.agent for line in self.lines).items()))
@@ -97,6 +106,7 @@ def attribute(path: Path | Repo, scope: Scope = Scope(), config: Config | None =
             count = len(text.splitlines())
             blamed[file] = [BlameLine(n, ZERO_SHA, n, file) for n in range(1, count + 1)]
 
+    moved = _MovedLines(repo, base_commit) if base_commit else None
     shas = {b.commit for lines in blamed.values() for b in lines} - {ZERO_SHA}
     commits = read_commits(repo, shas)
     notes = load_git_ai_notes(repo, shas)
@@ -104,8 +114,10 @@ def attribute(path: Path | Repo, scope: Scope = Scope(), config: Config | None =
     signals_of: dict[str, list[Signal]] = {}
 
     result: list[AttributedLine] = []
+    moved_count = 0
     for file in sorted(blamed):
         code = code_lines(texts[file])
+        rows = texts[file].splitlines()
         in_scope = changed.get(file) if changed is not None else None
         for b in blamed[file]:
             if b.line not in code:
@@ -121,6 +133,9 @@ def attribute(path: Path | Repo, scope: Scope = Scope(), config: Config | None =
                     continue
                 decided = _decide(file, b, commits, notes, traces, signals_of, config)
             if decided.agent != HUMAN or scope.all_authors:
+                if moved is not None and b.line <= len(rows) and moved.was_moved(b.commit, rows[b.line - 1]):
+                    moved_count += 1
+                    continue
                 result.append(decided)
 
     used = {line.file for line in result}
@@ -134,7 +149,35 @@ def attribute(path: Path | Repo, scope: Scope = Scope(), config: Config | None =
         warnings=tuple(warnings),
         source=source,
         source_files=source_files,
+        moved_lines=moved_count,
     )
+
+
+class _MovedLines:
+    """MOVED_RULE: a line blame gives to a commit from before the change (a pure move or copy keeps
+    its first author under -M -C) and whose exact text was in the merge-base. The blame guard keeps a
+    new line that happens to repeat an old one (`return None`) in scope; the text guard, that blame
+    alone never leaves out a line the change rewrote. The merge-base is read only if some line asks."""
+
+    def __init__(self, repo: Repo, base_commit: str) -> None:
+        self.repo = repo
+        self.base = base_commit
+        self._new = set(git_text(repo.root, "rev-list", f"{base_commit}..{repo.head}").split())
+        self._texts: set[str] | None = None
+
+    def was_moved(self, commit: str, text: str) -> bool:
+        if commit == ZERO_SHA or commit in self._new:
+            return False  # written by the change (or not committed yet): new work
+        return text.rstrip() in self._base_texts()
+
+    def _base_texts(self) -> set[str]:
+        if self._texts is None:
+            listed = git_text(self.repo.root, "ls-tree", "-r", "-z", "--name-only", self.base)
+            names = [f"{self.base}:{f}" for f in listed.split("\0") if f.endswith(".py")]
+            objects = read_objects(self.repo, names)
+            self._texts = {row.rstrip() for raw in objects.values() if raw
+                           for row in (decode_source(raw) or "").splitlines()}
+        return self._texts
 
 
 def _decide(

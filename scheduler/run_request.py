@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from mutator.attribution import Scope
+from mutator.attribution import MOVED_RULE, Scope
 from mutator.config import load_config
 from mutator.errors import BadInput
 from mutator.git import Repo
@@ -143,6 +143,9 @@ def conclude_run(prepared: PreparedRun, result: RunResult) -> tuple[RunReport, d
     if nothing is None and not report.mutants and report.not_run:
         nothing = f"no mutant fitted in the time budget ({report.budget_text()})"
     summary = summarise(result, report, workload.attribution.source, nothing)
+    if workload.attribution.merge_base:  # --base scope: the rule is said even when it left nothing out
+        summary["moved_not_changed"] = {"lines": workload.attribution.moved_lines, "rule": MOVED_RULE,
+                                        "text": moved_text(workload.attribution.moved_lines)}
     grouped = grouping(workload.mutants)
     if grouped is not None:
         summary["grouped"] = {**asdict(grouped), "text": grouped.text()}
@@ -201,8 +204,15 @@ def nothing_to_measure(workload: Workload) -> str:
         return f"{lines} AI-attributed lines, none of them with code to mutate"
     scope = workload.attribution
     if scope.merge_base:
-        return f"no AI-attributed lines changed since {scope.merge_base[:12]} (the merge-base)"
+        moved = f"; {moved_text(scope.moved_lines)}" if scope.moved_lines else ""
+        return f"no AI-attributed lines changed since {scope.merge_base[:12]} (the merge-base){moved}"
     return "no AI-attributed lines in scope"
+
+
+def moved_text(lines: int) -> str:
+    """The --base scope's moved-not-changed rule at work, in the words the summary uses."""
+    return (f"{lines} moved line{'s' if lines != 1 else ''} left out (moved, not changed: their text is in the "
+            "merge-base and blame gives them to an earlier commit)")
 
 
 def summarise(result: RunResult, report: RunReport, source: SourceChoice | None = None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from mutator.attribution import Scope, attribute
+from tests.cli import mutagate, run_json
 from tests.gitrepo import GitRepo
 
 CLAUDE = "feat\n\nCo-Authored-By: Claude <noreply@anthropic.com>"
@@ -123,6 +124,45 @@ def test_lines_moved_to_another_file_keep_their_agent(repo: GitRepo) -> None:
     result = attribute(repo.root)
     assert set(agents_by_line(result)) == {("pkg/a.py", 1)} | {("pkg/b.py", n) for n in range(1, 6)}
     assert {line.commit for line in result.lines} == {repo.git("rev-parse", "HEAD~1").strip()}
+
+
+def _ai_function_moved_by_a_human_on_a_branch(repo: GitRepo) -> str:
+    """Claude writes compute_totals, merged to main; a human's PR moves it, unchanged, to pkg/b.py."""
+    body = "def compute_totals(orders):\n    totals = {}\n    for order in orders:\n" \
+           "        totals[order.customer] = totals.get(order.customer, 0) + order.amount\n    return totals\n"
+    repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": "",
+                                         "tests/test_b.py": "def test_nothing():\n    assert True\n"})
+    repo.commit(CLAUDE, files={"pkg/a.py": "import os\n\n\n" + body})
+    repo.git("checkout", "-q", "-b", "move")
+    repo.commit("move compute_totals to its own module", files={"pkg/a.py": "import os\n", "pkg/b.py": body})
+    return body
+
+
+def test_base_scope_leaves_out_lines_a_human_only_moved(repo: GitRepo) -> None:
+    _ai_function_moved_by_a_human_on_a_branch(repo)
+    assert {line.agent for line in attribute(repo.root).lines} == {"claude-code"}  # whole tree: still Claude's code
+    result = attribute(repo.root, Scope(base="main"))
+    assert result.lines == () and result.moved_lines == 5
+    # A line the change writes anew stays in scope, even when its text repeats an old line.
+    repo.commit(CLAUDE, files={"pkg/c.py": "def other(totals):\n    return totals\n"})
+    result = attribute(repo.root, Scope(base="main"))
+    assert agents_by_line(result) == {("pkg/c.py", 1): "claude-code", ("pkg/c.py", 2): "claude-code"}
+    assert result.moved_lines == 5
+
+
+def test_a_run_of_a_move_pr_mutates_nothing_and_says_why(repo: GitRepo, tmp_path) -> None:
+    _ai_function_moved_by_a_human_on_a_branch(repo)
+    summary = run_json(repo.root, tmp_path / "results.duckdb", "--base", "main")
+    assert summary["mutants"] == 0 and summary["score"] is None
+    assert summary["moved_not_changed"]["lines"] == 5
+    assert "5 moved lines left out (moved, not changed" in summary["note"]
+    shown = mutagate("run", "--base", "main", "--db", str(tmp_path / "results.duckdb"), cwd=repo.root)
+    assert shown.returncode == 0, shown.stderr
+    assert "Nothing to measure: no AI-attributed lines changed since" in shown.stdout
+    assert "5 moved lines left out" in shown.stdout
+    listed = mutagate("mutants", "--base", "main", cwd=repo.root)
+    assert listed.returncode == 0, listed.stderr
+    assert "0 mutants (one per line) on 0 AI lines" in listed.stdout and "5 moved lines left out" in listed.stdout
 
 
 def test_merge_keeps_branch_agents(repo: GitRepo) -> None:

@@ -4,9 +4,11 @@ site (file://) and from `mutagate serve`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -21,6 +23,8 @@ import pytest
 
 from results.dashboard.data import report_routes
 from results.report_data import Tally
+from results.status import RunStatus
+from results.store import OutcomeRow, ResultStore, RunRecord, MutantRow
 from tests.cli import ENTRY, PROJECT, assert_bad_input, mutagate, run_json
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE
@@ -191,8 +195,8 @@ FILE_VIEW_SHOWN = """(() => {
 
 
 def _series(page) -> list[str]:
-    """The chart's series as its legend names them (the first is the time axis)."""
-    return page.eval_on_selector_all("#chart .u-legend .u-series .u-label", "els => els.map(e => e.textContent)")[1:]
+    """The chart's series as its legend names them (names only: the time axis has no row)."""
+    return page.eval_on_selector_all("#chart .u-legend .u-series .u-label", "els => els.map(e => e.textContent)")
 
 
 def _table(page, selector: str) -> dict[str, list[str]]:
@@ -271,7 +275,8 @@ def check_page(seen: Watched, history: History, url: str, site_prefix: str) -> N
     weak = _weak(page)
     assert weak == _expected_weak(history, second) and "tests/test_stock.py::test_restock_finds_something" in weak
     first_weak = page.locator("#weak li[data-test]").first
-    assert first_weak.locator("pre.diff .del").count() >= 1 and first_weak.locator("pre.diff .add").count() >= 1
+    assert first_weak.locator(".mutant.ref").count() >= 1 and first_weak.locator("pre.diff").count() == 0
+    _assert_each_diff_once(page)
     assert _undetected_agents(page) == sorted({r[0] for r in _view(
         history.db, "SELECT agent FROM mutant_outcomes WHERE run_id = ? AND status IN ('survived', 'no_coverage')", second)})
 
@@ -486,3 +491,107 @@ def test_the_server_takes_a_burst_of_clients_and_shrugs_off_those_that_hang_up(h
         assert fetch(0) == 200  # still serving
     log = (db.parent / "serve.log").read_text()
     assert "Traceback" not in log, log[-2000:]
+
+
+# -- one run, two runs, fifty runs: what uPlot drew and what the page lists ----------------------------
+
+def _assert_each_diff_once(page) -> None:
+    """Each undetected mutant's diff is on the page once, under "Undetected mutants"; a weak test
+    names its survivors and points there (one mutant let through by three tests was shown 4 times)."""
+    shown = page.eval_on_selector_all("#undetected article.mutant", "els => els.map(e => e.dataset.id)")
+    assert shown and len(shown) == len(set(shown))
+    assert page.locator("pre.diff").count() == len(shown)
+    assert page.locator("#weak pre.diff").count() == 0
+    named = page.eval_on_selector_all("#weak .mutant.ref", "els => els.map(e => e.dataset.id)")
+    assert named and set(named) <= set(shown)
+
+
+def _mutant_at(mid: str, source: str, line: int, op: str, replacement: str, agent: str, commit: str) -> MutantRow:
+    col = source.splitlines()[line - 1].index(op) + 1
+    return MutantRow(mid, "pkg/prices.py", line, line, col, col + len(op), "arithmetic", op, replacement, agent,
+                     commit, "discount", line, line)
+
+
+def _store_of(root: Path, runs: int) -> tuple[GitRepo, Path, list[dt.datetime]]:
+    """`runs` finished runs written through the store's own API (as a run writes them) a day apart,
+    on a real commit so the diffs are read from git. In each run one mutant of claude-code survives
+    three tests that cover it, and one of cursor's survives one test; with two runs the second is a
+    PR run of another branch."""
+    repo = GitRepo(root / "repo")
+    head = repo.commit("pricing", files={"pkg/__init__.py": "", "pkg/prices.py": PRICES})
+    source = (repo.root / "pkg/prices.py").read_text()
+    mutants = [_mutant_at("m-gt", source, 2, ">", ">=", "claude-code", head),
+               _mutant_at("m-mul", source, 3, "*", "/", "cursor", head),
+               _mutant_at("m-sub", source, 3, "-", "+", "cursor", head)]
+    tests = [f"tests/test_prices.py::test_{name}" for name in ("a", "b", "c")]
+    db = root / "results.duckdb"
+    store = ResultStore(db)
+    started = [dt.datetime(2026, 10, 1, 2, 30) + dt.timedelta(days=i) for i in range(runs)]
+    for i in range(runs):
+        pr = runs == 2 and i == 1
+        run_id = f"run-{i:02d}"
+        store.start_run(RunRecord(run_id, str(repo.root), head, "main" if pr else None, None,
+                                  "feature/x" if pr else "main", "0.1.0", {}, "local", 1, "pr" if pr else "nightly"),
+                        mutants, [])
+        gt_killed = i % 4 == 1 and i != runs - 1  # the scores move; the latest run has both survivors
+        store.record_outcomes(run_id, [
+            OutcomeRow("m-gt", "killed" if gt_killed else "survived", (tests[0],) if gt_killed else (), 3,
+                       tuple(tests), 0.1, False, f"k-gt-{i}", "select"),
+            OutcomeRow("m-mul", "killed", (tests[0],), 1, (tests[0],), 0.1, False, f"k-mul-{i}", "select"),
+            OutcomeRow("m-sub", "survived", (), 1, (tests[1],), 0.1, False, f"k-sub-{i}", "select"),
+        ])
+        store.finish_run(run_id, RunStatus.FINISHED, "local: 1 worker")
+    with duckdb.connect(str(db)) as con:  # the store stamps now(): spread the runs over days instead
+        for i, when in enumerate(started):
+            con.execute("UPDATE runs SET started = ? WHERE run_id = ?", [when, f"run-{i:02d}"])
+    return repo, db, started
+
+
+CHART_DRAWN = """(() => {
+  const u = document.getElementById('chart').uplot;
+  return {min: u.scales.x.min, max: u.scales.x.max, splits: u.axes[0]._splits,
+          labels: (u.axes[0]._values || []).filter(v => v !== null).map(String)};
+})()"""
+
+LEGEND_BOXES = """els => els.map(e => { const r = e.getBoundingClientRect();
+  return [e.textContent, r.left, r.top, r.right, r.bottom]; })"""
+
+
+@needs_chromium
+@pytest.mark.parametrize("runs", [1, 2, 50])
+def test_one_two_and_fifty_runs_look_right(runs, browser, tmp_path) -> None:
+    repo, db, started = _store_of(tmp_path, runs)
+    site = tmp_path / "site"
+    built = mutagate("dashboard", "-o", str(site), "--db", str(db), cwd=repo.root)
+    assert built.returncode == 0, built.stderr
+    assert f"{runs} finished run{'s' if runs > 1 else ''} charted," in built.stdout
+    with watched(browser) as seen:
+        _open(seen, (site / "index.html").as_uri())
+        page = seen.page
+        # the time axis: the runs' own dates, give or take a day (one run was drawn over 2027-2029)
+        drawn = page.evaluate(CHART_DRAWN)
+        first, last = (when.replace(tzinfo=dt.timezone.utc).timestamp() for when in (started[0], started[-1]))
+        margin = max(86400, (last - first) * 0.05)  # a day, or a twentieth of the span
+        assert first - margin <= drawn["min"] <= first and last <= drawn["max"] <= last + margin, drawn
+        assert len(drawn["splits"]) >= 2 and all(first - margin <= s <= last + margin for s in drawn["splits"]), drawn
+        years = {int(y) for label in drawn["labels"] for y in re.findall(r"\b(20\d\d)\b", label)}
+        assert years <= {started[0].year, started[-1].year}, drawn["labels"]
+        # the legend: one readable entry per series, none drawn over another, inside the chart
+        expected = ["claude-code", "claude-code · PR", "cursor", "cursor · PR"] if runs == 2 else ["claude-code", "cursor"]
+        assert _series(page) == expected
+        boxes = page.eval_on_selector_all("#chart .u-legend .u-series", LEGEND_BOXES)
+        chart = page.eval_on_selector("#chart", "e => e.getBoundingClientRect().right")
+        for n, (text, left, top, right, bottom) in enumerate(boxes):
+            assert text.strip() in expected and bottom > top and right <= chart + 1, boxes
+            for _, left2, top2, right2, bottom2 in boxes[n + 1:]:
+                assert right <= left2 or right2 <= left or bottom <= top2 or bottom2 <= top, boxes
+        # the point under the cursor is said in its own line
+        page.hover("#chart .u-over", position={"x": 5, "y": 150})
+        assert page.inner_text("#chart .chart-point").startswith(started[0].isoformat(sep=" ") + " · run-00")
+        # each diff once: m-gt survives three tests, its diff is shown once
+        assert len(_weak(page)) == 3
+        _assert_each_diff_once(page)
+        assert sorted(page.eval_on_selector_all("#undetected article.mutant", "els => els.map(e => e.dataset.id)")) \
+            == ["m-gt", "m-sub"]
+        assert page.inner_text("#status").startswith(f"{runs} finished run")
+        assert not seen.errors, seen.errors

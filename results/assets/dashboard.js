@@ -119,7 +119,7 @@
       if (!scores.has(row.agent)) scores.set(row.agent, new Array(runs.length).fill(null));
       scores.get(row.agent)[index.get(row.run)] = row.score;
     }
-    const series = [{ label: "run", value: (u, v, s, i) => (i === null || i === undefined ? "" : runs[i].started + " · " + runs[i].id) }];
+    const series = [{ label: "run" }];
     const columns = [xs];
     for (const agent of agentsShown()) {
       const values = scores.get(agent);
@@ -141,15 +141,41 @@
       target.append(el("p", { className: "empty", text: "No mutant measured " + (state.agent ? "for this agent " : "") + "in these runs." }));
       return;
     }
+    const hover = el("p", { className: "chart-point", "aria-live": "polite" });
     const chart = new uPlot({
       width: Math.max(320, target.clientWidth || 800),
       height: 300,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"), // times as stored
-      scales: { x: { time: true }, y: { range: [0, 100] } },
+      scales: { x: { time: true, range: () => timeRange(xs) }, y: { range: [0, 100] } },
       axes: [{}, { label: "mutation score %", size: 50 }],
+      // The legend names the series only: with live values its rows change width under the cursor
+      // and, with one run, showed no value at all beside each name. The point under the cursor is
+      // said in a line of its own.
+      legend: { live: false },
+      hooks: { setCursor: [(u) => { hover.textContent = pointText(u, runs, series); }] },
       series,
     }, columns, target);
+    target.uplot = chart; // what the browser tests read back: the ticks uPlot drew
+    target.append(hover);
     charts.push(chart);
+  }
+
+  // The time axis spans the runs and a little more. uPlot pads one point (or points seconds apart)
+  // out to years, which put 2027-2029 under a single run: one run gets its day, a few close runs an hour.
+  function timeRange(xs) {
+    const lo = xs[0];
+    const hi = xs[xs.length - 1];
+    if (hi - lo < 60) return [lo - 43200, hi + 43200];
+    const pad = Math.max((hi - lo) * 0.04, 300);
+    return [lo - pad, hi + pad];
+  }
+
+  function pointText(u, runs, series) {
+    const i = u.cursor.idx;
+    if (i === null || i === undefined) return "";
+    const scores = series.slice(1).map((s, k) => [s.label, u.data[k + 1][i]]).filter(([, v]) => v !== null && v !== undefined);
+    return runs[i].started + " · " + runs[i].id + (scores.length ? " · " : "") +
+      scores.map(([label, v]) => label + " " + v.toFixed(2) + "%").join(" · ");
   }
 
   // -- latest run -----------------------------------------------------------------------------
@@ -256,6 +282,22 @@
       diff(mutant));
   }
 
+  // A weak test names its survivors; their diffs are shown once, under "Undetected mutants", where
+  // the name leads (several tests letting one mutant through showed its diff once per test).
+  function mutantRef(detail, mutant) {
+    const jump = el("a", { href: "#", className: "to-diff", text: "diff" });
+    jump.addEventListener("click", (event) => {
+      event.preventDefault(); // the hash holds the filters
+      const shown = document.querySelector('#undetected article[data-id="' + CSS.escape(mutant.id) + '"]');
+      if (shown) shown.scrollIntoView({ block: "center" });
+    });
+    return el("p", { className: "mutant ref", "data-id": mutant.id },
+      el("a", { href: reportLink(detail, mutant.file), text: mutant.file + ":" + mutant.line }),
+      " " + mutant.operator + " · " + mutant.agent + " · " + (mutant.status === "survived" ? "survived" : "no test covers it") +
+        (mutant.qualname ? " · in " + mutant.qualname : "") + " · ",
+      el("code", { className: "id", text: mutant.id.slice(0, 12) }), " · ", jump);
+  }
+
   function renderWeak(detail) {
     const list = document.getElementById("weak");
     list.replaceChildren();
@@ -269,7 +311,7 @@
         el("p", {}, el("code", { className: "test", text: weak.test }),
           " covers " + weak.covered + ", kills " + weak.killed + ", lets " + weak.surviving + " survive" + mine +
           " · kill rate " + weak.kill_rate.toFixed(2) + "%"),
-        ...survivors.map((m) => mutantView(detail, m))));
+        ...survivors.map((m) => mutantRef(detail, m))));
     }
     if (!list.children.length) {
       list.append(el("li", { className: "empty", text: "No weak test: every test that covers these mutants kills them." }));

@@ -30,6 +30,6 @@ def run_dashboard(args: argparse.Namespace) -> int:
     high, low = thresholds(args)
     site = write_site(read_db(args), folder, args.runs, round(high), round(low))
     index = (folder / "index.html").resolve()
-    stdout_console().print(Text(f"wrote {index}: {site.runs} finished runs charted, "
+    stdout_console().print(Text(f"wrote {index}: {site.runs} finished run{'s' if site.runs != 1 else ''} charted, "
                                 f"{len(site.reports)} run report{'s' if len(site.reports) != 1 else ''}"))
     return 0

@@ -211,7 +211,8 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
         if report.not_run:  # there were mutants, and the budget left no time for any
             console.print(Text(f"Nothing measured: {summary['note']}; run {result.run_id}."), soft_wrap=True)
         else:
-            console.print(Text(f"Nothing to measure: {summary['note']}. The run passes; run {result.run_id}."))
+            console.print(Text(f"Nothing to measure: {summary['note']}. The run passes; run {result.run_id}."),
+                          soft_wrap=True)
         return
     for title, groups in (("By agent", report.by("agent")), ("By file", report.by("file"))):
         table = Table(title=title, title_justify="left", show_edge=False)
@@ -251,6 +252,8 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
     if "source" in summary:
         source = summary["source"]
         console.print(Text(f"source: {', '.join(source['roots'])} ({source['why']})"), soft_wrap=True)
+    if summary.get("moved_not_changed", {}).get("lines"):
+        console.print(Text(f"scope: {summary['moved_not_changed']['text']}"), soft_wrap=True)
     if report.budget_seconds is not None:
         console.print(Text(report.budget_text() or ""), soft_wrap=True)
     total = report.total

@@ -13,6 +13,7 @@ from mutator.config import load_config
 from mutator.workload import collect_workload
 from scheduler.cli.common import (add_scope_arguments, add_selection_arguments, print_json, print_warnings,
                                   scope_from_args, stdout_console, target_repo)
+from scheduler.run_request import moved_text
 
 JSON_FIELDS = ("id", "file", "line", "end_line", "column", "end_column", "operator", "original",
                "replacement", "agent", "qualname")
@@ -43,4 +44,6 @@ def run_mutants(args: argparse.Namespace) -> int:
     summary = ", ".join(f"{agent} {n}" for agent, n in sorted(counts.items())) or "none"
     mode = "one per line" if workload.one_per_line else "every mutant"
     console.print(Text(f"{len(workload.mutants)} mutants ({mode}) on {len(workload.attribution.lines)} AI lines: {summary}"))
+    if workload.attribution.moved_lines:  # --base scope: what the moved-not-changed rule left out
+        console.print(Text(f"scope: {moved_text(workload.attribution.moved_lines)}"), soft_wrap=True)
     return 0
