@@ -198,4 +198,4 @@ def _known_operators(entries: tuple[str, ...], where: str) -> None:
     for entry in entries:
         if entry not in families and not any(fnmatch.fnmatchcase(op.name, entry) for op in REGISTRY):
             raise BadInput(f"{where}: disable-operators: no operator or family named {entry!r} "
-                           f"(families: {', '.join(sorted(families))}; README's operator tables list the names)")
+                           f"(families: {', '.join(sorted(families))}; docs/operators.md lists the names)")

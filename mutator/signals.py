@@ -1,7 +1,7 @@
 """Commit-level attribution: which agents a commit's metadata names, and on what evidence.
 
 The patterns are the signals each agent leaves in git (its bot accounts, noreply emails,
-trailers and message footers; README, "How attribution works"). One identity table serves the author, the
+trailers and message footers; docs/attribution.md, "How attribution works"). One identity table serves the author, the
 committer and every `Co-authored-by` trailer, because agents show up in all three places with the
 same names and emails. Branch prefixes (`cursor/`, `codex/`) are weak evidence and not used.
 """
@@ -148,7 +148,7 @@ def trailers(message: str) -> list[tuple[str, str]]:
 def commit_signals(commit: CommitInfo, rules: tuple[AgentRule, ...] = ()) -> list[Signal]:
     """All agents a commit names, primary first.
 
-    Order (documented in README): the user's own rules, then author, then committer, then the
+    Order (documented in docs/attribution.md): the user's own rules, then author, then committer, then the
     message's trailers and markers in the order they appear. A squash merge therefore counts for
     the agent of its first squashed commit; the others stay in `agents` for auditing.
     """

@@ -1,4 +1,4 @@
-"""The results schema, its version, and migrations. Views are documented in README."""
+"""The results schema, its version, and migrations. Views are documented in docs/results.md."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ class Operator:
     family: str  # a group users can disable at once, e.g. "comparison"
     node_type: type[cst.CSTNode]
     func: OperatorFunc
-    example: tuple[str, str]  # (before, after), for README and `--help`
+    example: tuple[str, str]  # (before, after), for docs/operators.md and `--help`
     ai_failure_mode: bool = False
     # Place in PR mode's pick order without history (lower first; None: after every ranked one).
     # Spaced by 10 so a new operator slots in without renumbering the others.

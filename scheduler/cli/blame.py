@@ -1,4 +1,4 @@
-"""`mutagate blame`: the AI-attributed lines, as a table or as JSON (the contract README shows)."""
+"""`mutagate blame`: the AI-attributed lines, as a table or as JSON (the contract docs/attribution.md shows)."""
 
 from __future__ import annotations
 
