@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mutator.config import Config
@@ -135,6 +135,22 @@ def confirmation_task(planned: PlannedMutant, baseline: Baseline, policy: Timeou
     seconds = baseline.duration(tests)
     return Task(planned.mutant, tests, policy.for_tests(seconds, fresh=fresh), "fresh" if fresh else "patch",
                 bail=True, phase=Phase.CONFIRM)
+
+
+def confirmed_in_child(task: Task, baseline: Baseline, policy: TimeoutPolicy) -> Task:
+    """`task` with its `--confirm smart` confirmation run in the same child once its covering
+    tests all pass (`Task.then`): the tests `confirmation_task` adds to the covering ones, in the
+    suite's order, so every one of them still runs after the covering tests' side effects. The
+    covering tests then run once, not twice (in a survivor of a hot statement they are most of
+    its price), and the confirmation gets its own timeout. A patched mutant that bails only:
+    an import-time one confirms in a fresh interpreter of its own."""
+    if task.mode != "patch" or task.full_suite or not task.bail or task.then:
+        return task
+    covering = set(task.tests)
+    then = tuple(t for t in baseline.confirming(task.tests) if t not in covering)
+    if not then:
+        return task
+    return replace(task, then=then, then_timeout=policy.for_tests(baseline.duration(then), fresh=False))
 
 
 def whole_suite_task(planned: PlannedMutant, baseline: Baseline, policy: TimeoutPolicy) -> Task:

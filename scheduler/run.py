@@ -23,7 +23,8 @@ from scheduler.baseline import Baseline
 from scheduler.baseline_reuse import BaselineSource, map_key, measure_baseline
 from scheduler.budget import Budget, BudgetSpent
 from scheduler.executor import Executor
-from scheduler.plan import PlannedMutant, TimeoutPolicy, confirmation_task, plan_mutants, probe_ranges, whole_suite_task
+from scheduler.plan import (PlannedMutant, TimeoutPolicy, confirmation_task, confirmed_in_child, plan_mutants, probe_ranges,
+                            whole_suite_task)
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
 from scheduler.runtime import Runtime, make_runtime
 from scheduler import checkout_guard
@@ -126,7 +127,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
     scratch = new_scratch("mutagate-run-")
     status, description = RunStatus.INTERRUPTED, None
     timings: dict[str, float] = {}
-    checkout = checkout_guard.take(attribution.root)  # verified, and restored, when the run ends
+    # Verified, and restored, when the run ends; not the results it writes there itself.
+    checkout = checkout_guard.take(attribution.root, checkout_guard.own_paths(attribution.root, options.db))
     checkout_guard.current = checkout_guard.Watch(checkout)
     try:
         snapshot = make_snapshot(attribution, scratch / "snapshot")
@@ -158,6 +160,10 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                         Expectation(baseline, policy, options.survival, options.confirm))
         try:
             to_run = phases.settle_without_running(store)
+            if options.confirm == "smart" and options.budget is None:
+                # Smart confirmation in the mutant's own child; not where a budget may stop a task
+                # mid-confirmation (the survivor would lose its verdict of the covering tests).
+                to_run = [confirmed_in_child(task, baseline, policy) for task in to_run]
             progress.plan(baseline_source.describe())
             progress.plan(forecast(to_run, len(planned) - len(to_run), phases.expected, options.jobs, baseline.startup))
             executor = options.executor_factory(runtime, snapshot)
@@ -165,6 +171,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                 timings["mutants"], survivors = _timed(lambda: phases.select(executor, to_run))
                 if options.confirm != "off":
                     timings["confirm"], partial = _timed(lambda: phases.confirm(executor, survivors, options.confirm))
+                    partial = phases.detected_by_part + partial
                     timings["confirm"] += _timed(lambda: phases.recheck(executor, partial))[0]
                 description = executor.describe()
             finally:
@@ -176,7 +183,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         status = RunStatus.FINISHED
         return RunResult(run_id, phases.reused, description, baseline.seconds, time.perf_counter() - started,
                          tuple(sorted(w for w in phases.workers if w)), timings, flaky,
-                         Confirmation(options.confirm, len(survivors) if options.confirm != "off" else 0,
+                         Confirmation(options.confirm, phases.checked + len(survivors) if options.confirm != "off" else 0,
                                       phases.flipped), baseline_source)
     except BadInput:
         status = RunStatus.REFUSED  # the input's fault (a failing baseline, no tests): nothing was interrupted
@@ -268,6 +275,8 @@ class Phases:
         self.workers: set[str] = set()
         self.flaky: dict[str, str] = {}  # found by control runs of kills
         self.flipped = 0  # survivors of selection that confirmation found detected
+        self.checked = 0  # survivors of selection confirmed in the same child (Task.then)
+        self.detected_by_part: list[PlannedMutant] = []  # for the whole suite's recheck
         self.reused = 0
         self.budget = budget
         self.expected = expected or Expectation(baseline, policy, {}, "smart")
@@ -304,15 +313,27 @@ class Phases:
 
     def select(self, executor: Executor, tasks: list[Task]) -> list[PlannedMutant]:
         """Each mutant against the tests that covered it, fastest first; returns the survivors
-        that still need confirming (a whole-suite run's survivor is already confirmed)."""
+        that still need confirming (a whole-suite run's survivor is already confirmed, as is one
+        whose task confirmed it in the same child: plan.confirmed_in_child). What such a
+        confirmation detects waits for the whole suite (`detected_by_part`)."""
         survivors: list[PlannedMutant] = []
 
         def selected(outcome: Outcome) -> None:
             self.workers.add(outcome.worker)
             p = self.by_id[outcome.mutant_id]
             whole_suite = bool(p.task and p.task.full_suite)
-            self._record(outcome, Phase.CONFIRM if whole_suite else Phase.SELECT, outcome.tests_run, outcome.seconds)
-            if outcome.status == Status.SURVIVED and not whole_suite:
+            confirmed_here = outcome.phase == Phase.CONFIRM and not whole_suite
+            self.checked += confirmed_here
+            if confirmed_here and outcome.status != Status.SURVIVED:
+                # Its covering tests passed; a part of the suite detected it: a survivor until the
+                # whole suite, in its order, says otherwise (recheck).
+                self._record(replace(outcome, status=Status.SURVIVED, killed_by=(), detail=""), Phase.SELECT,
+                             outcome.tests_run, outcome.seconds)
+                self.detected_by_part.append(p)
+            else:
+                self._record(outcome, Phase.CONFIRM if whole_suite or confirmed_here else Phase.SELECT,
+                             outcome.tests_run, outcome.seconds)
+            if outcome.status == Status.SURVIVED and not whole_suite and not confirmed_here:
                 survivors.append(p)
             self.progress.advance(outcome.status, weights.get(outcome.mutant_id, 0.0))
             self._check_budget()
@@ -439,7 +460,8 @@ class Expectation:
         start = self.policy.startup if task.mode == "fresh" else FORK_SECONDS
         tests = task.tests if not task.full_suite else self.baseline.order
         killed = self.baseline.duration(tests[:1])
-        survived = self.baseline.duration(tests) + (0.0 if task.full_suite else self._confirmation(task))
+        confirmation = self.baseline.duration(task.then) if task.then else self._confirmation(task)
+        survived = self.baseline.duration(tests) + (0.0 if task.full_suite else confirmation)
         return start + (1.0 - survives) * killed + survives * survived
 
     def _confirmation(self, task: Task) -> float:

@@ -32,6 +32,11 @@ class Task:
     bail: bool = True  # stop at the first failing test
     full_suite: bool = False
     phase: Phase = Phase.SELECT  # the covering tests, or CONFIRM: a survivor against the rest
+    # Its confirmation in the same child (`--confirm smart`, patched mutants): the tests to run once
+    # every test above passed, with their own timeout from when they start. A kill among them is
+    # only a part of the suite's word (see Phases.select); a pass confirms the survivor.
+    then: tuple[str, ...] = ()
+    then_timeout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,9 @@ class Worker:
             "file": os.path.realpath(self.workdir / mutant.file), "qualname": mutant.qualname,
             "defaults_of": mutant.defaults_of.qualname if mutant.defaults_of else None,
             "start": mutant.start, "end": mutant.end, "replacement": mutant.replacement,
-            "tests": [t for t in task.tests if t not in self.quarantine], "timeout": task.timeout, "bail": task.bail,
-            "full_suite": task.full_suite, "exclude": sorted(self.quarantine)})
+            "tests": [t for t in (*task.tests, *task.then) if t not in self.quarantine],
+            "stage_one": len([t for t in task.tests if t not in self.quarantine]), "then_timeout": task.then_timeout,
+            "timeout": task.timeout, "bail": task.bail, "full_suite": task.full_suite, "exclude": sorted(self.quarantine)})
 
     def _ask_server_raw(self, request: dict) -> dict:
         if self._server is None or self._server.poll() is not None:
@@ -137,6 +143,8 @@ class Worker:
         """Killing tests that also fail without the mutant, with their failure lines."""
         if outcome.status != "killed" or not outcome.killed_by or outcome.detail:
             return {}  # a crash or an import error: the mutant's own doing, nothing to re-run
+        if outcome.phase != task.phase:
+            return {}  # killed in its confirmation: the whole suite, rechecked, has the last word
         # The same tests in the same order as the mutant's run, up to its last killer: a test may
         # need the state the tests before it leave (alone it could fail for that reason only).
         control = {"control": True, "timeout": task.timeout, "bail": False, "exclude": sorted(self.quarantine)}
@@ -161,7 +169,7 @@ class Worker:
             if self._server is None or self._server.poll() is not None:
                 # The server reads the sources it patches when it starts: before any mutant is on disk.
                 self._server = self._start_server()
-            if task.phase != Phase.CONFIRM:
+            if task.phase != Phase.CONFIRM and not task.then:
                 return self._ask_server(task)
             with self._mutant_on_disk(task.mutant):
                 return self._ask_server(task)
@@ -191,7 +199,7 @@ class Worker:
             killed_by=tuple(answer.get("killed_by", ())),
             tests_run=int(answer.get("tests_run", 0)),
             seconds=float(answer.get("seconds", 0.0)),
-            phase=task.phase,
+            phase=Phase.CONFIRM if answer.get("confirmed_in_child") else task.phase,
             mode=mode,
             detail=answer.get("detail", ""),
             worker=self.name,

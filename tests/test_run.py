@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.cli import assert_bad_input, mutagate, stop_mid_run
+from tests.cli import assert_bad_input, mutagate, run_process, stop_mid_run
 from tests.gitrepo import GitRepo
 from tests.sample_project import build_sample
 
@@ -281,6 +281,60 @@ def test_confirmation_runs_every_test_that_could_detect_a_survivor(repo: GitRepo
     # test_needs_the_prefix fails in triple's confirmation only because test_prefix_sets_state, before
     # triple's first covering test, was skipped: the whole suite, re-run for it, says the mutant survives.
     assert found[("triple", "arithmetic", "*")] == ("survived", [])
+
+
+BOUNDARY_MODULE = """def describe(x):
+    if x > 100:
+        return "big"
+    return "small"
+"""
+
+BOUNDARY_TESTS = """from pkg import mod
+
+
+def test_small():
+    assert mod.describe(1) == "small"
+
+
+def test_zero():
+    assert mod.describe(0) == "small"
+
+
+def test_negative():
+    assert mod.describe(-5) == "small"
+
+
+def test_unrelated_a():
+    assert True
+
+
+def test_unrelated_b():
+    assert True
+"""
+
+
+def test_a_survivor_is_confirmed_in_the_same_child_and_its_covering_tests_run_once(repo: GitRepo) -> None:
+    """`--confirm smart` without a budget: the tests confirmation adds run in the survivor's own child
+    after its covering tests, so those run once (3 + 2 tests, not 3 and then 3 + 2 again)."""
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/mod.py": BOUNDARY_MODULE,
+                               "tests/test_mod.py": BOUNDARY_TESTS})
+    db = repo.root / "results.duckdb"
+    # The database inside the checkout, as a user may put it: the run's own writes are not a mutant's.
+    result = run_process(repo.root, db, "--every-mutant")
+    assert result.returncode == 0, result.stderr
+    assert "wrote to your checkout" not in result.stderr
+    summary = json.loads(result.stdout)
+    with duckdb.connect(str(db), read_only=True) as con:
+        survivors = con.execute("SELECT m.original, m.replacement, o.tests_run, o.phase FROM mutants m JOIN outcomes o"
+                                " USING (run_id, mutant_id) WHERE run_id = ? AND o.status = 'survived'",
+                                [summary["run_id"]]).fetchall()
+    boundary = [row for row in survivors if (row[0], row[1]) == (">", ">=")]
+    assert boundary, survivors
+    assert {(tests_run, phase) for _, _, tests_run, phase in survivors} == {(5, "confirm")}
+    assert summary["confirmation"]["checked"] == len(survivors)
+    assert summary["confirmation"]["flipped"] == 0
 
 
 DEFAULTS_MODULE = """import functools

@@ -71,22 +71,30 @@ class _Server:
             return {"status": "unpatchable", "detail": patch, "killed_by": [], "tests_run": 0,
                     "seconds": time.perf_counter() - started}
         pid, read_end = fork_child(lambda write_end: self._child(request, tests, patch, write_end))
-        finished, failed, ran, note, why = self._watch(pid, read_end, request["timeout"])
+        # A task with its confirmation in the same child (`then`): the tests after the first `stage_one`
+        # get their own timeout, counted from when they start.
+        stage_one = int(request.get("stage_one", len(tests)))
+        stages = [(stage_one, float(request.get("then_timeout") or 0.0))] if stage_one < len(tests) else []
+        finished, failed, ran, note, why = self._watch(pid, read_end, request["timeout"], list(stages))
         kill_strays(self.keep)  # a Popen(start_new_session=True), a double-forked daemon
         seconds = time.perf_counter() - started
         running = [t.nodeid for t in tests[len(ran):len(ran) + 1]]
+        # Past its covering tests, all passed: the verdict is its confirmation's.
+        reached = stages and len(ran) >= stage_one and not set(failed) & set(ran[:stage_one])
+        confirmed = {"confirmed_in_child": True} if reached and not note.startswith("unpatchable") else {}
         if note == "timeout":
-            return {"status": "timeout", "killed_by": running, "tests_run": len(ran) + 1, "seconds": seconds}
+            return {"status": "timeout", "killed_by": running, "tests_run": len(ran) + 1, "seconds": seconds,
+                    **confirmed}
         if note.startswith("unpatchable"):
             return {"status": "unpatchable", "detail": note, "killed_by": [], "tests_run": 0, "seconds": seconds}
         if failed:
             capped = {"detail": "memory limit"} if hit_memory_cap(why.values()) else {}
             return {"status": "killed", "killed_by": failed, "tests_run": len(ran), "seconds": seconds,
-                    "failures": why, **capped}
+                    "failures": why, **capped, **confirmed}
         if not finished:  # died mid-test: segfault, os._exit, MemoryError outside a test, ...
             return {"status": "killed", "killed_by": running, "tests_run": len(ran) + 1, "seconds": seconds,
-                    "detail": "memory limit" if hit_memory_cap([note]) else note}
-        return {"status": "survived", "killed_by": [], "tests_run": len(ran), "seconds": seconds}
+                    "detail": "memory limit" if hit_memory_cap([note]) else note, **confirmed}
+        return {"status": "survived", "killed_by": [], "tests_run": len(ran), "seconds": seconds, **confirmed}
 
     def _child(self, request: dict, tests: list[pytest.Item], patch: Patch, write_end: int) -> int:
         """Runs in the forked child; returns its exit status."""
@@ -118,10 +126,13 @@ class _Server:
             out.flush()
         return code
 
-    def _watch(self, pid: int, read_end: int, timeout: float) -> tuple[bool, list[str], list[str], str, dict[str, str]]:
+    def _watch(self, pid: int, read_end: int, timeout: float, stages: list[tuple[int, float]]
+               ) -> tuple[bool, list[str], list[str], str, dict[str, str]]:
         """The child's messages until it is done, ends, or runs out of time. The verdict is the
         child's own: its `__done__` line, or its exit. EOF on the pipe is not waited for, since a
-        process the tests forked (a sleeping child) holds the pipe open long after the test passed."""
+        process the tests forked (a sleeping child) holds the pipe open long after the test passed.
+        `stages`: (tests passed, seconds): once that many tests have passed, a new deadline that far
+        ahead (a confirmation's timeout does not add to a looping mutant's first one)."""
         deadline = time.monotonic() + timeout
         buffer = b""
         finished, failed, ran, note = False, [], [], ""
@@ -158,6 +169,8 @@ class _Server:
                         if message["failed"]:
                             failed.append(message["test"])
                             why[message["test"]] = message.get("why", "")
+                        elif stages and not failed and len(ran) == stages[0][0]:
+                            deadline = time.monotonic() + stages.pop(0)[1]
                 if not chunk or ended:
                     break
         finally:
