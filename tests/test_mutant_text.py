@@ -242,3 +242,23 @@ def test_the_hook_reason_names_each_mutant_as_the_other_front_ends_do(golden: Go
     for line in reason[1:6]:
         said = re.fullmatch(r"\d\. in `([^`]+)` `(.*)` became `(.*)` and .*", line)
         assert any(x.startswith(f"  {said[1]}  ") and f"  {said[2]} → {said[3]}  " in x for x in listed), line
+
+
+def test_a_run_of_uncommitted_work_shows_whole_lines_in_every_front_end(golden: Golden) -> None:
+    """The hook's run measured lines its commit does not hold (the agent's uncommitted work): every front
+    end reads them from the run's working tree, as the hook's reason did, not the bare edit."""
+    markdown = _ok(golden, "report", "--format", "markdown", "--run", golden.hook_run)
+    blocks = _markdown_blocks(markdown)
+    assert blocks[("pkg/prices.py:2", "comparison-boundary")] == (["    if price > 100:"], ["    if price >= 100:"])
+    assert blocks[("pkg/prices.py:14", "return-value")] == (
+        ["    return sum(", "        (p for p in prices), start", "    )"], ["    return None"])
+    shown = json.loads(_ok(golden, "show", SPREAD, "--json", "--run", golden.hook_run))
+    assert shown["diff"] == json.loads(_ok(golden, "show", SPREAD, "--json", "--run", golden.run))["diff"]
+    assert _explain(golden.repo.root, SPREAD, golden.hook_run).structured_content["diff"] == shown["diff"]
+    html = _ok(golden, "report", "--format", "html", "--run", golden.hook_run)
+    assert json.dumps(PRICES_AFTER.lstrip("\n"))[1:-1].replace("</", "<\\/") in html  # the source its mutants sit in
+    for line in golden.reason.splitlines()[1:6]:
+        said = re.fullmatch(r"\d\. in `([^`]+)` `(.*)` became `(.*)` and .*", line)
+        if said[1] in ("pkg/prices.py:2", "pkg/prices.py:14"):
+            before, after = next(block for (where, _), block in blocks.items() if where == said[1])
+            assert (said[2], said[3]) == (_one_line(before), _one_line(after))
