@@ -130,7 +130,7 @@ def build_server(directory: Path) -> MCPServer:
         if limit < 1:
             raise ToolError("limit must be at least 1")
         run, rows = _call(lambda: read_weak_tests(_db(directory), run_id, limit))
-        data = {"run_id": run, "weak_tests": [row.__dict__ for row in rows]}
+        data = {"run_id": run, "weak_tests": [row.as_json() for row in rows]}
         text = (f"run {run}: " + ("no weak tests" if not rows else "; ".join(
             f"{row.test} lets {row.surviving_mutants} of {row.covered_mutants} mutants survive" for row in rows)))
         return _result(data, text)

@@ -42,7 +42,7 @@ def run_weak_tests(args: argparse.Namespace) -> int:
     read = weak_tests_of_run(read_db(args), args.run, args.limit)
     if args.json:
         print_json({"run_id": read.run_id, "first_kill_only": read.first_kill_only,
-                    "weak_tests": [row.__dict__ for row in read.rows]})
+                    "weak_tests": [row.as_json() for row in read.rows]})
         return 0
     console = stdout_console()
     if not read.rows:
@@ -70,7 +70,7 @@ def _cell(row: WeakTest) -> Text:
     # Test ids and code are the user's text: `test_x[args0]` or `row[b]` must not be read as markup.
     first = row.survivors[0]
     more = len(row.survivors) - 1
-    change = (f"↳ {first['file']}:{first['line']} {first['operator']}: {edit_text(first['original'], EDIT_CHARS)} → "
-              f"{edit_text(first['replacement'], EDIT_CHARS)}  ({first['id']}{f'; {more} more' if more else ''})")
+    change = (f"↳ {first.file}:{first.line} {first.operator}: {edit_text(first.original, EDIT_CHARS)} → "
+              f"{edit_text(first.replacement, EDIT_CHARS)}  ({first.id}{f'; {more} more' if more else ''})")
     return Text.assemble(row.test, "\n", (change, "dim"))
 
