@@ -61,6 +61,15 @@ class Mutant:
     row_values: tuple[str, ...] = ()
 
     @property
+    def col(self) -> int:
+        """`column` as a stored mutant names it: a generated mutant renders as text as a stored one does."""
+        return self.column
+
+    @property
+    def end_col(self) -> int:
+        return self.end_column
+
+    @property
     def coverage_lines(self) -> tuple[int, int]:
         return (self.stmt_line or self.line, self.stmt_end_line or self.end_line)
 
@@ -78,13 +87,3 @@ def mutant_id(file: str, qualname: str, operator: str, anchor: str, original: st
 def apply_mutant(source: str | bytes, mutant: Mutant) -> str:
     data = source.encode("utf-8") if isinstance(source, str) else source
     return (data[: mutant.start] + mutant.replacement.encode("utf-8") + data[mutant.end :]).decode("utf-8")
-
-
-def unified_diff(source: str, mutant: Mutant, context: int = 1) -> str:
-    import difflib
-
-    before = source.splitlines(keepends=True)
-    after = apply_mutant(source, mutant).splitlines(keepends=True)
-    return "".join(
-        difflib.unified_diff(before, after, f"a/{mutant.file}", f"b/{mutant.file}", n=context)
-    )

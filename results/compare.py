@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from results.errors import ResultsError
-from results.report_data import MutantResult, RunReport, Tally, load_report
+from results.report_data import RunReport, Tally, load_report
+from results.stored_mutant import StoredMutant
 from results.status import DETECTED, RunStatus
 from results.store import connect, settle_abandoned
 
@@ -34,9 +35,9 @@ class Comparison:
     current: RunReport
     other: RunReport
     changes: tuple[ScoreChange, ...]  # overall first, then every agent of either run
-    new_undetected: tuple[MutantResult, ...]  # undetected now; absent or detected in the other run
-    fixed: tuple[MutantResult, ...]  # detected now, undetected in the other run (this run's record)
-    still_undetected: tuple[MutantResult, ...]  # undetected in both
+    new_undetected: tuple[StoredMutant, ...]  # undetected now; absent or detected in the other run
+    fixed: tuple[StoredMutant, ...]  # detected now, undetected in the other run (this run's record)
+    still_undetected: tuple[StoredMutant, ...]  # undetected in both
     not_retested: int  # the other run's undetected mutants this run did not measure (outside its scope)
 
 

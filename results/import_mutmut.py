@@ -12,10 +12,11 @@ import ast
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from results.errors import ResultsError
+from results.status import Phase
+from results.store import MutantRow, OutcomeRow
 
 # mutmut's own meaning of its exit codes (mutmut/stats.py), folded into mutagate's statuses.
 STATUS_BY_EXIT_CODE = {1: "killed", 3: "killed", 37: "killed", -11: "killed", -9: "killed",
@@ -23,17 +24,6 @@ STATUS_BY_EXIT_CODE = {1: "killed", 3: "killed", 37: "killed", -11: "killed", -9
                        36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
 SEPARATOR = "ǁ"
 _DEF = re.compile(r"^\s*(async\s+)?def\s+(\S+?)\s*\(")
-
-
-@dataclass(frozen=True)
-class MutmutMutant:
-    key: str  # mutmut's name for it: `mutmut show KEY`
-    file: str  # relative to the repository root
-    line: int
-    original: str
-    replacement: str
-    function: str  # Class.method or function
-    status: str
 
 
 def _function_of(mangled: str) -> str:
@@ -70,12 +60,14 @@ def _def_lines(source: str, qualified: bool = True) -> dict[str, ast.AST]:
     return found
 
 
-def read_mutmut(root: Path, mutants_dir: Path) -> tuple[list[MutmutMutant], Counter[str]]:
-    """Every checked mutant with its line; and a count of what was skipped, and why."""
+def read_mutmut(root: Path, mutants_dir: Path) -> tuple[list[tuple[MutantRow, OutcomeRow]], Counter[str]]:
+    """Every checked mutant as the rows to store (its id is mutmut's key, for `mutmut show KEY`; its edit
+    is its whole line without the indentation, at column 1; not yet attributed: agent `human`, no
+    commit); and a count of what was skipped, and why."""
     if not mutants_dir.is_dir():
         raise ResultsError(f"no mutmut results at {mutants_dir} (run `mutmut run` first, or pass --mutants)")
     skipped: Counter[str] = Counter()
-    results: list[MutmutMutant] = []
+    results: list[tuple[MutantRow, OutcomeRow]] = []
     for meta_path in sorted(mutants_dir.rglob("*.py.meta")):
         copy = meta_path.with_suffix("")
         relative = copy.relative_to(mutants_dir).as_posix()
@@ -113,5 +105,7 @@ def read_mutmut(root: Path, mutants_dir: Path) -> tuple[list[MutmutMutant], Coun
                 # the variant was reformatted: find the unchanged text within the function instead
                 window = range(node.lineno, (node.end_lineno or node.lineno) + 1)
                 line = next((n for n in window if original_lines[n - 1].strip() == before), node.lineno)
-            results.append(MutmutMutant(key, relative, line, before, after, _function_of(mangled), status))
+            results.append((MutantRow(key, relative, line, line, 1, len(before) + 1, "mutmut", before, after, "human", "",
+                                      _function_of(mangled), line, line),
+                            OutcomeRow(key, status, (), 0, (), 0.0, False, "", Phase.IMPORTED)))
     return results, skipped

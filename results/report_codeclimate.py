@@ -8,21 +8,19 @@ repository root) and location.lines.begin."""
 
 from __future__ import annotations
 
-from results.report_data import MutantResult, RunReport
+from results.mutant_text import edit_text
+from results.report_data import RunReport
 from results.status import WHY_UNDETECTED, Status
+from results.stored_mutant import StoredMutant
 
 # A survivor is what only mutation testing finds (the tests run the line and miss the change); a line
 # no test runs at all is also what any coverage report shows.
 SEVERITY = {Status.SURVIVED: "major", Status.NO_COVERAGE: "minor"}
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _description(m: MutantResult) -> str:
+def _description(m: StoredMutant) -> str:
     why = WHY_UNDETECTED[m.status].reason
-    return (f"Undetected mutant ({m.operator}, {m.agent}): `{_one_line(m.original)}` → `{_one_line(m.replacement)}`"
+    return (f"Undetected mutant ({m.operator}, {m.agent}): `{edit_text(m.original)}` → `{edit_text(m.replacement)}`"
             f" — {why}. mutagate show {m.id}")
 
 

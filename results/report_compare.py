@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from results.compare import Comparison, ScoreChange
 from results.report_data import Tally
+from results.mutant_text import one_line
 from results.report_markdown import link, undetected_list
 
 FIXED_SHOWN = 20
@@ -76,7 +77,7 @@ def _fixed_section(c: Comparison, base_url: str | None) -> list[str]:
         before, after = changed[m.id]
         killer = f", killed by `{m.killed_by[0]}`" if m.killed_by else f", {m.status}"
         lines.append(f"- {link(c.current, m, base_url)} `{m.operator}` ({m.agent}{killer}): "
-                     f"`{' '.join(s.strip() for s in before)}` → `{' '.join(s.strip() for s in after)}`")
+                     f"`{one_line(before)}` → `{one_line(after)}`")
     if len(c.fixed) > len(shown):
         lines.append(f"- … and {len(c.fixed) - len(shown)} more")
     return [*lines, ""]

@@ -3,55 +3,20 @@
 from __future__ import annotations
 
 import math
-import subprocess
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 
 import duckdb
 
 from results.errors import StoreError
+from results.mutant_text import RunSources
+from results.stored_mutant import StoredMutant, read_stored
 from results.status import UNDETECTED, RunStatus, Status
 from results.store import connect, settle_abandoned
-
-
-@dataclass(frozen=True)
-class MutantResult:
-    id: str
-    file: str
-    line: int
-    end_line: int
-    col: int  # 1-based
-    end_col: int  # exclusive
-    operator: str
-    original: str
-    replacement: str
-    agent: str
-    qualname: str
-    status: str
-    killed_by: tuple[str, ...]
-    covering: tuple[str, ...]
-    tests_run: int
-    seconds: float
-
-
-def mutated_lines(source: str, m: MutantResult) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The whole lines a mutant changes, before and after: what a reader needs to see, where the
-    bare edit (`<` -> `<=`, or nothing -> `, reverse=True`) means little. When `source` no longer
-    holds the mutant's text at its place (an imported run, a file gone), the edit itself."""
-    lines = source.splitlines()
-    if 1 <= m.line <= m.end_line <= len(lines):
-        first, last = lines[m.line - 1], lines[m.end_line - 1]
-        if m.line == m.end_line:
-            span = first[m.col - 1 : m.end_col - 1]
-        else:
-            span = "\n".join([first[m.col - 1 :], *lines[m.line : m.end_line - 1], last[: m.end_col - 1]])
-        if span == m.original.replace("\r\n", "\n"):
-            after = first[: m.col - 1] + m.replacement + last[m.end_col - 1 :]
-            return tuple(lines[m.line - 1 : m.end_line]), tuple(after.splitlines() or [""])
-    return tuple(m.original.splitlines() or [""]), tuple(m.replacement.splitlines() or [""])
 
 
 @dataclass(frozen=True)
@@ -105,9 +70,9 @@ class RunReport:
     started: str
     status: str
     tool_version: str
-    mutants: tuple[MutantResult, ...]  # measured: every count, score and export reads these
+    mutants: tuple[StoredMutant, ...]  # measured: every count, score and export reads these
     planned: int = 0  # mutants the run set out to test (a partial run measured fewer)
-    not_run: tuple[MutantResult, ...] = ()  # left out by the run's time budget: measured by no one
+    not_run: tuple[StoredMutant, ...] = ()  # left out by the run's time budget: measured by no one
     budget_seconds: float | None = None  # --budget of the run, if it had one
 
     @property
@@ -132,29 +97,28 @@ class RunReport:
         return f"budget: {ran} of {ran + len(self.not_run)} mutants{left}"
 
     def by(self, key: str) -> dict[str, Tally]:
-        groups: dict[str, list[MutantResult]] = {}
+        groups: dict[str, list[StoredMutant]] = {}
         for m in self.mutants:
             groups.setdefault(getattr(m, key), []).append(m)
         return {name: tally(items) for name, items in sorted(groups.items())}
 
     @property
-    def undetected(self) -> tuple[MutantResult, ...]:
+    def undetected(self) -> tuple[StoredMutant, ...]:
         return tuple(m for m in self.mutants if m.status in UNDETECTED)
 
-    def source(self, file: str) -> str:
-        """The file as the run saw it (HEAD of that run), or as it is now if git cannot say."""
-        shown = subprocess.run(["git", "show", f"{self.head_commit}:{file}"], cwd=self.repo,
-                               capture_output=True, text=True) if Path(self.repo).is_dir() else None
-        if shown is not None and shown.returncode == 0:
-            return shown.stdout
-        path = Path(self.repo) / file
-        return path.read_text(errors="replace") if path.is_file() else ""
+    @cached_property
+    def sources(self) -> RunSources:
+        """The texts this run's mutants are read against (results.mutant_text), each file read once."""
+        return RunSources(self.repo, self.head_commit)
 
-    def changed_lines(self, mutants: Iterable[MutantResult]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-        """Each mutant's id -> its whole lines before and after (`mutated_lines`), each file read once."""
-        chosen = list(mutants)
-        sources = {file: self.source(file) for file in {m.file for m in chosen}}
-        return {m.id: mutated_lines(sources[m.file], m) for m in chosen}
+    def source(self, file: str) -> str:
+        """The file as the run saw it: its commit's, or the working tree's for a file whose mutants
+        are on uncommitted lines (an agent's work checked before it commits)."""
+        return self.sources.source(file, any(m.uncommitted for m in (*self.mutants, *self.not_run) if m.file == file))
+
+    def changed_lines(self, mutants: Iterable[StoredMutant]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Each mutant's id -> its whole lines before and after (results.mutant_text.changed_lines)."""
+        return {m.id: self.sources.lines(m) for m in mutants}
 
 
 def resolve_run(con: duckdb.DuckDBPyConnection, db: Path, run_id: str | None) -> str:
@@ -185,16 +149,8 @@ def read_report(con: duckdb.DuckDBPyConnection, db: Path, run_id: str | None = N
     run = con.execute(
         "SELECT run_id, repo, head_commit, base_ref, branch, CAST(started AS VARCHAR), status, tool_version"
         " FROM runs WHERE run_id = ?", [run_id]).fetchone()
-    rows = con.execute(
-        "SELECT mutant_id, file, line, end_line, col, end_col, operator, original, replacement, agent, qualname,"
-        " status, killed_by, covering_tests, tests_run, seconds FROM mutant_outcomes WHERE run_id = ?"
-        " ORDER BY file, line, col, mutant_id", [run_id]).fetchall()
     planned = con.execute("SELECT count(*) FROM mutants WHERE run_id = ?", [run_id]).fetchone()[0]
-    results = tuple(
-        MutantResult(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10] or "", r[11],
-                     tuple(r[12] or ()), tuple(r[13] or ()), r[14] or 0, r[15] or 0.0)
-        for r in rows
-    )
+    results = read_stored(con, run_id, measured_only=True)
     budget = con.execute("SELECT budget_seconds FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
     # Mutants a time budget left out were not measured: no count, score or export sees them.
     return RunReport(*run, mutants=tuple(m for m in results if m.status != Status.NOT_RUN), planned=planned,

@@ -6,15 +6,17 @@ from __future__ import annotations
 import os
 from collections import Counter
 
-from results.report_data import MutantResult, RunReport
+from results.mutant_text import diff_lines, one_line
+from results.report_data import RunReport
 from results.status import WHY_UNDETECTED
-from results.survivor_order import BEHAVIOUR, MESSAGE, TEXT_OPERATORS, kinds_text, rank_in_source
+from results.stored_mutant import StoredMutant
+from results.survivor_order import BEHAVIOUR, MESSAGE, kinds_text, rank_in_source
 
 CAP_PER_FILE = 7  # Google shows at most 7 findings per file in review
 TEXT_SHOWN = 5  # changed strings, one line each, after the behaviour
 
 
-def link(report: RunReport, m: MutantResult, base_url: str | None) -> str:
+def link(report: RunReport, m: StoredMutant, base_url: str | None) -> str:
     where = f"{m.file}:{m.line}"
     if base_url is None and os.environ.get("GITHUB_REPOSITORY"):
         server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
@@ -23,10 +25,8 @@ def link(report: RunReport, m: MutantResult, base_url: str | None) -> str:
 
 
 def _diff(before: tuple[str, ...], after: tuple[str, ...]) -> str:
-    """The whole lines the mutant changes (`mutated_lines`), as a diff block."""
-    minus = "\n".join(f"-{line}" for line in before)
-    plus = "\n".join(f"+{line}" for line in after)
-    return f"```diff\n{minus}\n{plus}\n```"
+    """The whole lines the mutant changes (results.mutant_text.changed_lines), as a diff block."""
+    return "```diff\n" + "\n".join(diff_lines(before, after)) + "\n```"
 
 
 def render_markdown(report: RunReport, base_url: str | None = None) -> str:
@@ -56,13 +56,13 @@ def render_markdown(report: RunReport, base_url: str | None = None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def undetected_list(report: RunReport, mutants: tuple[MutantResult, ...], base_url: str | None) -> list[str]:
+def undetected_list(report: RunReport, mutants: tuple[StoredMutant, ...], base_url: str | None) -> list[str]:
     """Undetected mutants as a reviewer acts on them: changed behaviour first, as diffs (at most
     CAP_PER_FILE per file); then changed strings, one line each, those in error or log messages last
     (a test gap only where callers read the text); then how many more there are, of which kind."""
     changed = report.changed_lines(mutants)
-    sources = {file: report.source(file) for file in {m.file for m in mutants if m.operator in TEXT_OPERATORS}}
-    rank = {m.id: rank_in_source(m.operator, sources.get(m.file, ""), m.line) for m in mutants}
+    # Whether a changed string is in a message is read from the text that holds it (results.mutant_text).
+    rank = {m.id: rank_in_source(m.operator, report.sources.holding(m) or "", m.line) for m in mutants}
     ranked = sorted(mutants, key=lambda m: rank[m.id])  # stable: file and line order within a kind
     behaviour = [m for m in ranked if rank[m.id] == BEHAVIOUR]
     text = [m for m in ranked if rank[m.id] != BEHAVIOUR]
@@ -86,7 +86,7 @@ def undetected_list(report: RunReport, mutants: tuple[MutantResult, ...], base_u
             before, after = changed[m.id]
             where = ", in a message" if rank[m.id] == MESSAGE else ""
             lines.append(f"- {link(report, m, base_url)} ({m.agent}, {WHY_UNDETECTED[m.status].label}{where}): "
-                         f"`{' '.join(x.strip() for x in before)}` → `{' '.join(x.strip() for x in after)}`")
+                         f"`{one_line(before)}` → `{one_line(after)}`")
         lines.append("")
     left = [m for m in ranked if m not in shown and m not in texts_shown]
     if left:

@@ -27,7 +27,7 @@ def sarif_report(report: RunReport) -> dict:
                 "region": {"startLine": m.line, "startColumn": m.col, "endLine": m.end_line, "endColumn": m.end_col},
             }}],
             "partialFingerprints": {"mutagateMutantId": m.id},
-            "properties": {"status": m.status, "agent": m.agent, "coveringTests": len(m.covering)},
+            "properties": {"status": m.status, "agent": m.agent, "coveringTests": len(m.covering_tests)},
         })
     return {
         "$schema": SARIF_SCHEMA,

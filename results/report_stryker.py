@@ -22,7 +22,7 @@ def stryker_report(report: RunReport, high: int = 80, low: int = 60) -> dict:
             "location": {"start": {"line": m.line, "column": m.col}, "end": {"line": m.end_line, "column": m.end_col}},
             "status": STATUS.get(m.status, "RuntimeError"),
             "description": f"{m.original!r} -> {m.replacement!r} in {m.qualname or '<module>'} ({m.agent})",
-            "coveredBy": list(m.covering),
+            "coveredBy": list(m.covering_tests),
             "killedBy": list(m.killed_by),
             "testsCompleted": m.tests_run,
             "duration": round(m.seconds * 1000),
@@ -30,7 +30,7 @@ def stryker_report(report: RunReport, high: int = 80, low: int = 60) -> dict:
         if m.status == "not_run":
             mutant["statusReason"] = "not run: past the run's time budget"
         entry["mutants"].append(mutant)
-        for test in (*m.covering, *m.killed_by):
+        for test in (*m.covering_tests, *m.killed_by):
             tests.setdefault(test.split("::", 1)[0], {})[test] = None  # ordered, no repeats
     return {
         "$schema": "https://git.io/mutation-testing-schema",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -15,6 +15,7 @@ import duckdb
 from results.errors import ResultsError
 from results.report_data import Tally, resolve_run
 from results.status import RunStatus
+from results.stored_mutant import Evidence, HistoryEntry, StoredMutant, read_stored
 from results.store import connect, settle_abandoned
 
 CANDIDATES_SHOWN = 5
@@ -77,80 +78,6 @@ def _seconds(started: dt.datetime | None, finished: dt.datetime | None) -> float
     return (finished - started).total_seconds() if started and finished else None
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """Why a line of the mutant counts as its agent's: one row of the run's `attributions`."""
-
-    line: int
-    agent: str
-    commit: str
-    evidence: str
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    run_id: str
-    started: str
-    head_commit: str
-    run_status: str
-    line: int  # where the mutant sat in that run's commit
-    status: str | None  # None: planned but not measured (a partial run)
-
-
-@dataclass(frozen=True)
-class StoredMutant:
-    """One mutant of one run, everything stored about it, and its fate in every stored run."""
-
-    run_id: str
-    run_status: str
-    repo: str
-    head_commit: str
-    id: str
-    file: str
-    line: int
-    end_line: int
-    col: int  # 1-based, in characters
-    end_col: int  # exclusive
-    operator: str
-    original: str
-    replacement: str
-    agent: str
-    commit: str
-    qualname: str
-    stmt_line: int | None  # the lines coverage was read from (None in runs before schema 2)
-    stmt_end_line: int | None
-    status: str | None  # None: not measured (the run stopped first)
-    killed_by: tuple[str, ...]
-    covering_tests: tuple[str, ...]
-    tests_run: int
-    seconds: float
-    reused: bool
-    phase: str | None
-    detail: str
-    evidence: tuple[Evidence, ...]
-    history: tuple[HistoryEntry, ...]  # newest run first
-
-    def as_json(self) -> dict:
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in ("evidence", "history")}
-        data["killed_by"], data["covering_tests"] = list(self.killed_by), list(self.covering_tests)
-        data["evidence"] = [e.__dict__ for e in self.evidence]
-        data["history"] = [h.__dict__ for h in self.history]
-        return data
-
-
-@dataclass(frozen=True)
-class MutantSpan:
-    """Where a mutant sits and what it changes: all `apply` needs."""
-
-    file: str
-    line: int
-    end_line: int
-    col: int
-    end_col: int
-    original: str
-    replacement: str
-
-
 def resolve_mutant(con: duckdb.DuckDBPyConnection, run_id: str, given: str) -> str:
     """The id of the run's mutant that `given` names: the id itself, or the one id it is a prefix of.
     An unknown id or an ambiguous prefix is a one-line error with the candidates."""
@@ -179,43 +106,29 @@ def resolve_mutant(con: duckdb.DuckDBPyConnection, run_id: str, given: str) -> s
     raise ResultsError(f"no mutant {given!r} in run {run_id}{hint}")
 
 
-_MUTANT = """
-SELECT r.status, r.repo, r.head_commit, m.mutant_id, m.file, m.line, m.end_line, m.col, m.end_col, m.operator,
-    m.original, m.replacement, m.agent, m.commit, m.qualname, m.stmt_line, m.stmt_end_line,
-    o.status, o.killed_by, o.covering_tests, o.tests_run, o.seconds, o.reused, o.phase, o.detail
-FROM mutants m JOIN runs r USING (run_id) LEFT JOIN outcomes o USING (run_id, mutant_id)
-WHERE m.run_id = ? AND m.mutant_id = ?
-"""
-
-
 def load_mutant(db: Path, given: str, run_id: str | None = None) -> StoredMutant:
-    """The mutant `given` (an id or a unique prefix) of the run (default: the latest finished)."""
+    """The mutant `given` (an id or a unique prefix) of the run (default: the latest finished), with the
+    evidence for its lines and its fate in every stored run."""
     settle_abandoned(db)
     with connect(db, read_only=True) as con:
         run_id = resolve_run(con, db, run_id)
         mutant_id = resolve_mutant(con, run_id, given)
-        r = con.execute(_MUTANT, [run_id, mutant_id]).fetchone()
+        [m] = read_stored(con, run_id, [mutant_id])
         evidence = con.execute(
             "SELECT DISTINCT line, agent, commit, evidence FROM attributions WHERE run_id = ? AND file = ?"
-            " AND line BETWEEN ? AND ? ORDER BY line", [run_id, r[4], r[5], r[6]]).fetchall()
+            " AND line BETWEEN ? AND ? ORDER BY line", [run_id, m.file, m.line, m.end_line]).fetchall()
         history = con.execute(
             "SELECT r.run_id, CAST(r.started AS VARCHAR), r.head_commit, r.status, m.line, o.status"
             " FROM mutants m JOIN runs r USING (run_id) LEFT JOIN outcomes o USING (run_id, mutant_id)"
             " WHERE m.mutant_id = ? ORDER BY r.started DESC, r.run_id DESC", [mutant_id]).fetchall()
-    return StoredMutant(
-        run_id, r[0], r[1], r[2], *r[3:15], r[15], r[16], r[17], tuple(r[18] or ()), tuple(r[19] or ()),
-        r[20] or 0, r[21] or 0.0, bool(r[22]), r[23], r[24] or "",
-        tuple(Evidence(*e) for e in evidence), tuple(HistoryEntry(*h) for h in history))
+    return replace(m, evidence=tuple(Evidence(*e) for e in evidence), history=tuple(HistoryEntry(*h) for h in history))
 
 
-def mutant_spans(db: Path, mutant_id: str, run_id: str | None = None) -> list[MutantSpan]:
-    """Every distinct place a mutant was stored at (newest run first), or its place in one run:
-    `apply --revert` finds the one the working tree holds, whichever run it was applied from."""
+def mutant_in_runs(db: Path, mutant_id: str, run_id: str | None = None) -> list[StoredMutant]:
+    """The mutant as every stored run has it (newest run first), or as one run has it: `apply --revert`
+    finds the one the working tree holds, whichever run it was applied from (it may sit elsewhere)."""
     with connect(db, read_only=True) as con:
-        runs = [resolve_run(con, db, run_id)] if run_id else None
-        rows = con.execute(
-            "SELECT m.file, m.line, m.end_line, m.col, m.end_col, m.original, m.replacement, max(r.started) AS latest"
-            " FROM mutants m JOIN runs r USING (run_id) WHERE m.mutant_id = ?"
-            " AND (? IS NULL OR list_contains(?, m.run_id))"
-            " GROUP BY ALL ORDER BY latest DESC", [mutant_id, runs, runs]).fetchall()
-    return [MutantSpan(*row[:7]) for row in rows]
+        runs = [resolve_run(con, db, run_id)] if run_id else [r[0] for r in con.execute(
+            "SELECT DISTINCT m.run_id, r.started FROM mutants m JOIN runs r USING (run_id) WHERE m.mutant_id = ?"
+            " ORDER BY r.started DESC", [mutant_id]).fetchall()]
+        return [m for run in runs for m in read_stored(con, run, [mutant_id])]

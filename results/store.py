@@ -42,6 +42,9 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class MutantRow:
+    """The row written for a mutant (a generated one, or one imported from mutmut): the write side only.
+    Every reader gets it back as a `results.stored_mutant.StoredMutant`, with its run and verdict."""
+
     mutant_id: str
     file: str
     line: int

@@ -19,7 +19,11 @@ import duckdb
 
 from results.report_data import resolve_run
 from results.store import connect
+from results.stored_mutant import StoredMutant, read_stored
 from results.survivor_order import reviewer_rank
+
+
+SURVIVOR_FIELDS = ("id", "file", "line", "operator", "original", "replacement", "agent")  # of each, in --json
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,12 @@ class WeakTest:
     killed_mutants: int
     surviving_mutants: int
     kill_rate: float
-    survivors: tuple[dict, ...]  # id, file, line, operator, original, replacement, agent
+    survivors: tuple[StoredMutant, ...]  # changed behaviour first, then file and line order
+
+    def as_json(self) -> dict:
+        return {"test": self.test, "covered_mutants": self.covered_mutants, "killed_mutants": self.killed_mutants,
+                "surviving_mutants": self.surviving_mutants, "kill_rate": self.kill_rate,
+                "survivors": [{key: getattr(m, key) for key in SURVIVOR_FIELDS} for m in self.survivors]}
 
 
 @dataclass(frozen=True)
@@ -68,9 +77,7 @@ def read_weak_tests(con: duckdb.DuckDBPyConnection, run_id: str, limit: int,
         first_kill_only = stops_at_first_kill(con, run_id)
     rows = con.execute(
         "SELECT w.test, w.covered_mutants, w.killed_mutants, w.surviving_mutants, w.kill_rate,"
-        " list({'id': m.mutant_id, 'file': m.file, 'line': m.line, 'operator': m.operator,"
-        "       'original': m.original, 'replacement': m.replacement, 'agent': m.agent}"
-        "      ORDER BY m.file, m.line, m.mutant_id)"
+        " list(m.mutant_id ORDER BY m.file, m.line, m.mutant_id)"
         " FROM weak_tests w, unnest(w.survivors) AS s(mutant_id)"
         " JOIN mutants m ON m.run_id = w.run_id AND m.mutant_id = s.mutant_id"
         " WHERE w.run_id = ? AND w.surviving_mutants > 0"
@@ -78,7 +85,8 @@ def read_weak_tests(con: duckdb.DuckDBPyConnection, run_id: str, limit: int,
         " w.covered_mutants DESC, w.test LIMIT ?",
         [run_id, limit],
     ).fetchall()
+    stored = {m.id: m for m in read_stored(con, run_id, sorted({i for r in rows for i in r[5]}))} if rows else {}
     # A changed behaviour before a changed string: the first survivor is the one to write a test for.
     return [WeakTest(r[0], r[1], r[2], r[3], float(r[4]),
-                     tuple(sorted(r[5], key=lambda m: reviewer_rank(m["operator"]))))  # stable: file, line within
+                     tuple(sorted((stored[i] for i in r[5]), key=lambda m: reviewer_rank(m.operator))))  # stable
             for r in rows]

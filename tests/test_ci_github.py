@@ -192,12 +192,14 @@ def test_a_warning_line_keeps_its_properties_apart() -> None:
 
 
 def test_annotations_stop_at_ten_per_file_and_count_the_rest(tmp_path: Path) -> None:
-    from results.report_data import MutantResult, RunReport
+    from results.report_data import RunReport
+    from results.stored_mutant import StoredMutant
     from scheduler.ci.github_actions import ANNOTATIONS_PER_FILE, annotations
 
-    def mutant(i: int, file: str) -> MutantResult:
-        return MutantResult(f"{i:012x}", file, i, i, 5, 6, "comparison-boundary", "<", "<=", "claude-code", "f",
-                            "survived", (), ("t",), 1, 0.1)
+    def mutant(i: int, file: str) -> StoredMutant:
+        return StoredMutant("r1", "finished", str(tmp_path), "0" * 40, f"{i:012x}", file, i, i, 5, 6,
+                            "comparison-boundary", "<", "<=", "claude-code", "0" * 40, "f", i, i, "survived", (),
+                            ("t",), 1, 0.1, False, "select", "")
 
     mutants = tuple(mutant(i, "pkg/a.py") for i in range(1, 14)) + (mutant(99, "pkg/b.py"),)
     report = RunReport("r1", str(tmp_path), "0" * 40, None, "main", "2026-01-01", "finished", "0.2.0", mutants, 14)

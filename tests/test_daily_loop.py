@@ -15,9 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from results.runs import MutantSpan
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord
-from scheduler.mutant_text import splice
+from results.mutant_text import splice
 from tests.cli import PROJECT, assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE, PRICES
@@ -279,8 +278,18 @@ def test_runs_lists_runs_newest_first_with_scores_and_partial_runs(loop, tmp_pat
 
 # -- the span arithmetic under apply and show ---------------------------------------------------
 
-def _span(line: int, end_line: int, col: int, end_col: int, original: str, replacement: str) -> MutantSpan:
-    return MutantSpan("m.py", line, end_line, col, end_col, original, replacement)
+@dataclass(frozen=True)
+class _Span:  # where a mutant sits and what it changes: all `splice` reads (results.mutant_text.Span)
+    line: int
+    end_line: int
+    col: int
+    end_col: int
+    original: str
+    replacement: str
+
+
+def _span(line: int, end_line: int, col: int, end_col: int, original: str, replacement: str) -> _Span:
+    return _Span(line, end_line, col, end_col, original, replacement)
 
 
 def test_splice_reads_columns_as_characters_on_lines_split_at_newlines() -> None:

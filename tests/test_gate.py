@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from results.gate import Decision, judge, judge_interrupted
-from results.report_data import MutantResult, RunReport
+from results.report_data import RunReport
 from results.status import WHY_UNDETECTED, RunStatus, Status
+from results.stored_mutant import StoredMutant
 
 
-def _mutant(n: int, status: str) -> MutantResult:
-    return MutantResult(f"m{n}", "pkg/a.py", n, n, 1, 2, "comparison", "<", "<=", "claude-code", "f", status, (), (), 1, 0.1)
+def _mutant(n: int, status: str) -> StoredMutant:
+    return StoredMutant("r1", "finished", "/nowhere", "0" * 40, f"m{n}", "pkg/a.py", n, n, 1, 2, "comparison", "<", "<=",
+                        "claude-code", "c" * 40, "f", n, n, status, (), (), 1, 0.1, False, "select", "")
 
 
 def _report(statuses: list[str], not_run: int = 0, budget: float | None = None) -> RunReport:

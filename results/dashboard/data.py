@@ -161,7 +161,7 @@ def _detail_json(meta: RunMeta, report: RunReport, weak: tuple[WeakTest, ...], t
                    for agent, t in report.by("agent").items()},
         "weak_tests": [{"test": w.test, "covered": w.covered_mutants, "killed": w.killed_mutants,
                         "surviving": w.surviving_mutants, "kill_rate": w.kill_rate,
-                        "survivors": [s["id"] for s in w.survivors]} for w in weak],
+                        "survivors": [s.id for s in w.survivors]} for w in weak],
         "undetected": [{"id": m.id, "file": m.file, "line": m.line, "agent": m.agent, "operator": m.operator,
                         "status": m.status, "qualname": m.qualname, "before": list(changed[m.id][0]),
                         "after": list(changed[m.id][1])} for m in undetected],

@@ -13,10 +13,11 @@ from mutator.attribution import Scope, relative_paths
 from mutator.config import load_config
 from mutator.generate import operator_preference
 from mutator.git import open_repo
-from mutator.mutant import Mutant, unified_diff
 from results.gate import Verdict
-from results.report_data import RunReport, mutated_lines
+from results.mutant_text import one_line
+from results.report_data import RunReport
 from results.status import WHY_UNDETECTED, Status
+from results.stored_mutant import StoredMutant
 from results.store import ResultStore
 from results.survivor_order import BEHAVIOUR, MESSAGE, TEXT, rank_in_source
 from scheduler.run_request import RunRequest, start_run
@@ -27,31 +28,33 @@ KIND_NAMES = {BEHAVIOUR: "behaviour", TEXT: "string", MESSAGE: "message"}
 
 @dataclass(frozen=True)
 class Finding:
-    """One undetected mutant, as an agent reads it."""
+    """One undetected mutant (survived or no_coverage), as an agent reads it: the stored mutant and its
+    text (results.mutant_text), ranked."""
 
-    id: str
-    file: str
-    line: int
-    operator: str
-    status: str  # survived | no_coverage
-    agent: str
+    mutant: StoredMutant
     before: tuple[str, ...]  # the whole lines the mutant changes
     after: tuple[str, ...]
-    diff: str
+    diff: str  # with one line of context
     kind: int = BEHAVIOUR  # results.survivor_order: BEHAVIOUR, TEXT (a changed string) or MESSAGE (one in a message)
+
+    @property
+    def id(self) -> str:
+        return self.mutant.id
 
     def sentence(self) -> str:
         """`in `pkg/a.py:3` `if x >= 10:` became `if x > 10:` and every test still passed: add a test that fails on it`"""
-        where, before, after = f"`{self.file}:{self.line}`", _one_line(self.before), _one_line(self.after)
-        said = f"in {where} `{before}` became `{after}` and {WHY_UNDETECTED[self.status].instruction}"
+        m = self.mutant
+        where, before, after = f"`{m.file}:{m.line}`", one_line(self.before), one_line(self.after)
+        said = f"in {where} `{before}` became `{after}` and {WHY_UNDETECTED[m.status].instruction}"
         if self.kind != BEHAVIOUR:  # a test of a message's wording is rarely the test a change needs
             said += (" — only if a caller relies on this text" + (" (an error or log message)"
                                                                   if self.kind == MESSAGE else ""))
         return said
 
     def as_json(self) -> dict:
-        return {"id": self.id, "file": self.file, "line": self.line, "operator": self.operator, "status": self.status,
-                "agent": self.agent, "before": list(self.before), "after": list(self.after), "diff": self.diff,
+        m = self.mutant
+        return {"id": m.id, "file": m.file, "line": m.line, "operator": m.operator, "status": m.status,
+                "agent": m.agent, "before": list(self.before), "after": list(self.after), "diff": self.diff,
                 "kind": KIND_NAMES[self.kind]}
 
 
@@ -84,31 +87,24 @@ def check_changes(directory: Path, agent: str, base: str | None = None, budget: 
                          db=db, fail_under=fail_under, budget=budget)
     run = start_run(request, started=started)
     priority = ResultStore(run.prepared.options.db).operator_survival()
-    mutants = {m.id: m for m in run.prepared.workload.mutants}
-    findings = _findings(run.report, run.prepared.workload.attribution.sources, mutants, priority)
+    findings = _findings(run.report, priority)
     return Check(repo.root, run.report, run.summary, findings, run.prepared.threshold, run.verdict)
 
 
-def _findings(report: RunReport, sources: dict[str, str], mutants: dict[str, Mutant],
-              priority: dict[str, float]) -> tuple[Finding, ...]:
+def _findings(report: RunReport, priority: dict[str, float]) -> tuple[Finding, ...]:
     """The undetected mutants, best first: changed behaviour before changed strings (those in error or
     log messages last: `survivor_order`), then survivors (tests ran the line and missed the change)
     before uncovered lines, then PR mode's operator ranking (AI failure modes, history's survivors)."""
     preference = operator_preference(priority)
     findings = []
     for m in report.undetected:
-        source = sources.get(m.file, "")
-        before, after = mutated_lines(source, m)
-        mutant = mutants.get(m.id)
-        diff = unified_diff(source, mutant) if mutant is not None and source else ""
-        findings.append(Finding(m.id, m.file, m.line, m.operator, m.status, m.agent, before, after, diff,
-                                rank_in_source(m.operator, source, m.line)))
+        before, after = report.sources.lines(m)
+        findings.append(Finding(m, before, after, report.sources.diff(m, context=1),
+                                rank_in_source(m.operator, report.sources.holding(m) or "", m.line)))
 
     def rank(f: Finding) -> tuple:
-        return (f.kind, f.status != Status.SURVIVED, tuple(-x for x in preference(f.operator)), f.file, f.line)
+        m = f.mutant
+        return (f.kind, m.status != Status.SURVIVED, tuple(-x for x in preference(m.operator)), m.file, m.line)
 
     return tuple(sorted(findings, key=rank))
 
-
-def _one_line(lines: tuple[str, ...]) -> str:
-    return " ↵ ".join(line.strip() for line in lines)

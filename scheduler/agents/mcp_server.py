@@ -31,11 +31,11 @@ from pydantic import ValidationError
 from mutator.errors import BadInput
 from mutator.git import open_repo
 from results.errors import ResultsError
+from results.mutant_text import mutant_diff
 from results.runs import load_mutant
 from results.weak_tests import weak_tests as read_weak_tests
 from scheduler.agents.check import DEFAULT_BUDGET, check_changes as run_check
 from scheduler.provenance import TOOL_VERSION
-from scheduler.mutant_text import mutant_diff
 from scheduler.results_db import default_db
 
 INSTRUCTIONS = (
@@ -116,7 +116,7 @@ def build_server(directory: Path) -> MCPServer:
         its diff, who wrote the line, its verdict, the tests that cover and kill it, and its status in
         every stored run."""
         mutant = _call(lambda: load_mutant(_db(directory), mutant_id, run_id))
-        data = {**mutant.as_json(), "diff": mutant_diff(mutant, directory, working_tree=True)}
+        data = {**mutant.as_json(), "diff": mutant_diff(mutant, mutant.repo, mutant.head_commit, directory)}
         killers = ", ".join(mutant.killed_by) or "none"
         text = (f"{mutant.id} {mutant.operator} {mutant.status or 'not measured'} at {mutant.file}:{mutant.line} "
                 f"(run {mutant.run_id}); covered by {len(mutant.covering_tests)} tests, killed by {killers}; "
@@ -130,7 +130,7 @@ def build_server(directory: Path) -> MCPServer:
         if limit < 1:
             raise ToolError("limit must be at least 1")
         run, rows = _call(lambda: read_weak_tests(_db(directory), run_id, limit))
-        data = {"run_id": run, "weak_tests": [row.__dict__ for row in rows]}
+        data = {"run_id": run, "weak_tests": [row.as_json() for row in rows]}
         text = (f"run {run}: " + ("no weak tests" if not rows else "; ".join(
             f"{row.test} lets {row.surviving_mutants} of {row.covered_mutants} mutants survive" for row in rows)))
         return _result(data, text)

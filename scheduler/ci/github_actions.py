@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from results.report_data import MutantResult, RunReport
+from results.mutant_text import diff_lines
+from results.report_data import RunReport
 from results.report_markdown import render_markdown
 from results.status import WHY_UNDETECTED
+from results.stored_mutant import StoredMutant
 
 ANNOTATIONS_PER_FILE = 10
 
@@ -38,16 +40,16 @@ def warning(message: str, **properties: str | int) -> str:
     return f"::warning {props}::{escape_data(message)}"
 
 
-def _message(m: MutantResult, before: tuple[str, ...], after: tuple[str, ...]) -> str:
+def _message(m: StoredMutant, before: tuple[str, ...], after: tuple[str, ...]) -> str:
     why = WHY_UNDETECTED[m.status].reason
-    lines = "\n".join([*(f"- {line}" for line in before), *(f"+ {line}" for line in after)])
+    lines = "\n".join(diff_lines(before, after, gap=" "))
     return f"{why}; add a test that fails on this change:\n{lines}\n(mutagate show {m.id})"
 
 
 def annotations(report: RunReport) -> Iterator[str]:
     """One warning per undetected mutant, capped per file; after a capped file, one plain line."""
     undetected = report.undetected
-    by_file: dict[str, list[MutantResult]] = {}
+    by_file: dict[str, list[StoredMutant]] = {}
     for m in undetected:
         by_file.setdefault(m.file, []).append(m)
     changed = report.changed_lines(m for ms in by_file.values() for m in ms[:ANNOTATIONS_PER_FILE])

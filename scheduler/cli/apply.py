@@ -10,15 +10,10 @@ from pathlib import Path
 
 from mutator.errors import BadInput
 from mutator.git import GitError, Repo, run_git
-from results.runs import StoredMutant, load_mutant, mutant_spans
+from results.mutant_text import EDIT_CHARS, RunSources, edit_text, splice
+from results.runs import load_mutant, mutant_in_runs
+from results.stored_mutant import StoredMutant
 from scheduler.cli.common import add_read_arguments, read_db, target_repo
-from scheduler.mutant_text import source_at_run, splice
-
-
-def brief(code: str, width: int = 40) -> str:
-    """Code on one short line, for a one-line message."""
-    flat = " ".join(code.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -56,13 +51,14 @@ def _apply(repo: Repo, mutant: StoredMutant, path: Path, head_bytes: bytes, reve
     mutated = splice(text, mutant)
     # The span alone can be fooled (`>` still sits at its column after `> 100` became `>= 100`): the
     # mutant's whole lines must read as in the run's commit, when that commit is at hand.
-    then = source_at_run(mutant, repo.root)
+    then = RunSources(mutant.repo, mutant.head_commit, repo.root).committed(mutant.file)
     if mutated is None or (then is not None and _lines(then, mutant) != _lines(text, mutant)):
-        raise BadInput(f"{mutant.file}:{mutant.line} no longer holds the mutant's original `{brief(mutant.original)}`"
-                       f" as run {mutant.run_id} saw it (changed since?); run mutagate again")
+        raise BadInput(f"{mutant.file}:{mutant.line} no longer holds the mutant's original "
+                       f"`{edit_text(mutant.original, EDIT_CHARS)}` as run {mutant.run_id} saw it (changed since?);"
+                       " run mutagate again")
     _write(path, mutated.encode("utf-8"))
-    return (f"applied {mutant.id} to {mutant.file}:{mutant.line} (`{brief(mutant.original)}` → "
-            f"`{brief(mutant.replacement)}`); revert with: {revert_command}")
+    return (f"applied {mutant.id} to {mutant.file}:{mutant.line} (`{edit_text(mutant.original, EDIT_CHARS)}` → "
+            f"`{edit_text(mutant.replacement, EDIT_CHARS)}`); revert with: {revert_command}")
 
 
 def _revert(repo: Repo, db: Path, mutant: StoredMutant, path: Path, head_bytes: bytes, run_id: str | None) -> str:
@@ -71,8 +67,8 @@ def _revert(repo: Repo, db: Path, mutant: StoredMutant, path: Path, head_bytes: 
         return f"nothing to revert: {mutant.file} is as HEAD has it"
     head_text = _decode(head_bytes, mutant.file)
     # The mutant may have been applied from an older run, where it sat at another line: any stored place counts.
-    for span in mutant_spans(db, mutant.id, run_id):
-        if span.file == mutant.file and (mutated := splice(head_text, span)) is not None \
+    for stored in mutant_in_runs(db, mutant.id, run_id):
+        if stored.file == mutant.file and (mutated := splice(head_text, stored)) is not None \
                 and mutated.encode("utf-8") == current:
             _write(path, head_bytes)
             return f"reverted {mutant.id}: {mutant.file} is as HEAD has it again"

@@ -21,6 +21,7 @@ from mutator.attribution import Attribution
 from mutator.errors import BadInput
 from results.errors import ResultsError
 from results.gate import Decision, judge_interrupted
+from results.mutant_text import one_line
 from results.report_data import RunReport, load_report
 from results.status import WHY_UNDETECTED
 from scheduler.ci import github_actions
@@ -234,7 +235,7 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
             if represents.get(m.id):  # one line for the same gap in a table's rows of this shape
                 status += f", stands for {represents[m.id]} more table rows"
             # One line each, never wrapped nor cut, whatever the width: a CI log keeps it whole and greppable.
-            console.print(Text.assemble(f"  {m.file}:{m.line}  {m.operator}  {_one_line(before)} → {_one_line(after)}  ",
+            console.print(Text.assemble(f"  {m.file}:{m.line}  {m.operator}  {one_line(before)} → {one_line(after)}  ",
                                         (f"({m.agent}, {status})", "yellow"), f"  {m.id}"), soft_wrap=True)
         console.print()
     if result.flaky:
@@ -268,11 +269,6 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
         f"{total.mutants} mutants: {total.killed} killed, {total.timeout} timeout, {total.survived} survived, "
         f"{total.no_coverage} no coverage; {how}; {result.executor}; {summary['seconds']:.1f} s; run {result.run_id}"
     ), soft_wrap=True)
-
-
-def _one_line(lines: tuple[str, ...]) -> str:
-    """Source lines as one line: each stripped, joined by a visible return mark."""
-    return " ↵ ".join(line.strip() for line in lines)
 
 
 def print_blame_tables(attribution: Attribution, evidence: bool) -> None:

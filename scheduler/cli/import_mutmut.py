@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from mutator.attribution import Scope, attribute
 from results.import_mutmut import read_mutmut
 from results.status import RunStatus
-from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
+from results.store import ResultStore, RunRecord, attribution_rows
 from scheduler.cli.common import add_db_argument, print_json, target_repo
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
 from scheduler.results_db import default_db
@@ -34,20 +35,20 @@ def run_import(args: argparse.Namespace) -> int:
     store = ResultStore(db)
     run_id = new_run_id()
     rows, outcomes, by_agent = [], [], Counter()
-    for m in mutants:
-        line = owner.get((m.file, m.line))
-        agent = line.agent if line else "human"
-        by_agent[agent] += 1
-        rows.append(MutantRow(m.key, m.file, m.line, m.line, 1, len(m.original) + 1, "mutmut", m.original,
-                              m.replacement, agent, line.commit if line else "", m.function, m.line, m.line))
-        outcomes.append(OutcomeRow(m.key, m.status, (), 0, (), 0.0, False, "", "imported"))
+    for row, outcome in mutants:
+        line = owner.get((row.file, row.line))
+        if line:
+            row = replace(row, agent=line.agent, commit=line.commit)
+        by_agent[row.agent] += 1
+        rows.append(row)
+        outcomes.append(outcome)
     lines = attribution_rows(attribution.lines)
     store.start_run(RunRecord(run_id, str(root), attribution.head, None, None, current_branch(root), TOOL_VERSION,
                               {"imported_from": "mutmut"}, "mutmut (imported)", 0, "imported"), rows, lines)
     store.record_outcomes(run_id, outcomes)
     store.finish_run(run_id, RunStatus.FINISHED, None)
     summary = {"run_id": run_id, "mutants": len(mutants), "by_agent": dict(sorted(by_agent.items())),
-               "statuses": dict(Counter(m.status for m in mutants)), "skipped": dict(skipped)}
+               "statuses": dict(Counter(outcome.status for outcome in outcomes)), "skipped": dict(skipped)}
     if args.json:
         print_json(summary)
     else:

@@ -8,9 +8,9 @@ from collections import Counter
 from rich.syntax import Syntax
 from rich.text import Text
 
-from mutator.mutant import unified_diff
 from mutator.config import load_config
 from mutator.workload import collect_workload
+from results.mutant_text import file_diff
 from scheduler.cli.common import (add_scope_arguments, add_selection_arguments, print_json, print_warnings,
                                   scope_from_args, stdout_console, target_repo)
 from scheduler.run_request import moved_text
@@ -39,7 +39,8 @@ def run_mutants(args: argparse.Namespace) -> int:
     sources = workload.attribution.sources
     for mutant in workload.mutants:
         console.print(Text.assemble((mutant.id, "bold"), f"  {mutant.operator}  {mutant.agent}  {mutant.file}:{mutant.line}"))
-        console.print(Syntax(unified_diff(sources[mutant.file], mutant), "diff", background_color="default"))
+        diff = file_diff(mutant.file, sources[mutant.file], mutant, context=1) or ""
+        console.print(Syntax(diff, "diff", background_color="default"))
     counts = Counter(m.agent for m in workload.mutants)
     summary = ", ".join(f"{agent} {n}" for agent, n in sorted(counts.items())) or "none"
     mode = "one per line" if workload.one_per_line else "every mutant"

@@ -11,9 +11,10 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from results.runs import StoredMutant, load_mutant
+from results.mutant_text import mutant_diff
+from results.runs import load_mutant
+from results.stored_mutant import StoredMutant
 from scheduler.cli.common import add_read_arguments, print_json, read_db, stdout_console
-from scheduler.mutant_text import mutant_diff
 
 FIRST_TESTS = 5  # a line in a hot path is covered by hundreds of tests: the first few, a count, --all for the rest
 STATUS_STYLES = {"killed": "green", "timeout": "green", "survived": "red", "no_coverage": "yellow"}
@@ -31,7 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_show(args: argparse.Namespace) -> int:
     mutant = load_mutant(read_db(args), args.id, args.run)
-    diff = mutant_diff(mutant, Path(args.repo))
+    diff = mutant_diff(mutant, mutant.repo, mutant.head_commit, Path(args.repo))
     if args.json:
         print_json({**mutant.as_json(), "diff": diff})
         return 0

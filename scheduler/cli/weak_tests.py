@@ -10,10 +10,9 @@ from rich.table import Table
 from rich.text import Text
 
 from mutator.errors import BadInput
+from results.mutant_text import EDIT_CHARS, edit_text
 from results.weak_tests import WeakTest, weak_tests_of_run
 from scheduler.cli.common import add_read_arguments, print_json, read_db, stdout_console
-
-EDIT_CHARS = 40  # each side of a survivor's edit, clipped: `show ID` and --json have it whole
 
 LOG_WIDTH = 100  # the notes below the table, piped: a log has no window, and prose reads best short
 
@@ -43,7 +42,7 @@ def run_weak_tests(args: argparse.Namespace) -> int:
     read = weak_tests_of_run(read_db(args), args.run, args.limit)
     if args.json:
         print_json({"run_id": read.run_id, "first_kill_only": read.first_kill_only,
-                    "weak_tests": [row.__dict__ for row in read.rows]})
+                    "weak_tests": [row.as_json() for row in read.rows]})
         return 0
     console = stdout_console()
     if not read.rows:
@@ -71,12 +70,7 @@ def _cell(row: WeakTest) -> Text:
     # Test ids and code are the user's text: `test_x[args0]` or `row[b]` must not be read as markup.
     first = row.survivors[0]
     more = len(row.survivors) - 1
-    change = (f"↳ {first['file']}:{first['line']} {first['operator']}: {_clip(first['original'])} → "
-              f"{_clip(first['replacement'])}  ({first['id']}{f'; {more} more' if more else ''})")
+    change = (f"↳ {first.file}:{first.line} {first.operator}: {edit_text(first.original, EDIT_CHARS)} → "
+              f"{edit_text(first.replacement, EDIT_CHARS)}  ({first.id}{f'; {more} more' if more else ''})")
     return Text.assemble(row.test, "\n", (change, "dim"))
 
-
-def _clip(code: str) -> str:
-    """An edit's side on one line, at most EDIT_CHARS long: `if not name: ↵ return None`."""
-    flat = " ↵ ".join(part.strip() for part in code.splitlines()) or "∅"
-    return flat if len(flat) <= EDIT_CHARS else flat[: EDIT_CHARS - 1] + "…"
