@@ -21,10 +21,10 @@ import hashlib
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 
-from mutator.import_shape import functions, import_shape
+from mutator.import_shape import Function, functions, import_shape
 from results.baseline_maps import MapLine, MapTest, StoredMap, drop_map, save_map, stored_maps
 from scheduler.baseline import Baseline, Ranges, run_baseline
 from scheduler.runtime import Runtime
@@ -242,11 +242,22 @@ def _read(snapshot: Path, file: str) -> str | None:
 def _same_at_import(stored: StoredMap, path: str, text: str | None) -> bool:
     """Whether `path`, changed, still does at import what it did when `stored` was measured: the same
     shape, and the same definition of every function the import ran."""
-    if text is None or import_shape(text) != stored.shapes.get(path):
+    if text is None or _shape(text) != stored.shapes.get(path):
         return False
     called = stored.import_functions.get(path, {})
-    now = {f.qualname: f.digest for f in functions(text)} if called else {}
+    now = {f.qualname: f.digest for f in _functions(text)} if called else {}
     return all(now.get(name) == digest for name, digest in called.items())
+
+
+# A running baseline's partial map is stored every few seconds: each file is parsed once per text.
+@lru_cache(maxsize=4096)
+def _shape(text: str) -> str | None:
+    return import_shape(text)
+
+
+@lru_cache(maxsize=4096)
+def _functions(text: str) -> tuple[Function, ...]:
+    return tuple(functions(text))
 
 
 def to_map(run_id: str, baseline: Baseline, blobs: dict[str, str], snapshot: Path, files: list[str],
@@ -263,10 +274,10 @@ def to_map(run_id: str, baseline: Baseline, blobs: dict[str, str], snapshot: Pat
         ran_at_import.setdefault(file, set()).add(line)
     for file in files:
         text = _read(snapshot, file) or ""
-        if (shape := import_shape(text)) is not None:
+        if (shape := _shape(text)) is not None:
             shapes[file] = shape
         ran = ran_at_import.get(file, set())
-        called = {f.qualname: f.digest for f in functions(text) if ran and any(f.body[0] <= n <= f.body[1] for n in ran)}
+        called = {f.qualname: f.digest for f in _functions(text) if ran and any(f.body[0] <= n <= f.body[1] for n in ran)}
         if called:
             import_functions[file] = called
     return StoredMap(run_id, tests, lines, blobs, baseline.startup, shapes, import_functions, partial, probes)
