@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -105,11 +106,12 @@ def _verdicts(db: Path, run_id: str) -> list[tuple]:
 
 
 def _stop_mid_baseline(repo: GitRepo, db: Path, tmp_path: Path, stop: int | None, *flags: str,
-                       after: int = 4, settle: float = 0.0) -> tuple[str, set[str]]:
+                       after: int = 4, settle: float = 0.0, group: bool = False) -> tuple[str, set[str]]:
     """Start a real `mutagate run` in a session of its own, its tests slow; once `after` tests have
-    run (and `settle` seconds more), send `stop` to the run process alone (SIGINT, as `kill -INT`),
-    or SIGKILL to its whole process group (`stop` None: a CI job killed outright). Returns the
-    run's id and the tests that had run."""
+    run (and `settle` seconds more), send `stop` to the run process alone (SIGINT, as `kill -INT`)
+    or to its whole process group (`group`: Ctrl-C in a terminal reaches the shards too), or SIGKILL
+    to the group (`stop` None: a CI job killed outright). Returns the run's id and the tests that
+    had run."""
     marks = tmp_path / f"marks-{time.monotonic_ns()}"
     env = {**os.environ, "PYTHONPATH": str(PROJECT), "MARKS": str(marks), "SLOW": "0.4",
            "MUTAGATE_BASELINE_SAVE_SECONDS": "0.5"}
@@ -123,8 +125,8 @@ def _stop_mid_baseline(repo: GitRepo, db: Path, tmp_path: Path, stop: int | None
         time.sleep(0.05)
     time.sleep(settle)
     assert process.poll() is None, ("the run ended before it could be stopped", process.stderr.read())
-    if stop is None:
-        os.killpg(process.pid, signal.SIGKILL)
+    if stop is None or group:
+        os.killpg(process.pid, signal.SIGKILL if stop is None else stop)
     else:
         process.send_signal(stop)
     _, err = process.communicate(timeout=60)
@@ -132,6 +134,9 @@ def _stop_mid_baseline(repo: GitRepo, db: Path, tmp_path: Path, stop: int | None
         time.sleep(0.5)  # the group is gone; nothing of it writes any more
     else:
         assert "Traceback" not in err, err
+        # Stopped mid-baseline, it still removed its scratch folder (issue 25 item 9).
+        assert not [p for p in Path(tempfile.gettempdir()).glob("mutagate-run-*")
+                    if (p / "owner.pid").is_file() and (p / "owner.pid").read_text() == str(process.pid)]
     ran = set(marks.read_text().splitlines())
     assert after <= len(ran) < SUITE, ran  # stopped midway through the baseline
     with duckdb.connect(str(db), read_only=True) as con:
@@ -141,13 +146,14 @@ def _stop_mid_baseline(repo: GitRepo, db: Path, tmp_path: Path, stop: int | None
 
 
 def test_a_run_stopped_by_ctrl_c_mid_baseline_resumes_without_measuring_again(tmp_path: Path) -> None:
+    """Ctrl-C as a terminal sends it: SIGINT to the run and its shards at once."""
     repo = _project(tmp_path)
     reference_db = tmp_path / "reference.duckdb"
     reference = _run(repo, reference_db, "--coverage-map")
     assert reference["baseline"]["measured"] == SUITE
 
     db = tmp_path / "history.duckdb"
-    stopped, ran = _stop_mid_baseline(repo, db, tmp_path, signal.SIGINT, "--coverage-map")
+    stopped, ran = _stop_mid_baseline(repo, db, tmp_path, signal.SIGINT, "--coverage-map", group=True)
     resumed = _run(repo, db, "--coverage-map")
     source = resumed["baseline"]
     assert source["reused_from"] == stopped and source["resumed"] is True
