@@ -78,7 +78,7 @@ Ranges = dict[str, list[tuple[int, int]]]  # file -> line ranges (first, last), 
 # How often a running baseline's complete tests are stored (a run killed outright keeps what was
 # stored last): the shards write them about this often, the driver stores them as often.
 SAVE_SECONDS = float(os.environ.get("MUTAGATE_BASELINE_SAVE_SECONDS", "10"))
-_STOP_GRACE = 5.0  # seconds a shard has, after SIGINT, to write what it measured before it is killed
+_STOP_GRACE = 5.0  # seconds a shard has, after SIGTERM, to write what it measured before it is killed
 
 
 def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int = 1,
@@ -163,9 +163,9 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
                 on_partial: Callable[[list[dict]], None] | None = None) -> tuple[list[dict], list[float]]:
     """Each shard's result and wall time. Polled rather than waited on in turn, so that each wall
     time is its own. While they run, `on_partial` gets the shards' checkpoints now and then; a stop
-    (Ctrl-C, SIGTERM) is passed on to every shard still running (SIGINT: it writes the tests it
+    (Ctrl-C, SIGTERM) is passed on to every shard still running (SIGTERM: it writes the tests it
     measured whole), `on_partial` gets what they wrote, and a shard that does not end in time is
-    killed."""
+    killed. A shard stopped on its own (Ctrl-C reached it, not the run) stops the run too."""
     procs, outs, checkpoints = [], [], []
     started = time.perf_counter()
     for index in range(shards):
@@ -199,10 +199,14 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
                     stored = seen
                     on_partial(_written(outs, checkpoints))
             time.sleep(0.01)
+        if any(Path(f"{out}.partial").exists() for out in outs):
+            # A shard stopped by a signal the run itself did not get (Ctrl-C reaches the whole process
+            # group; a run started in a script's background ignores SIGINT): the baseline is not whole.
+            raise KeyboardInterrupt
     except BaseException:
         running = [proc for proc, _ in procs if proc.poll() is None]
         for proc in running:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)
         ends = time.monotonic() + _STOP_GRACE
         for proc in running:
             with contextlib.suppress(subprocess.TimeoutExpired):

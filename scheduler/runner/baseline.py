@@ -163,7 +163,6 @@ class _Complete:
         self.snapshot = snapshot  # () -> the result so far (lines of every context)
         self.checkpoint, self.every = checkpoint, every
         self.tests: list[str] = []
-        self.interrupted = False
         self.last = time.monotonic()
 
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
@@ -174,9 +173,6 @@ class _Complete:
             _write(self.checkpoint, self.only_complete(self.snapshot()))
             self.last = time.monotonic()
             self.every = max(self.every, 20 * (self.last - started))
-
-    def pytest_keyboard_interrupt(self, excinfo: object) -> None:
-        self.interrupted = True
 
     def only_complete(self, result: dict) -> dict:
         """`result` cut down to the complete tests: their durations, observations and lines."""
@@ -198,11 +194,28 @@ def _write(path: str, result: dict) -> None:
     os.replace(path + ".tmp", path)
 
 
-def _interrupt_once(signum: int, frame: object) -> None:
-    """Ctrl-C reaches this process twice (from the terminal and forwarded by the driver): the first
-    stops the suite, a second must not cut short the writing of what was measured."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+_STOPS = (signal.SIGINT, signal.SIGTERM)
+
+
+_stopped: list[int] = []  # the signal that stopped the suite (a deadline's stop is not one: what ran is whole)
+
+
+def _stop_once(signum: int, frame: object) -> None:
+    """A stop reaches this process twice (Ctrl-C from the terminal, and SIGTERM from the driver that
+    got it too): the first stops the suite, a second must not cut short the writing of what was
+    measured."""
+    for stop in _STOPS:
+        signal.signal(stop, signal.SIG_IGN)
+    _stopped.append(signum)
     raise KeyboardInterrupt
+
+
+def _handle_stops() -> None:
+    """SIGTERM (the driver's) and SIGINT stop the suite as Ctrl-C does; a SIGINT this process was
+    started ignoring (a run in the background of a script) stays ignored, as the driver ignores it."""
+    for stop in _STOPS:
+        if signal.getsignal(stop) is not signal.SIG_IGN:
+            signal.signal(stop, _stop_once)
 
 
 def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
@@ -211,7 +224,7 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
     "shard": [index, count], "only": node ids and test files to run, or null for the whole suite,
     "deadline": seconds after which the suite stops (a time budget's share), or null, "skip": node
     ids measured already, left out, "checkpoint": a file to write the complete tests to now and then,
-    "checkpoint_every": its first interval in seconds}. Stopped by SIGINT, the result holds only the
+    "checkpoint_every": its first interval in seconds}. Stopped (SIGINT, SIGTERM), the result holds only the
     complete tests (`_Complete`) and says "partial"."""
     with open(spec_file) as handle:
         spec = json.load(handle)
@@ -259,7 +272,7 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
     complete = _Complete(collector, so_far, spec.get("checkpoint"), spec.get("checkpoint_every", 5.0))
     plugins.append(complete)
     plugins.append(_CollectionEnd(lambda: collected.append(time.perf_counter() - started)))
-    signal.signal(signal.SIGINT, _interrupt_once)
+    _handle_stops()
     if probes is not None:
         probes.install()
         code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=plugins)
@@ -269,10 +282,12 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
             code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=plugins)
         finally:
             cov.stop()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what was measured is written, whatever comes now
+    for stop in _STOPS:  # what was measured is written, whatever comes now
+        signal.signal(stop, signal.SIG_IGN)
     result = {**so_far(code), "modules": _installed_modules()}
-    if complete.interrupted:  # stopped midway: only the tests measured whole count
+    if _stopped:  # stopped midway: only the tests measured whole count
         result = complete.only_complete(result)
+        open(out + ".partial", "w").close()  # said apart, so the driver need not read a large result to know
     _write(out, result)
     return 0
 
