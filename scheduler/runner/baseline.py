@@ -155,8 +155,8 @@ class _Complete:
     """The tests measured whole: setup, call and teardown ended in this process and passed (or
     skipped), so every line they ran is recorded under their name. A run stopped midway (Ctrl-C,
     SIGTERM, a killed driver) keeps exactly these (docs/reliability.md). With a `checkpoint` file,
-    what is complete so far is written to it now and then (atomically, at most a tenth of the time
-    spent on writing it: 5 %), for a driver killed outright to have stored what it could."""
+    what is complete so far is written to it now and then (atomically, at most a twentieth of the time
+    spent on running tests), for a driver killed outright to have stored what it could."""
 
     def __init__(self, collector: _Collector, snapshot: object, checkpoint: str | None, every: float) -> None:
         self.collector = collector
