@@ -8,7 +8,7 @@ import duckdb
 
 from results.errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
@@ -58,6 +58,12 @@ CREATE TABLE IF NOT EXISTS baseline_files (run_id VARCHAR, file VARCHAR, blob VA
     4: """
 ALTER TABLE mutants ADD COLUMN IF NOT EXISTS represents INTEGER;     -- other rows' mutants it stands for
 ALTER TABLE mutants ADD COLUMN IF NOT EXISTS table_line INTEGER;     -- its table's first line, NULL: no table
+""",
+    # Version 5: a map of the tests a stopped baseline measured whole (Ctrl-C, SIGKILL, a budget),
+    # and of what: every line (probes NULL) or the statements a probe baseline probed (their digest).
+    5: """
+ALTER TABLE baseline_maps ADD COLUMN IF NOT EXISTS partial BOOLEAN;  -- NULL, false: every test of the suite
+ALTER TABLE baseline_maps ADD COLUMN IF NOT EXISTS probes VARCHAR;   -- NULL: coverage of every line
 """,
 }
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +29,8 @@ class Baseline:
     observers: frozenset[str] = frozenset()  # tests that start processes or read a mutated file
     flaky: dict[str, str] = field(default_factory=dict)  # quarantined: failed, then passed on a retry
     startup: float = 0.0  # a fresh interpreter's start and collection of the suite
-    cut: bool = False  # stopped at a time budget's deadline: a test not in the map may cover anything
+    cut: bool = False  # stopped early (a time budget's deadline, Ctrl-C): a test not in the map may cover anything
+    suite: tuple[str, ...] = ()  # every test pytest collected, in the suite's order (empty: not known)
 
     def covering(self, file: str, first: int, last: int) -> frozenset[str]:
         tests: set[str] = set()
@@ -71,29 +75,54 @@ def _group(test: str) -> str:
 Ranges = dict[str, list[tuple[int, int]]]  # file -> line ranges (first, last), 1-based, inclusive
 
 
+# How often a running baseline's complete tests are stored (a run killed outright keeps what was
+# stored last): the shards write them about this often, the driver stores them as often.
+SAVE_SECONDS = float(os.environ.get("MUTAGATE_BASELINE_SAVE_SECONDS", "10"))
+_STOP_GRACE = 5.0  # seconds a shard has, after SIGTERM, to write what it measured before it is killed
+
+
 def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int = 1,
                  only: list[str] | None = None, probes: Ranges | None = None,
-                 deadline: float | None = None) -> Baseline:
-    """The suite (or `only` these node ids and test files) in `shards` processes at once, each a
-    contiguous slice of the suite in its order; their maps merged into one, as if one process had
-    run them in turn. The map: with `probes`, of those line ranges only, from probes compiled into
-    them (runner/probes.py: no tracer); without, of every line of `files`, under coverage. With a
-    `deadline` (seconds), the tests nearest the mutated files first, and whatever ran by then."""
+                 deadline: float | None = None, skip: list[str] | None = None,
+                 keep_partial: Callable[[Baseline], None] | None = None) -> Baseline:
+    """The suite (or `only` these node ids and test files; without `skip`, node ids measured
+    already) in `shards` processes at once, each a contiguous slice of the suite in its order; their
+    maps merged into one, as if one process had run them in turn. The map: with `probes`, of those
+    line ranges only, from probes compiled into them (runner/probes.py: no tracer); without, of
+    every line of `files`, under coverage. With a `deadline` (seconds), the tests nearest the
+    mutated files first, and whatever ran by then. `keep_partial` is given the tests measured whole
+    so far (a Baseline with `cut` set) every SAVE_SECONDS and when the baseline is stopped (Ctrl-C,
+    SIGTERM), before the stop goes on."""
     if only is not None and not only:
         return Baseline({}, {})
     if probes is not None:
         files = sorted(probes)
     include = [str(workdir / f) for f in files]
     probe_spec = None if probes is None else {str(workdir / f): [list(r) for r in ranges] for f, ranges in probes.items()}
-    results, walls = _run_shards(runtime, workdir, include, max(1, shards), only, probe_spec, deadline)
+    on_partial = None if keep_partial is None else lambda parts: keep_partial(_partial(parts, workdir))
+    results, walls = _run_shards(runtime, workdir, include, max(1, shards), only, probe_spec, deadline, skip,
+                                 on_partial)
     result = _merged(results)
-    if only is not None and result["exit_code"] == 5:  # every test asked for is gone
-        return Baseline({}, {})
+    if (only is not None or skip) and result["exit_code"] == 5:  # every test asked for is gone, or measured
+        return Baseline({}, {}, suite=tuple(result.get("suite", ())))
     if result["exit_code"] == 5 or not result["tests"]:
         raise BadInput("pytest collected no tests: mutagate needs a test suite to measure")
     flaky = _classify_failures(runtime, workdir, result) if result["failed"] else {}
     if result["exit_code"] not in (0, 1) or (result["exit_code"] == 1 and not result["failed"]):
         raise BadInput(f"the baseline pytest run exited with code {result['exit_code']} (collection errors?)")
+    line_tests, import_lines = _lines(result, workdir)
+    durations = {t: v["duration"] for t, v in result["tests"].items() if t not in flaky}  # in the order they ran
+    if flaky:  # quarantined: never selected, never trusted to kill
+        line_tests = {key: tests - flaky.keys() for key, tests in line_tests.items() if tests - flaky.keys()}
+    # A fresh interpreter's start and collection: what a shard's wall time holds beyond its tests.
+    startup = max(wall - sum(v["duration"] for v in shard["tests"].values()) for shard, wall in zip(results, walls))
+    return Baseline(durations, line_tests, import_lines, sum(durations.values()), tuple(durations),
+                    frozenset(result.get("observers", ())) - flaky.keys(), flaky, max(0.0, startup),
+                    bool(result.get("cut")), tuple(result.get("suite", ())))
+
+
+def _lines(result: dict, workdir: Path) -> tuple[dict[tuple[str, int], frozenset[str]], frozenset[tuple[str, int]]]:
+    """A runner's {real path: {line: contexts}} as (file, line) -> tests, and the lines run at import."""
     prefix = os.path.realpath(workdir) + os.sep
     line_tests: dict[tuple[str, int], frozenset[str]] = {}
     import_lines: set[tuple[str, int]] = set()
@@ -108,42 +137,84 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
                 line_tests[key] = tests
             if IMPORT_TIME in contexts:
                 import_lines.add(key)
-    durations = {t: v["duration"] for t, v in result["tests"].items() if t not in flaky}  # in the order they ran
-    if flaky:  # quarantined: never selected, never trusted to kill
-        line_tests = {key: tests - flaky.keys() for key, tests in line_tests.items() if tests - flaky.keys()}
-    # A fresh interpreter's start and collection: what a shard's wall time holds beyond its tests.
-    startup = max(wall - sum(v["duration"] for v in shard["tests"].values()) for shard, wall in zip(results, walls))
-    return Baseline(durations, line_tests, frozenset(import_lines), sum(durations.values()), tuple(durations),
-                    frozenset(result.get("observers", ())) - flaky.keys(), flaky, max(0.0, startup),
-                    bool(result.get("cut")))
+    return line_tests, frozenset(import_lines)
+
+
+def _partial(parts: list[dict], workdir: Path) -> Baseline:
+    """The tests the shards measured whole so far (a failed one is not: it is measured again and
+    judged then), as a baseline cut short, in the suite's order."""
+    result = _merged(parts) if parts else {"tests": {}, "lines": {}, "failed": []}
+    failed = set(result.get("failed", ()))
+    line_tests, import_lines = _lines(result, workdir)
+    if failed:
+        line_tests = {key: tests - failed for key, tests in line_tests.items() if tests - failed}
+    durations = {t: v["duration"] for t, v in result["tests"].items() if t not in failed}
+    suite = tuple(result.get("suite", ()))
+    order = [t for t in suite if t in durations]
+    order += [t for t in durations if t not in set(order)]
+    return Baseline({t: durations[t] for t in order}, line_tests, import_lines, sum(durations.values()), tuple(order),
+                    frozenset(result.get("observers", ())) - failed, {}, float(result.get("startup", 0.0)), True,
+                    suite)
 
 
 def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int,
                 only: list[str] | None, probes: dict[str, list[list[int]]] | None = None,
-                deadline: float | None = None) -> tuple[list[dict], list[float]]:
+                deadline: float | None = None, skip: list[str] | None = None,
+                on_partial: Callable[[list[dict]], None] | None = None) -> tuple[list[dict], list[float]]:
     """Each shard's result and wall time. Polled rather than waited on in turn, so that each wall
-    time is its own; a stop (Ctrl-C, SIGTERM) kills every shard still running."""
-    procs, outs = [], []
+    time is its own. While they run, `on_partial` gets the shards' checkpoints now and then; a stop
+    (Ctrl-C, SIGTERM) is passed on to every shard still running (SIGTERM: it writes the tests it
+    measured whole), `on_partial` gets what they wrote, and a shard that does not end in time is
+    killed. A shard stopped on its own (Ctrl-C reached it, not the run) stops the run too."""
+    procs, outs, checkpoints = [], [], []
     started = time.perf_counter()
     for index in range(shards):
         out = runtime.scratch / f"baseline-{index}.json"
+        checkpoint = runtime.scratch / f"baseline-{index}.checkpoint.json"
         tmp = runtime.scratch / "tmp" / f"shard-{index}"  # tests that use fixed names in TMPDIR do not collide
         tmp.mkdir(parents=True, exist_ok=True)
         spec = runtime.scratch / f"baseline-{index}.spec.json"
         spec.write_text(json.dumps({"include": include, "shard": [index, shards], "only": only, "probes": probes,
-                                    "deadline": deadline}))
+                                    "deadline": deadline, "skip": skip,
+                                    "checkpoint": str(checkpoint) if on_partial is not None else None,
+                                    "checkpoint_every": SAVE_SECONDS}))
         command = runtime.command("baseline", str(out), str(spec), "--", *runtime.pytest_args)
         log = open(runtime.scratch / f"baseline-{index}.log", "w+")  # closed once the shard has ended
         env = {**runtime.env(workdir), **({"TMPDIR": str(tmp)} if shards > 1 else {})}
         procs.append((subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT), log))
         outs.append(out)
+        checkpoints.append(checkpoint)
     walls: dict[int, float] = {}
+    saved: list[float] = []  # when on_partial last ran
+    stored: dict[Path, int] = {}  # the checkpoints' mtimes it saw
     try:
         while len(walls) < shards:
             for index, (proc, _) in enumerate(procs):
                 if index not in walls and proc.poll() is not None:
                     walls[index] = time.perf_counter() - started
+            if on_partial is not None and time.perf_counter() - (saved[-1] if saved else started) >= SAVE_SECONDS:
+                saved.append(time.perf_counter())
+                seen = {c: c.stat().st_mtime_ns for c in checkpoints if c.is_file()}
+                if seen and seen != stored:
+                    stored = seen
+                    on_partial(_written(outs, checkpoints))
             time.sleep(0.01)
+        if any(Path(f"{out}.partial").exists() for out in outs):
+            # A shard stopped by a signal the run itself did not get (Ctrl-C reaches the whole process
+            # group; a run started in a script's background ignores SIGINT): the baseline is not whole.
+            raise KeyboardInterrupt
+    except BaseException:
+        running = [proc for proc, _ in procs if proc.poll() is None]
+        for proc in running:
+            proc.send_signal(signal.SIGTERM)
+        ends = time.monotonic() + _STOP_GRACE
+        for proc in running:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=max(0.0, ends - time.monotonic()))
+        if on_partial is not None:
+            with contextlib.suppress(Exception):  # keeping what was measured must not hide why the run stopped
+                on_partial(_written(outs, checkpoints))
+        raise
     finally:
         for proc, log in procs:
             if proc.poll() is None:
@@ -157,6 +228,20 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
             raise BadInput(f"the test suite could not run: {detail[-1] if detail else f'exit code {proc.returncode}'}")
         results.append(json.loads(out.read_text()))
     return results, [walls[i] for i in range(shards)]
+
+
+def _written(outs: list[Path], checkpoints: list[Path]) -> list[dict]:
+    """What each shard has written: its result (a stopped shard's holds its complete tests only), else
+    its latest checkpoint, else nothing."""
+    parts = []
+    for out, checkpoint in zip(outs, checkpoints):
+        for path in (out, checkpoint):
+            try:
+                parts.append(json.loads(path.read_text()))
+                break
+            except (OSError, ValueError):
+                continue
+    return parts
 
 
 def _merged(results: list[dict]) -> dict:
@@ -179,6 +264,8 @@ def _merged(results: list[dict]) -> dict:
         "lines": {path: {line: sorted(c) for line, c in by_line.items()} for path, by_line in lines.items()},
         "modules": sorted({m for r in results for m in r.get("modules", ())}),
         "cut": any(r.get("cut") for r in results),
+        "suite": next((r["suite"] for r in results if r.get("suite")), []),  # every shard collects the same
+        "startup": max((r.get("startup", 0.0) for r in results), default=0.0),
     }
 
 

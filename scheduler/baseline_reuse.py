@@ -9,6 +9,10 @@ change reaches tests that never ran its lines — a change to what it does at im
 constant, a class attribute, a signature: its import shape, mutator/import_shape.py), or to a file
 some of whose functions ran while the suite was imported and collected (a parametrize value). Files
 are compared by content (git blob ids of the run's snapshot), so any stored run can serve.
+
+A baseline stopped midway (Ctrl-C, SIGTERM, SIGKILL, a time budget) stores the tests it measured
+whole as a partial map, and the next run measures only the others (and those a change moved). A
+partial map of probes stands in only for a run that probes the same statements of the same files.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import hashlib
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 
-from mutator.import_shape import functions, import_shape
-from results.baseline_maps import MapLine, MapTest, StoredMap, latest_map, save_map
+from mutator.import_shape import Function, functions, import_shape
+from results.baseline_maps import MapLine, MapTest, StoredMap, drop_map, save_map, stored_maps
 from scheduler.baseline import Baseline, Ranges, run_baseline
 from scheduler.runtime import Runtime
 
@@ -36,6 +41,26 @@ class Reuse:
     rerun: tuple[str, ...]  # node ids and test files to measure again
     changed: frozenset[str]  # files whose content differs from the map's (added and deleted ones too)
 
+    @cached_property
+    def stale(self) -> frozenset[int]:
+        """Positions of the stored tests measured again: named in `rerun`, or in a changed file."""
+        again = {name for name in self.rerun if "::" in name}
+        return frozenset(i for i, t in enumerate(self.stored.tests)
+                         if t.name in again or t.name.split("::", 1)[0] in self.changed)
+
+    @cached_property
+    def kept(self) -> tuple[str, ...]:
+        """The stored tests that stand as they were measured."""
+        return tuple(t.name for i, t in enumerate(self.stored.tests) if i not in self.stale)
+
+    def only(self) -> list[str] | None:
+        """What to measure, by name: a complete map's `rerun`; None (the suite but `skip`) for a partial one."""
+        return None if self.stored.partial else list(self.rerun)
+
+    def skip(self) -> list[str] | None:
+        """A partial map: every test but the kept ones is measured (those it never reached too)."""
+        return list(self.kept) if self.stored.partial else None
+
 
 @dataclass(frozen=True)
 class BaselineSource:
@@ -47,6 +72,7 @@ class BaselineSource:
     changed_files: int = 0  # since the reused map was measured
     probes: int | None = None  # measured with probes on this many line ranges; None: under coverage
     cut: bool = False  # stopped at the time budget's share for the baseline
+    resumed: bool = False  # the reused map was a stopped baseline's partial one: the tests it measured stood
 
     def describe(self) -> str:
         if self.cut:
@@ -56,6 +82,10 @@ class BaselineSource:
                else "under coverage (map stored for later runs)")
         if self.reused_from is None:
             return f"baseline: measured all {self.tests} tests {how}"
+        if self.resumed:
+            return (f"baseline: resumed run {self.reused_from}'s, stopped midway ({self.tests - self.measured} tests it "
+                    f"measured stand, {self.changed_files} file{'s' if self.changed_files != 1 else ''} changed "
+                    f"since), measured {self.measured} of {self.tests} tests {how}")
         return (f"baseline: reused run {self.reused_from}'s coverage map ({self.changed_files} file"
                 f"{'s' if self.changed_files != 1 else ''} changed since), measured {self.measured} of "
                 f"{self.tests} tests again {how}")
@@ -70,21 +100,48 @@ def measure_baseline(runtime: Runtime, snapshot: Path, files: list[str], shards:
     under coverage, and the map of every line is stored under this run for the runs after it.
     `deadline`: a time budget's share (seconds); a baseline cut by it is never stored."""
     blobs = file_blobs(snapshot)
-    stored = latest_map(db, key) if reuse else None
-    plan = plan_reuse(stored, blobs, frozenset(files), lambda f: _read(snapshot, f)) if stored is not None else None
+    digest = None if probes is None else probes_digest(probes)
+    plans = [plan_reuse(stored, blobs, frozenset(files), lambda f: _read(snapshot, f))
+             for stored in (stored_maps(db, key, digest) if reuse else [])]
+    plan = best(plans)
     probed = None if probes is None else sum(len(r) for r in probes.values())
+
+    def keep(partial: Baseline) -> None:
+        """Store the tests measured whole so far, with those of the map this run reuses."""
+        whole = partial if plan is None else merged(plan, partial)
+        if whole.durations:
+            save_map(db, key, to_map(run_id, whole, blobs, snapshot, files, partial=True, probes=digest))
+
     if plan is None:
-        baseline = run_baseline(runtime, snapshot, files, shards, probes=probes, deadline=deadline)
+        baseline = run_baseline(runtime, snapshot, files, shards, probes=probes, deadline=deadline, keep_partial=keep)
         source = BaselineSource(None, len(baseline.durations), len(baseline.durations), probes=probed,
                                 cut=baseline.cut)
     else:
-        fresh = run_baseline(runtime, snapshot, files, shards, list(plan.rerun), probes=probes, deadline=deadline)
+        fresh = run_baseline(runtime, snapshot, files, shards, plan.only(), probes=probes, deadline=deadline,
+                             skip=plan.skip(), keep_partial=keep)
         baseline = merged(plan, fresh)
         source = BaselineSource(plan.stored.run_id, len(fresh.durations), len(baseline.durations), len(plan.changed),
-                                probed, baseline.cut)
-    if probes is None and not baseline.cut:  # only a map of every line can stand in for a later run's baseline
+                                probed, baseline.cut, plan.stored.partial)
+    if baseline.cut:  # what was measured whole, for the next run to go on from
+        keep(baseline if plan is None else fresh)
+    elif probes is None:  # only a map of every line can stand in for a later run's baseline
         save_map(db, key, to_map(run_id, baseline, blobs, snapshot, files))
+    else:  # a probe baseline that ended whole leaves nothing: its partial map served only a resume of it
+        drop_map(db, run_id)
     return baseline, source
+
+
+def best(plans: list[Reuse | None]) -> Reuse | None:
+    """The plan that leaves the fewest tests to measure: the most stored tests kept (a complete map
+    first on a tie); None when no stored map can stand in."""
+    usable = [plan for plan in plans if plan is not None and plan.kept]
+    return max(usable, key=lambda plan: len(plan.kept), default=None)
+
+
+def probes_digest(probes: Ranges) -> str:
+    """The probed statements, as what a probe baseline's partial map is of."""
+    text = "\n".join(f"{f}:{a}-{b}" for f in sorted(probes) for a, b in sorted(probes[f]))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def map_key(tool_version: str, python: str, pytest_args: tuple[str, ...], source_roots: tuple[str, ...]) -> str:
@@ -122,6 +179,8 @@ def plan_reuse(stored: StoredMap, blobs: dict[str, str], measured: frozenset[str
     A changed source file whose import shape changed, or some of whose functions ran while the suite
     was imported, can move tests that never ran its lines: `text_of` gives its text now."""
     changed = frozenset(f for f in blobs.keys() | stored.files.keys() if blobs.get(f) != stored.files.get(f))
+    if stored.probes is not None and not all(_inert(f) for f in changed):
+        return None  # probes say nothing of the lines around them: only the same files can resume
     touched: dict[str, set[int]] = {}
     for entry in stored.lines:
         touched.setdefault(entry.file, set()).update(entry.tests)
@@ -143,15 +202,19 @@ def plan_reuse(stored: StoredMap, blobs: dict[str, str], measured: frozenset[str
 
 def merged(reuse: Reuse, fresh: Baseline) -> Baseline:
     """The stored map with what was measured again in place of what it replaces."""
-    stored, changed = reuse.stored, reuse.changed
-    again = {name for name in reuse.rerun if "::" in name}
-    stale = {i for i, t in enumerate(stored.tests) if t.name in again or t.name.split("::", 1)[0] in changed}
+    stored, changed, stale = reuse.stored, reuse.changed, reuse.stale
+    if fresh.suite:  # a stored test pytest no longer collects is gone, lines and all
+        collected = set(fresh.suite)
+        stale = stale | {i for i, t in enumerate(stored.tests) if t.name not in collected}
     kept = [t for i, t in enumerate(stored.tests) if i not in stale]
     durations = {t.name: t.seconds for t in kept}
-    order = [t.name for t in stored.tests if t.name in durations or t.name in fresh.durations]
+    durations.update(fresh.durations)
+    if fresh.suite:  # the suite's own order, which `confirming` reads (a resumed map's tests are spread over it)
+        order = [t for t in fresh.suite if t in durations]
+    else:
+        order = [t.name for t in stored.tests if t.name in durations]
     known = set(order)
     order += [t for t in fresh.order if t not in known]  # new tests: after the ones the map knew
-    durations.update(fresh.durations)
     line_tests: dict[tuple[str, int], frozenset[str]] = {}
     import_lines = set(fresh.import_lines)
     for entry in stored.lines:
@@ -167,7 +230,8 @@ def merged(reuse: Reuse, fresh: Baseline) -> Baseline:
         line_tests[key] = line_tests.get(key, frozenset()) | names
     observers = frozenset(t.name for t in kept if t.observer) | fresh.observers
     return Baseline({t: durations[t] for t in order}, line_tests, frozenset(import_lines), sum(durations.values()),
-                    tuple(order), observers, fresh.flaky, fresh.startup if fresh.durations else stored.startup, fresh.cut)
+                    tuple(order), observers, fresh.flaky, fresh.startup if fresh.durations else stored.startup,
+                    fresh.cut or (stored.partial and not fresh.suite), fresh.suite)
 
 
 def _read(snapshot: Path, file: str) -> str | None:
@@ -178,14 +242,26 @@ def _read(snapshot: Path, file: str) -> str | None:
 def _same_at_import(stored: StoredMap, path: str, text: str | None) -> bool:
     """Whether `path`, changed, still does at import what it did when `stored` was measured: the same
     shape, and the same definition of every function the import ran."""
-    if text is None or import_shape(text) != stored.shapes.get(path):
+    if text is None or _shape(text) != stored.shapes.get(path):
         return False
     called = stored.import_functions.get(path, {})
-    now = {f.qualname: f.digest for f in functions(text)} if called else {}
+    now = {f.qualname: f.digest for f in _functions(text)} if called else {}
     return all(now.get(name) == digest for name, digest in called.items())
 
 
-def to_map(run_id: str, baseline: Baseline, blobs: dict[str, str], snapshot: Path, files: list[str]) -> StoredMap:
+# A running baseline's partial map is stored every few seconds: each file is parsed once per text.
+@lru_cache(maxsize=4096)
+def _shape(text: str) -> str | None:
+    return import_shape(text)
+
+
+@lru_cache(maxsize=4096)
+def _functions(text: str) -> tuple[Function, ...]:
+    return tuple(functions(text))
+
+
+def to_map(run_id: str, baseline: Baseline, blobs: dict[str, str], snapshot: Path, files: list[str],
+           partial: bool = False, probes: str | None = None) -> StoredMap:
     position = {test: i for i, test in enumerate(baseline.order)}
     tests = tuple(MapTest(t, baseline.durations[t], t in baseline.observers) for t in baseline.order)
     keys = set(baseline.line_tests) | set(baseline.import_lines)
@@ -198,10 +274,10 @@ def to_map(run_id: str, baseline: Baseline, blobs: dict[str, str], snapshot: Pat
         ran_at_import.setdefault(file, set()).add(line)
     for file in files:
         text = _read(snapshot, file) or ""
-        if (shape := import_shape(text)) is not None:
+        if (shape := _shape(text)) is not None:
             shapes[file] = shape
         ran = ran_at_import.get(file, set())
-        called = {f.qualname: f.digest for f in functions(text) if ran and any(f.body[0] <= n <= f.body[1] for n in ran)}
+        called = {f.qualname: f.digest for f in _functions(text) if ran and any(f.body[0] <= n <= f.body[1] for n in ran)}
         if called:
             import_functions[file] = called
-    return StoredMap(run_id, tests, lines, blobs, baseline.startup, shapes, import_functions)
+    return StoredMap(run_id, tests, lines, blobs, baseline.startup, shapes, import_functions, partial, probes)

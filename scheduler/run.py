@@ -106,8 +106,9 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
             merge_base=attribution.merge_base,
             branch=current_branch(attribution.root),
             tool_version=TOOL_VERSION,
+            # deselect: the command line's only ([tool.mutagate]'s are in the repository): what `mutagate ci` warns of
             config={"jobs": options.jobs, "no_bail": options.no_bail, "one_per_line": workload.one_per_line,
-                    "confirm": options.confirm},
+                    "confirm": options.confirm, "deselect": list(options.deselect)},
             executor="pending",
             jobs=options.jobs,
             mode="pr" if workload.one_per_line else "nightly",

@@ -144,8 +144,7 @@ def conclude_run(prepared: PreparedRun, result: RunResult) -> tuple[RunReport, d
         nothing = f"no mutant fitted in the time budget ({report.budget_text()})"
     summary = summarise(result, report, workload.attribution.source, nothing)
     if workload.attribution.merge_base:  # --base scope: the rule is said even when it left nothing out
-        summary["moved_not_changed"] = {"lines": workload.attribution.moved_lines, "rule": MOVED_RULE,
-                                        "text": moved_text(workload.attribution.moved_lines)}
+        summary["moved_not_changed"] = moved_summary(workload.attribution.moved_lines)
     grouped = grouping(workload.mutants)
     if grouped is not None:
         summary["grouped"] = {**asdict(grouped), "text": grouped.text()}
@@ -207,6 +206,11 @@ def nothing_to_measure(workload: Workload) -> str:
         moved = f"; {moved_text(scope.moved_lines)}" if scope.moved_lines else ""
         return f"no AI-attributed lines changed since {scope.merge_base[:12]} (the merge-base){moved}"
     return "no AI-attributed lines in scope"
+
+
+def moved_summary(lines: int) -> dict:
+    """The moved-not-changed rule as every --base scope's JSON carries it (`run`, `mutants`, `blame`)."""
+    return {"lines": lines, "rule": MOVED_RULE, "text": moved_text(lines)}
 
 
 def moved_text(lines: int) -> str:

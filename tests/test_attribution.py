@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from mutator.attribution import Scope, attribute
+from mutator.attribution import MOVED_RULE, Scope, attribute
+from scheduler.run_request import moved_text
 from tests.cli import mutagate, run_json
 from tests.gitrepo import GitRepo
 
@@ -163,6 +164,31 @@ def test_a_run_of_a_move_pr_mutates_nothing_and_says_why(repo: GitRepo, tmp_path
     listed = mutagate("mutants", "--base", "main", cwd=repo.root)
     assert listed.returncode == 0, listed.stderr
     assert "0 mutants (one per line) on 0 AI lines" in listed.stdout and "5 moved lines left out" in listed.stdout
+
+
+def test_blame_and_mutants_say_the_moved_rule_as_run_does(repo: GitRepo) -> None:
+    """`blame --base` and `mutants --base` leave the same lines out as `run` and say so the same way:
+    the count in the table's scope line, the rule in the JSON (present in --base scope even at 0)."""
+    _ai_function_moved_by_a_human_on_a_branch(repo)
+    repo.commit(CLAUDE, files={"pkg/c.py": "def other(totals):\n    return totals + 1\n"})
+    blamed = mutagate("blame", "--base", "main", "--json", cwd=repo.root)
+    assert blamed.returncode == 0, blamed.stderr
+    shown = json.loads(blamed.stdout)
+    assert {(line["file"], line["line"]) for line in shown["lines"]} == {("pkg/c.py", 1), ("pkg/c.py", 2)}
+    assert shown["moved_not_changed"] == {"lines": 5, "rule": MOVED_RULE, "text": moved_text(5)}
+    listed = mutagate("mutants", "--base", "main", "--json", cwd=repo.root)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["moved_not_changed"] == shown["moved_not_changed"]
+    table = mutagate("blame", "--base", "main", cwd=repo.root)
+    assert table.returncode == 0, table.stderr
+    assert "pkg/c.py" in table.stdout and "scope: 5 moved lines left out (moved, not changed" in table.stdout
+    # The whole tree is no --base scope: no rule to state, the moved lines are Claude's.
+    whole = json.loads(mutagate("blame", "--json", cwd=repo.root).stdout)
+    assert "moved_not_changed" not in whole and any(line["file"] == "pkg/b.py" for line in whole["lines"])
+    # Nothing left in scope: the count is still said.
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    empty = mutagate("blame", "--base", "main", cwd=repo.root)
+    assert "No AI-attributed lines in scope." in empty.stdout and "scope: 5 moved lines left out" in empty.stdout
 
 
 def test_merge_keeps_branch_agents(repo: GitRepo) -> None:

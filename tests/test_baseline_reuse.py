@@ -53,7 +53,7 @@ def _run(repo: GitRepo, db: Path, *flags: str, probes: bool = False) -> dict:
 def _measured(reused_from: str | None, measured: int, tests: int, changed_files: int) -> dict:
     """A coverage baseline's summary (no probes, not cut by a budget)."""
     return {"reused_from": reused_from, "measured": measured, "tests": tests, "changed_files": changed_files,
-            "probes": None, "cut": False}
+            "probes": None, "cut": False, "resumed": False}
 
 
 def _verdicts(db: Path, run_id: str) -> list[tuple]:

@@ -28,7 +28,7 @@ class Generated:
 
 def _header(project: Project, guesses: tuple[str, ...]) -> list[str]:
     # One comment line each, whatever a value from the project holds (a newline would end the comment).
-    return [f"#   {' '.join(line.split())}" for line in (*project.python.guesses, project.gate_why, *guesses)]
+    return [f"#   {' '.join(line.split())}" for line in (*project.said, *guesses)]
 
 
 def _python_inputs(project: Project) -> list[str]:

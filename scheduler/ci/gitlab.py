@@ -38,8 +38,8 @@ def gitlab_ci(project: Project, folder: Path, mutagate_pip: str, install_why: st
         include = target.relative_to(project.root).as_posix()
     except ValueError:
         include = GITLAB_FILE
-    header = [f"#   {' '.join(line.split())}" for line in (*project.python.guesses, project.gate_why,
-                                           f"mutagate installed as {json.dumps(mutagate_pip)} ({install_why})")]
+    installed = f"mutagate installed as {json.dumps(mutagate_pip)} ({install_why})"
+    header = [f"#   {' '.join(line.split())}" for line in (*project.said, installed)]
     text = fill(GITLAB_FILE, {
         "VERSION": TOOL_VERSION,
         "HEADER": header,

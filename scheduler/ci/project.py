@@ -13,6 +13,8 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from mutator.config import Config, load_config
+from scheduler.ci.lost import lost_settings
+from scheduler.results_db import DEFAULT_DB
 
 # mutagate runs the tests with its own interpreter, and mutagate needs Python 3.11 or newer.
 PYTHONS = ("3.13", "3.12", "3.11")
@@ -37,6 +39,12 @@ class Project:
     python: PythonSetup
     gate: float | None  # --fail-under for the PR job; None: [tool.mutagate] fail-under already sets it
     gate_why: str
+    lost: tuple[str, ...] = ()  # settings a local run uses that CI's would not see (ci/lost.py)
+
+    @property
+    def said(self) -> tuple[str, ...]:
+        """What was read and guessed, one line each, for the output and the files' header."""
+        return (*self.python.guesses, self.gate_why, *self.lost)
 
 
 def _pyproject(root: Path) -> dict[str, Any]:
@@ -117,4 +125,4 @@ def read_project(root: Path) -> Project:
               else "source: chosen by each run (the project's packages; the run's summary says which)")
     tests = f"tests: {', '.join(config.tests)} ([tool.mutagate])" if config.tests else "tests: found by name at each run"
     python = PythonSetup(version, version_file, install, files, (python_said, install_said, source, tests))
-    return Project(root, config, python, gate, gate_why)
+    return Project(root, config, python, gate, gate_why, lost_settings(root, root / DEFAULT_DB, config.deselect))

@@ -7,6 +7,7 @@ import argparse
 from mutator.attribution import Attribution, attribute
 from scheduler.cli.common import add_scope_arguments, print_json, print_warnings, scope_from_args, target_repo
 from scheduler.cli.display import print_blame_tables
+from scheduler.run_request import moved_summary
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -30,7 +31,7 @@ def run_blame(args: argparse.Namespace) -> int:
 
 
 def blame_json(attribution: Attribution) -> dict:
-    return {
+    shown = {
         "lines": [
             {
                 "file": line.file,
@@ -44,3 +45,6 @@ def blame_json(attribution: Attribution) -> dict:
         ],
         "agents": attribution.agents(),
     }
+    if attribution.merge_base:  # --base scope: what the moved-not-changed rule left out, as `run` says it
+        shown["moved_not_changed"] = moved_summary(attribution.moved_lines)
+    return shown

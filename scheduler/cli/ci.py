@@ -47,7 +47,7 @@ def run_ci(args: argparse.Namespace) -> int:
     written = write_new(generated.files, args.force)
     console = stdout_console()
     console.print(Text("what mutagate read and guessed (the files' header says the same):"))
-    for line in (*project.python.guesses, project.gate_why, f"mutagate installed in CI as {json.dumps(spec)} ({why})"):
+    for line in (*project.said, f"mutagate installed in CI as {json.dumps(spec)} ({why})"):
         console.print(Text(f"  {line}"), soft_wrap=True)
     for path in written:
         console.print(Text(f"wrote {_shown(path, repo.root)}"), soft_wrap=True)

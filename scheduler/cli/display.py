@@ -27,7 +27,7 @@ from results.status import WHY_UNDETECTED
 from scheduler.ci import github_actions
 from scheduler.cli.common import EXIT_BELOW_THRESHOLD, EXIT_FAULT, EXIT_OK, print_json, print_warnings, stdout_console
 from scheduler.run import Progress as RunProgress, RunResult
-from scheduler.run_request import PreparedRun, RunRequest, start_run
+from scheduler.run_request import PreparedRun, RunRequest, moved_text, start_run
 
 class ProgressDisplay(RunProgress):
     """The run's progress on stderr. On a terminal, a live bar. Elsewhere (a CI log) a plain line every
@@ -275,6 +275,7 @@ def print_blame_tables(attribution: Attribution, evidence: bool) -> None:
     console = stdout_console()
     if not attribution.lines:
         console.print("No AI-attributed lines in scope.")
+        _print_moved(console, attribution)
         return
     for file, lines in itertools.groupby(attribution.lines, key=lambda line: line.file):
         table = Table(title=Text(file), title_justify="left", show_edge=False)
@@ -297,6 +298,13 @@ def print_blame_tables(attribution: Attribution, evidence: bool) -> None:
     for agent, count in attribution.agents().items():
         summary.add_row(Text(agent), str(count))
     console.print(summary)
+    _print_moved(console, attribution)
+
+
+def _print_moved(console: Console, attribution: Attribution) -> None:
+    """--base scope: the lines the moved-not-changed rule left out, in `run`'s and `mutants`' words."""
+    if attribution.moved_lines:
+        console.print(Text(f"scope: {moved_text(attribution.moved_lines)}"), soft_wrap=True)
 
 
 def _runs(lines: list) -> list:

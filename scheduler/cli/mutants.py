@@ -13,7 +13,7 @@ from mutator.workload import collect_workload
 from results.mutant_text import file_diff
 from scheduler.cli.common import (add_scope_arguments, add_selection_arguments, print_json, print_warnings,
                                   scope_from_args, stdout_console, target_repo)
-from scheduler.run_request import moved_text
+from scheduler.run_request import moved_summary, moved_text
 
 JSON_FIELDS = ("id", "file", "line", "end_line", "column", "end_column", "operator", "original",
                "replacement", "agent", "qualname")
@@ -33,7 +33,10 @@ def run_mutants(args: argparse.Namespace) -> int:
     workload = collect_workload(repo, scope_from_args(args, repo), load_config(repo.root), args.one_per_line)
     print_warnings(workload.attribution.warnings)
     if args.json:
-        print_json({"mutants": [{k: m.to_json()[k] for k in JSON_FIELDS} for m in workload.mutants]})
+        listed: dict = {"mutants": [{k: m.to_json()[k] for k in JSON_FIELDS} for m in workload.mutants]}
+        if workload.attribution.merge_base:  # --base scope: the rule is said even when it left nothing out
+            listed["moved_not_changed"] = moved_summary(workload.attribution.moved_lines)
+        print_json(listed)
         return 0
     console = stdout_console()
     sources = workload.attribution.sources

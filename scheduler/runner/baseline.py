@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -74,15 +75,21 @@ class _Slice:
     by a time budget): the tests whose module uses a mutated module first, and the shards deal
     the suite in turn, so that what is cut is what is least likely to cover a mutant."""
 
-    def __init__(self, only: list[str] | None, index: int, count: int, files: set[str] | None = None) -> None:
+    def __init__(self, only: list[str] | None, index: int, count: int, files: set[str] | None = None,
+                 skip: list[str] | None = None) -> None:
         self.only = None if only is None else set(only)
+        self.skip = frozenset(skip or ())  # measured already (a stored map's tests): left out
         self.index, self.count = index, count
         self.files = files  # the mutated files (real paths), for nearest_first; None: the suite's order
+        self.suite: list[str] = []  # every collected test, in the suite's order (before the slice)
 
     @pytest.hookimpl(trylast=True)  # after any plugin or conftest that reorders the suite
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        self.suite = [item.nodeid for item in items]
         wanted = items if self.only is None else [
             item for item in items if item.nodeid in self.only or item.nodeid.split("::", 1)[0] in self.only]
+        if self.skip:
+            wanted = [item for item in wanted if item.nodeid not in self.skip]
         n = len(wanted)
         if self.files is not None:
             wanted = _nearest_first(wanted, self.files)
@@ -144,11 +151,81 @@ class _Deadline:
             self.cut = True
 
 
+class _Complete:
+    """The tests measured whole: setup, call and teardown ended in this process and passed (or
+    skipped), so every line they ran is recorded under their name. A run stopped midway (Ctrl-C,
+    SIGTERM, a killed driver) keeps exactly these (docs/reliability.md). With a `checkpoint` file,
+    what is complete so far is written to it now and then (atomically, at most a twentieth of the time
+    spent on running tests), for a driver killed outright to have stored what it could."""
+
+    def __init__(self, collector: _Collector, snapshot: object, checkpoint: str | None, every: float) -> None:
+        self.collector = collector
+        self.snapshot = snapshot  # () -> the result so far (lines of every context)
+        self.checkpoint, self.every = checkpoint, every
+        self.tests: list[str] = []
+        self.last = time.monotonic()
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
+        if nodeid not in self.collector.failed:
+            self.tests.append(nodeid)
+        if self.checkpoint is not None and time.monotonic() - self.last >= self.every:
+            started = time.monotonic()
+            _write(self.checkpoint, self.only_complete(self.snapshot()))
+            self.last = time.monotonic()
+            self.every = max(self.every, 20 * (self.last - started))
+
+    def only_complete(self, result: dict) -> dict:
+        """`result` cut down to the complete tests: their durations, observations and lines."""
+        keep = set(self.tests)
+        keep_or_import = keep | {IMPORT_TIME}
+        lines = {}
+        for path, by_line in result["lines"].items():
+            kept = {n: [c for c in contexts if c in keep_or_import] for n, contexts in by_line.items()}
+            lines[path] = {n: contexts for n, contexts in kept.items() if contexts}
+        return {**result, "exit_code": 0, "partial": True, "failed": [], "failures": {},
+                "tests": {t: v for t, v in result["tests"].items() if t in keep},
+                "observers": [t for t in result["observers"] if t in keep], "lines": lines}
+
+
+def _write(path: str, result: dict) -> None:
+    """Whole or not at all: a reader never sees half a file."""
+    with open(path + ".tmp", "w") as handle:
+        json.dump(result, handle)
+    os.replace(path + ".tmp", path)
+
+
+_STOPS = (signal.SIGINT, signal.SIGTERM)
+
+
+_stopped: list[int] = []  # the signal that stopped the suite (a deadline's stop is not one: what ran is whole)
+
+
+def _stop_once(signum: int, frame: object) -> None:
+    """A stop reaches this process twice (Ctrl-C from the terminal, and SIGTERM from the driver that
+    got it too): the first stops the suite, a second must not cut short the writing of what was
+    measured."""
+    for stop in _STOPS:
+        signal.signal(stop, signal.SIG_IGN)
+    _stopped.append(signum)
+    raise KeyboardInterrupt
+
+
+def _handle_stops() -> None:
+    """SIGTERM (the driver's) and SIGINT stop the suite as Ctrl-C does; a SIGINT this process was
+    started ignoring (a run in the background of a script) stays ignored, as the driver ignores it."""
+    for stop in _STOPS:
+        if signal.getsignal(stop) is not signal.SIG_IGN:
+            signal.signal(stop, _stop_once)
+
+
 def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
     """`spec_file`: JSON {"include": files to measure, "probes": {file: [[first, last], ...]} to
     measure those line ranges with probes instead of every line with coverage (or null),
     "shard": [index, count], "only": node ids and test files to run, or null for the whole suite,
-    "deadline": seconds after which the suite stops (a time budget's share), or null}."""
+    "deadline": seconds after which the suite stops (a time budget's share), or null, "skip": node
+    ids measured already, left out, "checkpoint": a file to write the complete tests to now and then,
+    "checkpoint_every": its first interval in seconds}. Stopped (SIGINT, SIGTERM), the result holds only the
+    complete tests (`_Complete`) and says "partial"."""
     with open(spec_file) as handle:
         spec = json.load(handle)
     include = spec["include"]
@@ -167,38 +244,60 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
     deadline = _Deadline(spec["deadline"]) if spec.get("deadline") is not None else None
     if deadline is not None:
         plugins.append(deadline)
-    if count > 1 or spec.get("only") is not None or deadline is not None:
-        nearest = {os.path.realpath(f) for f in include} if deadline is not None else None
-        plugins.append(_Slice(spec.get("only"), index, count, nearest))
+    nearest = {os.path.realpath(f) for f in include} if deadline is not None else None
+    selection = _Slice(spec.get("only"), index, count, nearest, spec.get("skip"))
+    plugins.append(selection)
+    started = time.perf_counter()
+    collected: list[float] = []
+
+    def so_far(code: int = 0) -> dict:
+        cut = deadline is not None and deadline.cut
+        return {
+            # A stop at the deadline is pytest's "interrupted": what ran is what counts.
+            "exit_code": (1 if collector.failed else 0) if cut else int(code),
+            "cut": cut,
+            "tests": {
+                nodeid: {"outcome": collector.outcomes.get(nodeid, "passed"), "duration": duration}
+                for nodeid, duration in collector.durations.items()
+            },
+            "failed": collector.failed,
+            "failures": collector.failures,
+            "observers": sorted(observers.found),
+            "lines": probes.lines() if probes is not None else _coverage_lines(cov),
+            "suite": selection.suite,
+            # This process's start and collection of the suite (a run stopped midway has no wall time).
+            "startup": collected[0] if collected else time.perf_counter() - started,
+        }
+
+    complete = _Complete(collector, so_far, spec.get("checkpoint"), spec.get("checkpoint_every", 5.0))
+    plugins.append(complete)
+    plugins.append(_CollectionEnd(lambda: collected.append(time.perf_counter() - started)))
+    _handle_stops()
     if probes is not None:
         probes.install()
         code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=plugins)
-        lines = probes.lines()
     else:
         cov.start()
         try:
             code = pytest.main([*pytest_args, *PYTEST_FLAGS], plugins=plugins)
         finally:
             cov.stop()
-        lines = _coverage_lines(cov)
-    cut = deadline is not None and deadline.cut
-    result = {
-        # A stop at the deadline is pytest's "interrupted": what ran is what counts.
-        "exit_code": (1 if collector.failed else 0) if cut else int(code),
-        "cut": cut,
-        "tests": {
-            nodeid: {"outcome": collector.outcomes.get(nodeid, "passed"), "duration": duration}
-            for nodeid, duration in collector.durations.items()
-        },
-        "failed": collector.failed,
-        "failures": collector.failures,
-        "observers": sorted(observers.found),
-        "lines": lines,
-        "modules": _installed_modules(),
-    }
-    with open(out, "w") as handle:
-        json.dump(result, handle)
+    for stop in _STOPS:  # what was measured is written, whatever comes now
+        signal.signal(stop, signal.SIG_IGN)
+    result = {**so_far(code), "modules": _installed_modules()}
+    if _stopped:  # stopped midway: only the tests measured whole count
+        result = complete.only_complete(result)
+        open(out + ".partial", "w").close()  # said apart, so the driver need not read a large result to know
+    _write(out, result)
     return 0
+
+
+class _CollectionEnd:
+    def __init__(self, note: Callable[[], object]) -> None:
+        self.note = note
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.note()
 
 
 def _coverage_lines(cov: coverage.Coverage) -> dict[str, dict[str, list[str]]]:
