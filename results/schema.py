@@ -8,7 +8,7 @@ import duckdb
 
 from results.errors import StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
@@ -58,6 +58,15 @@ CREATE TABLE IF NOT EXISTS baseline_files (run_id VARCHAR, file VARCHAR, blob VA
     4: """
 ALTER TABLE mutants ADD COLUMN IF NOT EXISTS represents INTEGER;     -- other rows' mutants it stands for
 ALTER TABLE mutants ADD COLUMN IF NOT EXISTS table_line INTEGER;     -- its table's first line, NULL: no table
+""",
+    # Version 5: a shard of a run (`mutagate run --shard K/N`) stores its part and the whole run's plan, and a
+    # run merged from shards (`mutagate merge`) stores the plan and the shards' run ids (results/shards.py).
+    # A run without a row here is a whole run, as every run before version 5.
+    5: """
+CREATE TABLE IF NOT EXISTS shard_plans (
+    run_id VARCHAR, shard_index INTEGER, shard_count INTEGER, head_commit VARCHAR, config_digest VARCHAR,
+    plan_digest VARCHAR, mutant_ids VARCHAR[], merged_from VARCHAR[]
+);
 """,
 }
 
