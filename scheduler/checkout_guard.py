@@ -46,13 +46,14 @@ class Entry:
 class Fingerprint:
     root: Path
     entries: dict[str, Entry] = field(default_factory=dict)
+    own: frozenset[str] = frozenset()  # paths the run itself writes (a --db inside the checkout): never restored
 
 
 def _git(root: Path, *args: str) -> bytes:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, check=True).stdout
 
 
-def _listed(root: Path) -> tuple[dict[str, str], list[str]]:
+def _listed(root: Path, own: frozenset[str] = frozenset()) -> tuple[dict[str, str], list[str]]:
     """The index's blob per tracked path, and every tracked or untracked, not-ignored path."""
     index: dict[str, str] = {}
     for record in _git(root, "ls-files", "-s", "-z").split(b"\0"):
@@ -60,7 +61,7 @@ def _listed(root: Path) -> tuple[dict[str, str], list[str]]:
             meta, _, path = record.partition(b"\t")
             index[os.fsdecode(path)] = meta.split()[1].decode()
     others = [os.fsdecode(p) for p in _git(root, "ls-files", "-z", "--others", "--exclude-standard").split(b"\0") if p]
-    paths = [p for p in [*index, *others] if p.split("/", 1)[0] != OURS]
+    paths = [p for p in [*index, *others] if p.split("/", 1)[0] != OURS and p not in own]
     return index, paths
 
 
@@ -68,8 +69,21 @@ def _blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's object id
 
 
-def take(root: Path) -> Fingerprint:
-    index, paths = _listed(root)
+def own_paths(root: Path, files: tuple[Path, ...]) -> frozenset[str]:
+    """The run's own output files (its results database, with DuckDB's write-ahead log) that lie inside the
+    checkout, relative to it: `--db shard-1.duckdb` in the checkout is the run's to write, not a mutant's."""
+    root = root.resolve()
+    inside = set()
+    for file in files:
+        full = Path(file).resolve()
+        for path in (full, full.with_name(full.name + ".wal")):
+            if root in path.parents:
+                inside.add(path.relative_to(root).as_posix())
+    return frozenset(inside)
+
+
+def take(root: Path, own: frozenset[str] = frozenset()) -> Fingerprint:
+    index, paths = _listed(root, own)
     entries: dict[str, Entry] = {}
     kept = 0
     for path in paths:
@@ -84,7 +98,7 @@ def take(root: Path) -> Fingerprint:
         keep = None if clean or kept + len(data) > _KEEP_LIMIT else data
         kept += len(keep or b"")
         entries[path] = Entry(hashlib.sha256(data).hexdigest(), info.st_mode, blob if clean else None, keep)
-    return Fingerprint(root, entries)
+    return Fingerprint(root, entries, own)
 
 
 @dataclass(frozen=True)
@@ -96,7 +110,7 @@ class Damage:
 
 def verify_and_restore(before: Fingerprint) -> Damage:
     """Compare the checkout with its fingerprint and put back every difference."""
-    after = take(before.root)
+    after = take(before.root, before.own)
     changed, unrestorable = [], []
     for path, entry in before.entries.items():
         now = after.entries.get(path)
@@ -139,6 +153,7 @@ class Watch:
         self._running: dict[str, int] = {}
         self.suspects: list[str] = []
         self._notify = None
+        self._ignored = {OURS, *(Path(p).name for p in before.own)}
         if INotify is None:
             return
         events = (flags.MODIFY | flags.ATTRIB | flags.CLOSE_WRITE | flags.MOVED_FROM | flags.MOVED_TO
@@ -157,7 +172,7 @@ class Watch:
 
     def finished(self, mutant_id: str) -> None:
         with self._lock:
-            if self._notify is not None and any(e.name != OURS for e in self._notify.read(timeout=0)):
+            if self._notify is not None and any(e.name not in self._ignored for e in self._notify.read(timeout=0)):
                 for suspect in [*self._running, mutant_id]:
                     if suspect not in self.suspects:
                         self.suspects.append(suspect)

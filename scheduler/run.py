@@ -129,7 +129,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
     scratch = new_scratch("mutagate-run-")
     status, description = RunStatus.INTERRUPTED, None
     timings: dict[str, float] = {}
-    checkout = checkout_guard.take(attribution.root)  # verified, and restored, when the run ends
+    # Verified, and restored, when the run ends; a --db inside the checkout is the run's own output.
+    checkout = checkout_guard.take(attribution.root, checkout_guard.own_paths(attribution.root, (options.db,)))
     checkout_guard.current = checkout_guard.Watch(checkout)
     try:
         snapshot = make_snapshot(attribution, scratch / "snapshot")
