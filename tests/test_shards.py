@@ -24,7 +24,8 @@ def verdicts(db: Path, run_id: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     """mutant id -> (status, killing tests) of one stored run."""
     with duckdb.connect(str(db), read_only=True) as con:
         rows = con.execute("SELECT mutant_id, status, killed_by FROM outcomes WHERE run_id = ?", [run_id]).fetchall()
-    return {mutant: (status, tuple(killed or ())) for mutant, status, killed in rows}
+    # Killers sorted: they are recorded fastest first, by each baseline's own timings (which vary run to run).
+    return {mutant: (status, tuple(sorted(killed or ()))) for mutant, status, killed in rows}
 
 
 def merge(root: Path, *args: str | Path) -> object:
@@ -232,3 +233,17 @@ def test_an_interrupted_shard_is_refused_unless_partial_is_allowed_and_then_the_
     assert runs[0]["status"] == "interrupted" and runs[0]["score"] is None  # partial: no headline score
     gated = merge(repo.root, f["1of2"], cut, "--db", target, "--allow-partial", "--fail-under", "0")
     assert gated.returncode == 3 and "partial run cannot pass" in gated.stderr
+
+
+@pytest.mark.slow
+def test_a_results_file_inside_the_checkout_is_the_runs_own_not_a_mutants_write(tmp_path: Path) -> None:
+    # A CI shard job writes `--db mutagate-shard-K.duckdb` in its checkout: the checkout guard once took the
+    # run's own writes there for a mutant's and put the file back as it was before the run (empty).
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/prices.py": PRICES,
+                               "tests/test_prices.py": PRICES_TESTS})
+    done = mutagate("run", "--json", "--jobs", "1", "--shard", "1/1", "--db", "shard-1.duckdb", cwd=repo.root)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["mutants"] > 0 and "wrote to your checkout" not in done.stderr
+    assert verdicts(repo.root / "shard-1.duckdb", summary["run_id"])
