@@ -247,3 +247,9 @@ def test_a_results_file_inside_the_checkout_is_the_runs_own_not_a_mutants_write(
     summary = json.loads(done.stdout)
     assert summary["mutants"] > 0 and "wrote to your checkout" not in done.stderr
     assert verdicts(repo.root / "shard-1.duckdb", summary["run_id"])
+    # Said as a part of a run, on a terminal's summary too.
+    text = mutagate("run", "--jobs", "1", "--shard", "1/1", "--db", "shard-2.duckdb", cwd=repo.root)
+    assert text.returncode == 0, text.stderr
+    assert f"shard 1/1: {summary['mutants']} of the run's {summary['mutants']} mutants; `mutagate merge`" in text.stdout
+    merged = mutagate("merge", "shard-1.duckdb", "--db", str(tmp_path / "m.duckdb"), cwd=repo.root)
+    assert merged.returncode == 0 and "merged 1 shard into run" in merged.stdout and "score " in merged.stdout

@@ -47,18 +47,23 @@ def merge_command(args: argparse.Namespace) -> int:
     threshold = args.fail_under if args.fail_under is not None else _configured_gate(Path(args.repo))
     if args.json:
         total = report.total
-        print_json({"run_id": run_id, "status": report.status, **total.as_dict(), "planned": report.planned,
+        print_json({"run_id": run_id, "status": report.status, **total.as_dict(),
+                    **({"score": None} if not report.planned else {}), "planned": report.planned,
                     "not_run": len(report.not_run),
                     "shards": [{"shard": str(s.plan.shard), "file": str(s.path), "run_id": s.run_id, "status": s.status,
                                 "partial": s.partial()} for s in shards],
                     "survivors": [{"id": m.id, "file": m.file, "line": m.line, "operator": m.operator,
                                    "agent": m.agent, "status": m.status} for m in report.mutants if m.status in UNDETECTED]})
     else:
-        what = report.partial_text() if report.partial else f"score {report.total.score_text()}"
-        stdout_console().print(Text(f"merged {len(shards)} shards into run {run_id} ({target}): {what}; "
+        # Never a score of 100 for nothing measured: shards of a run with no mutant merge into an empty run.
+        what = (report.partial_text() if report.partial else "nothing to measure" if not report.planned
+                else f"score {report.total.score_text()}")
+        count = f"{len(shards)} shard{'s' if len(shards) != 1 else ''}"
+        stdout_console().print(Text(f"merged {count} into run {run_id} ({target}): {what}; "
                                     f"{report.total.mutants} mutants, {len(report.undetected)} undetected"),
                                soft_wrap=True)
-    github_actions.publish(report, None, out=sys.stderr if args.json else None)
+    nothing = None if report.planned else "none of the shards had a mutant to measure"
+    github_actions.publish(report, nothing, out=sys.stderr if args.json else None)
     verdict = judge_interrupted(threshold) if report.partial else judge(report, threshold, report.planned)
     if verdict is None:
         return EXIT_OK
