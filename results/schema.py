@@ -8,7 +8,7 @@ import duckdb
 
 from results.errors import StoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
@@ -64,6 +64,15 @@ ALTER TABLE mutants ADD COLUMN IF NOT EXISTS table_line INTEGER;     -- its tabl
     5: """
 ALTER TABLE baseline_maps ADD COLUMN IF NOT EXISTS partial BOOLEAN;  -- NULL, false: every test of the suite
 ALTER TABLE baseline_maps ADD COLUMN IF NOT EXISTS probes VARCHAR;   -- NULL: coverage of every line
+""",
+    # Version 6: a shard of a run (`mutagate run --shard K/N`) stores its part and the whole run's plan, and a
+    # run merged from shards (`mutagate merge`) stores the plan and the shards' run ids (results/shards.py).
+    # A run without a row here is a whole run, as every run before version 6.
+    6: """
+CREATE TABLE IF NOT EXISTS shard_plans (
+    run_id VARCHAR, shard_index INTEGER, shard_count INTEGER, head_commit VARCHAR, config_digest VARCHAR,
+    plan_digest VARCHAR, mutant_ids VARCHAR[], merged_from VARCHAR[]
+);
 """,
 }
 

@@ -21,6 +21,7 @@ import duckdb
 
 from results.errors import StoreError
 from results.schema import SCHEMA_VERSION, migrate
+from results.shards import ShardPlan, store_plan
 from results.status import RunStatus
 
 
@@ -38,6 +39,7 @@ class RunRecord:
     jobs: int
     mode: str  # "nightly" (every mutant) or "pr" (one per line)
     budget_seconds: float | None = None  # --budget: mutants that did not fit are stored as not_run
+    plan: ShardPlan | None = None  # --shard K/N: its part and the whole run's plan (results/shards.py)
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,8 @@ class ResultStore:
                     " unnest(?), unnest(?)",
                     [run.run_id, *[list(c) for c in columns]],
                 )
+            if run.plan is not None:
+                store_plan(con, run.run_id, run.plan)
             if lines:
                 columns = list(zip(*[(a.file, a.line, a.agent, a.commit, a.evidence) for a in lines]))
                 con.execute(

@@ -46,23 +46,22 @@ class Entry:
 class Fingerprint:
     root: Path
     entries: dict[str, Entry] = field(default_factory=dict)
-    ours: frozenset[str] = frozenset()  # paths the run itself writes (a --db inside the checkout)
+    own: frozenset[str] = frozenset()  # paths the run itself writes (a --db inside the checkout): never restored
 
 
 def _git(root: Path, *args: str) -> bytes:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, check=True).stdout
 
 
-def _listed(root: Path, ours: frozenset[str]) -> tuple[dict[str, str], list[str]]:
-    """The index's blob per tracked path, and every tracked or untracked, not-ignored path but the
-    run's own."""
+def _listed(root: Path, own: frozenset[str] = frozenset()) -> tuple[dict[str, str], list[str]]:
+    """The index's blob per tracked path, and every tracked or untracked, not-ignored path."""
     index: dict[str, str] = {}
     for record in _git(root, "ls-files", "-s", "-z").split(b"\0"):
         if record:
             meta, _, path = record.partition(b"\t")
             index[os.fsdecode(path)] = meta.split()[1].decode()
     others = [os.fsdecode(p) for p in _git(root, "ls-files", "-z", "--others", "--exclude-standard").split(b"\0") if p]
-    paths = [p for p in [*index, *others] if p.split("/", 1)[0] != OURS and p not in ours]
+    paths = [p for p in [*index, *others] if p.split("/", 1)[0] != OURS and p not in own]
     return index, paths
 
 
@@ -70,18 +69,21 @@ def _blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()  # noqa: S324 - git's object id
 
 
-def own_paths(root: Path, results_db: Path) -> frozenset[str]:
-    """The results database and its write-ahead log, where the user put them inside the checkout:
-    the run writes them, and restoring them would undo its own results."""
-    try:
-        relative = results_db.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return frozenset()
-    return frozenset({relative, relative + ".wal"})
+def own_paths(root: Path, files: tuple[Path, ...]) -> frozenset[str]:
+    """The run's own output files (its results database, with DuckDB's write-ahead log) that lie inside the
+    checkout, relative to it: `--db shard-1.duckdb` in the checkout is the run's to write, not a mutant's."""
+    root = root.resolve()
+    inside = set()
+    for file in files:
+        full = Path(file).resolve()
+        for path in (full, full.with_name(full.name + ".wal")):
+            if root in path.parents:
+                inside.add(path.relative_to(root).as_posix())
+    return frozenset(inside)
 
 
-def take(root: Path, ours: frozenset[str] = frozenset()) -> Fingerprint:
-    index, paths = _listed(root, ours)
+def take(root: Path, own: frozenset[str] = frozenset()) -> Fingerprint:
+    index, paths = _listed(root, own)
     entries: dict[str, Entry] = {}
     kept = 0
     for path in paths:
@@ -96,7 +98,7 @@ def take(root: Path, ours: frozenset[str] = frozenset()) -> Fingerprint:
         keep = None if clean or kept + len(data) > _KEEP_LIMIT else data
         kept += len(keep or b"")
         entries[path] = Entry(hashlib.sha256(data).hexdigest(), info.st_mode, blob if clean else None, keep)
-    return Fingerprint(root, entries, ours)
+    return Fingerprint(root, entries, own)
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class Damage:
 
 def verify_and_restore(before: Fingerprint) -> Damage:
     """Compare the checkout with its fingerprint and put back every difference."""
-    after = take(before.root, before.ours)
+    after = take(before.root, before.own)
     changed, unrestorable = [], []
     for path, entry in before.entries.items():
         now = after.entries.get(path)
@@ -151,19 +153,16 @@ class Watch:
         self._running: dict[str, int] = {}
         self.suspects: list[str] = []
         self._notify = None
+        self._ignored = {OURS, *(Path(p).name for p in before.own)}
         if INotify is None:
             return
         events = (flags.MODIFY | flags.ATTRIB | flags.CLOSE_WRITE | flags.MOVED_FROM | flags.MOVED_TO
                   | flags.CREATE | flags.DELETE)
         folders = {before.root} | {(before.root / p).parent for p in before.entries}
-        # What the run writes itself: its results folder, a --db the user put in the checkout.
-        self._ours = {OURS, *before.ours}
-        self._folders: dict[int, str] = {}  # watch -> its folder, relative, with a trailing slash
         try:
             self._notify = INotify()
             for folder in folders:
-                relative = folder.relative_to(before.root).as_posix()
-                self._folders[self._notify.add_watch(folder, events)] = "" if relative == "." else relative + "/"
+                self._notify.add_watch(folder, events)
         except OSError:  # out of instances or watches: the end-of-run check still holds
             self.close()
 
@@ -173,8 +172,7 @@ class Watch:
 
     def finished(self, mutant_id: str) -> None:
         with self._lock:
-            if self._notify is not None and any(self._folders.get(e.wd, "") + e.name not in self._ours
-                                                for e in self._notify.read(timeout=0)):
+            if self._notify is not None and any(e.name not in self._ignored for e in self._notify.read(timeout=0)):
                 for suspect in [*self._running, mutant_id]:
                     if suspect not in self.suspects:
                         self.suspects.append(suspect)

@@ -17,6 +17,7 @@ from typing import TypeVar
 from mutator.errors import BadInput
 from mutator.mutant import Mutant
 from mutator.workload import Workload
+from results.shards import ShardPlan
 from results.status import Phase, RunStatus, Status
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
 from scheduler.baseline import Baseline
@@ -77,6 +78,7 @@ class RunOptions:
     budget: Budget | None = None  # --budget: mutants past it are stored as not_run
     coverage_map: bool = False  # baseline under coverage, its map of every line stored for later runs (else probes)
     survival: dict[str, float] = field(default_factory=dict)  # operator -> survival rate in stored runs (forecasts)
+    plan: ShardPlan | None = None  # --shard K/N: the part this run is, of which whole run (stored with it)
 
 
 class Progress:
@@ -113,6 +115,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
             jobs=options.jobs,
             mode="pr" if workload.one_per_line else "nightly",
             budget_seconds=options.budget.seconds if options.budget else None,
+            plan=options.plan,
         ),
         [_mutant_row(m, commit_of.get((m.file, m.line), "")) for m in workload.mutants],
         attribution_rows(attribution.lines),
@@ -128,8 +131,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
     scratch = new_scratch("mutagate-run-")
     status, description = RunStatus.INTERRUPTED, None
     timings: dict[str, float] = {}
-    # Verified, and restored, when the run ends; not the results it writes there itself.
-    checkout = checkout_guard.take(attribution.root, checkout_guard.own_paths(attribution.root, options.db))
+    # Verified, and restored, when the run ends; a --db inside the checkout is the run's own output.
+    checkout = checkout_guard.take(attribution.root, checkout_guard.own_paths(attribution.root, (options.db,)))
     checkout_guard.current = checkout_guard.Watch(checkout)
     try:
         snapshot = make_snapshot(attribution, scratch / "snapshot")

@@ -21,6 +21,7 @@ from mutator.tables import grouping
 from mutator.workload import Workload, collect_workload, keep_mutants
 from results.gate import Verdict, judge
 from results.report_data import RunReport, load_report
+from results.shards import Shard, ShardPlan
 from results.status import DETECTED, UNDETECTED
 from results.store import ResultStore
 from scheduler.budget import Budget
@@ -28,6 +29,7 @@ from scheduler.executor import executor_factory
 from scheduler.provenance import new_run_id
 from scheduler.results_db import default_db
 from scheduler.run import Progress, RunOptions, RunResult, execute_run
+from scheduler.sharding import config_digest, shard_workload
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class RunRequest:
     budget: float | None = None  # seconds for the whole run; None: [tool.mutagate] budget, else no limit
     fresh_baseline: bool = False  # ignore stored baselines
     coverage_map: bool | None = None  # baseline under coverage, map stored; None: [tool.mutagate] coverage-map
+    shard: Shard | None = None  # --shard K/N: only the mutants whose stable id falls in part K of N
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRu
         raise BadInput(f"--python {request.python}: {reason}")
     # Everything that can refuse the input runs before the results database is created: a refused
     # run leaves no empty database (nor .mutagate/ folder) behind.
+    if request.shard is not None and (request.mutants or request.survivors_of is not None):
+        # A shard is a part of the whole run's plan; named mutants are a plan of their own.
+        raise BadInput(f"--shard {request.shard} splits a whole run: not with --{'mutant' if request.mutants else 'survivors'}")
     config = load_config(request.repo.root)
     db = default_db(request.db, request.repo, create=False)
     history = ResultStore(db).operator_survival() if db.is_file() else {}
@@ -92,17 +98,24 @@ def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRu
             raise BadInput(f"no mutant {missing[0]!r} in the current code (see `mutagate mutants`)")
     else:
         workload = collect_workload(request.repo, request.scope, config, request.one_per_line, priority=history)
-    db = default_db(request.db, request.repo)
     no_bail = request.no_bail if request.no_bail is not None else config.no_bail
+    confirm = request.confirm or config.confirm
+    coverage_map = request.coverage_map if request.coverage_map is not None else config.coverage_map
+    plan = None
+    if request.shard is not None:
+        digest = config_digest(config, request.scope, workload.one_per_line, no_bail, confirm, request.deselect,
+                               coverage_map)
+        workload, plan = shard_workload(workload, request.shard, digest)
+    db = default_db(request.db, request.repo)
     jobs = request.jobs or os.cpu_count() or 1
     seconds = request.budget if request.budget is not None else config.budget
     options = RunOptions(db=db, jobs=jobs, no_bail=no_bail, python=request.python,
                          deselect=request.deselect,
                          executor_factory=executor_factory(request.executor, request.jobs, request.ray_address,
                                                            request.ray_shared_path),
-                         base_ref=request.scope.base, confirm=request.confirm or config.confirm,
+                         base_ref=request.scope.base, confirm=confirm, plan=plan,
                          fresh_baseline=request.fresh_baseline, run_id=new_run_id(),
-                         coverage_map=request.coverage_map if request.coverage_map is not None else config.coverage_map,
+                         coverage_map=coverage_map,
                          budget=Budget(seconds, started, jobs, history) if seconds is not None else None,
                          survival=history)
     threshold = request.fail_under if request.fail_under is not None else config.fail_under
@@ -139,7 +152,7 @@ def conclude_run(prepared: PreparedRun, result: RunResult) -> tuple[RunReport, d
     """The finished run as the store holds it, and its JSON summary."""
     workload = prepared.workload
     report = load_report(prepared.options.db, result.run_id)
-    nothing = None if workload.mutants else nothing_to_measure(workload)
+    nothing = None if workload.mutants else nothing_to_measure(workload, prepared.options.plan)
     if nothing is None and not report.mutants and report.not_run:
         nothing = f"no mutant fitted in the time budget ({report.budget_text()})"
     summary = summarise(result, report, workload.attribution.source, nothing)
@@ -151,6 +164,10 @@ def conclude_run(prepared: PreparedRun, result: RunResult) -> tuple[RunReport, d
         represents = {m.id: m.represents for m in workload.mutants if m.represents}
         for survivor in summary["survivors"]:
             survivor["represents"] = represents.get(survivor["id"], 0)
+    if prepared.options.plan is not None:
+        plan = prepared.options.plan
+        summary["shard"] = {"index": plan.shard.index, "count": plan.shard.count, "run_mutants": len(plan.mutant_ids),
+                            "plan_digest": plan.digest, "config_digest": plan.config_digest}
     if prepared.retest is not None:
         summary["retest"] = _retest_outcome(prepared.retest, report)
     return report, summary
@@ -196,8 +213,11 @@ def _require_ray(address: str | None) -> None:
         raise BadInput(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})") from None
 
 
-def nothing_to_measure(workload: Workload) -> str:
-    """Why a run has no mutant: no AI line in scope, or AI lines with nothing worth mutating."""
+def nothing_to_measure(workload: Workload, plan: ShardPlan | None = None) -> str:
+    """Why a run has no mutant: no AI line in scope, or AI lines with nothing worth mutating, or (a shard)
+    none of the run's mutants in its part."""
+    if plan is not None and plan.mutant_ids:
+        return f"shard {plan.shard} holds none of the run's {len(plan.mutant_ids)} mutants"
     lines = len(workload.attribution.lines)
     if lines:
         return f"{lines} AI-attributed lines, none of them with code to mutate"

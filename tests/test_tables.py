@@ -138,7 +138,7 @@ def test_a_version_3_database_gains_the_table_columns(tmp_path: Path) -> None:
         con.execute("INSERT INTO mutants (run_id, mutant_id, file) VALUES ('r', 'm', 'pkg/a.py')")
     ResultStore(db).operator_survival()  # opening it migrates
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("SELECT max(version) FROM schema_info").fetchone()[0] == SCHEMA_VERSION == 5
+        assert con.execute("SELECT max(version) FROM schema_info").fetchone()[0] == SCHEMA_VERSION == 6
         assert con.execute("SELECT represents, table_line FROM mutants").fetchall() == [(None, None)]
         assert con.execute("SELECT partial, probes FROM baseline_maps").fetchall() == []  # version 5's
 

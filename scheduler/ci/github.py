@@ -56,7 +56,13 @@ def badge_markdown(slug: str | None) -> str:
     return f"[![mutation score]({site}/badge.svg)]({site}/)"
 
 
-def github_workflows(project: Project, folder: Path, mutagate_pip: str, install_why: str) -> Generated:
+# The largest matrix GitHub runs for one job.
+MAX_GITHUB_SHARDS = 256
+
+
+def github_workflows(project: Project, folder: Path, mutagate_pip: str, install_why: str,
+                     shards: int | None = None) -> Generated:
+    """`shards`: the nightly split over that many matrix jobs and a merge job (mutagate-nightly-sharded.yml)."""
     values = {
         "VERSION": TOOL_VERSION,
         "HEADER": _header(project, (f"mutagate installed as {json.dumps(mutagate_pip)} ({install_why})",)),
@@ -65,5 +71,9 @@ def github_workflows(project: Project, folder: Path, mutagate_pip: str, install_
         "MUTAGATE_PIP": json.dumps(mutagate_pip)[1:-1],  # inside the template's double quotes
         "GATE": f" --fail-under {project.gate:g}" if project.gate is not None else "",
     }
-    files = {folder / PR_WORKFLOW: fill(PR_WORKFLOW, values), folder / NIGHTLY_WORKFLOW: fill(NIGHTLY_WORKFLOW, values)}
+    nightly = NIGHTLY_WORKFLOW
+    if shards is not None:
+        values |= {"SHARDS": str(shards), "SHARD_LIST": json.dumps(list(range(1, shards + 1)))}
+        nightly = "mutagate-nightly-sharded.yml"
+    files = {folder / PR_WORKFLOW: fill(PR_WORKFLOW, values), folder / NIGHTLY_WORKFLOW: fill(nightly, values)}
     return Generated(files, MANUAL_STEP, badge_markdown(github_slug(project.root)))

@@ -15,6 +15,9 @@ from scheduler.ci.template import fill
 from scheduler.provenance import TOOL_VERSION
 
 GITLAB_FILE = "mutagate.gitlab-ci.yml"
+SHARDED_NIGHTLY = "mutagate-nightly-sharded.gitlab-ci.yml"  # replaces the nightly job with --shards
+_NIGHTLY_START = "# Nightly (a pipeline schedule)"
+MAX_GITLAB_SHARDS = 200  # GitLab's limit on `parallel:`
 
 
 def _scalar(line: str) -> str:
@@ -32,7 +35,9 @@ def _badge_url(root: Path) -> str:
     return f"{project}/-/jobs/artifacts/BRANCH/raw/mutagate-site/badge.svg?job=mutagate-nightly"
 
 
-def gitlab_ci(project: Project, folder: Path, mutagate_pip: str, install_why: str, write_root_ci: bool) -> Generated:
+def gitlab_ci(project: Project, folder: Path, mutagate_pip: str, install_why: str, write_root_ci: bool,
+              shards: int | None = None) -> Generated:
+    """`shards`: the nightly job split into a `parallel:` shard job and a merge job."""
     target = folder / GITLAB_FILE
     try:
         include = target.relative_to(project.root).as_posix()
@@ -40,7 +45,7 @@ def gitlab_ci(project: Project, folder: Path, mutagate_pip: str, install_why: st
         include = GITLAB_FILE
     installed = f"mutagate installed as {json.dumps(mutagate_pip)} ({install_why})"
     header = [f"#   {' '.join(line.split())}" for line in (*project.said, installed)]
-    text = fill(GITLAB_FILE, {
+    values: dict[str, str | list[str]] = {
         "VERSION": TOOL_VERSION,
         "HEADER": header,
         "INCLUDE_PATH": include,
@@ -49,7 +54,10 @@ def gitlab_ci(project: Project, folder: Path, mutagate_pip: str, install_why: st
         "MUTAGATE_PIP": json.dumps(mutagate_pip)[1:-1],
         "GATE": f" --fail-under {project.gate:g}" if project.gate is not None else "",
         "BADGE_URL": _badge_url(project.root),
-    })
+    }
+    text = fill(GITLAB_FILE, values)
+    if shards is not None:
+        text = text[:text.index(_NIGHTLY_START)] + fill(SHARDED_NIGHTLY, values | {"SHARDS": str(shards)})
     files = {target: text}
     root_ci = project.root / ".gitlab-ci.yml"
     include_line = f"include:\n  - local: {include}\n"

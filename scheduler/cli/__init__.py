@@ -17,7 +17,7 @@ from results.errors import ResultsError
 from scheduler.cli.common import EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK
 
 # One module per command, each with `register(subparsers)`, which adds the command with a `handler`.
-COMMAND_MODULES = ("blame", "mutants", "run", "weak_tests", "report", "badge", "runs", "show", "apply", "import_mutmut",
+COMMAND_MODULES = ("blame", "mutants", "run", "weak_tests", "report", "badge", "runs", "show", "apply", "import_mutmut", "merge",
                    "demo", "dashboard", "serve", "ci", "hook", "mcp")
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from rich.text import Text
 
 from scheduler.ci.files import write_new
-from scheduler.ci.github import github_workflows
-from scheduler.ci.gitlab import gitlab_ci
+from mutator.errors import BadInput
+from scheduler.ci.github import MAX_GITHUB_SHARDS, github_workflows
+from scheduler.ci.gitlab import MAX_GITLAB_SHARDS, gitlab_ci
 from scheduler.ci.install import install_spec
 from scheduler.ci.project import read_project
-from scheduler.cli.common import stdout_console, target_repo
+from scheduler.cli.common import positive_int, stdout_console, target_repo
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -31,19 +32,26 @@ def register(commands: argparse._SubParsersAction) -> None:
         parser.add_argument("--install", metavar="SPEC",
                             help="how CI installs mutagate, as a pip requirement (default: pinned to this copy's "
                                  "origin: its git URL and commit, else mutagate==VERSION)")
+        parser.add_argument("--shards", type=positive_int, metavar="N",
+                            help="split the nightly over N parallel jobs (`mutagate run --shard K/N`), then merge "
+                                 "them in one job (`mutagate merge`) that publishes as the unsharded nightly does")
         parser.set_defaults(handler=run_ci)
 
 
 def run_ci(args: argparse.Namespace) -> int:
+    limit = MAX_GITHUB_SHARDS if args.platform == "github" else MAX_GITLAB_SHARDS
+    if args.shards is not None and not 2 <= args.shards <= limit:
+        where = "a GitHub Actions matrix" if args.platform == "github" else "GitLab's parallel:"
+        raise BadInput(f"--shards {args.shards}: {where} takes 2 to {limit} jobs")
     repo = target_repo(args)
     project = read_project(repo.root)
     spec, why = install_spec(args.install)
     output = args.output.resolve() if args.output else None
     if args.platform == "github":
         folder = output or repo.root / ".github" / "workflows"
-        generated = github_workflows(project, folder, spec, why)
+        generated = github_workflows(project, folder, spec, why, args.shards)
     else:
-        generated = gitlab_ci(project, output or repo.root, spec, why, write_root_ci=output is None)
+        generated = gitlab_ci(project, output or repo.root, spec, why, write_root_ci=output is None, shards=args.shards)
     written = write_new(generated.files, args.force)
     console = stdout_console()
     console.print(Text("what mutagate read and guessed (the files' header says the same):"))

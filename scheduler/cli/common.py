@@ -16,6 +16,7 @@ from mutator.attribution import Scope, relative_paths
 from mutator.config import load_config
 from mutator.errors import BadInput
 from mutator.git import Repo, open_repo
+from results.shards import Shard
 from scheduler.results_db import DEFAULT_DB, default_db
 
 EXIT_OK, EXIT_FAULT, EXIT_BAD_INPUT, EXIT_BELOW_THRESHOLD = 0, 1, 2, 3
@@ -73,6 +74,22 @@ def job_count(text: str) -> int:
     if value > MAX_JOBS:
         raise argparse.ArgumentTypeError(f"at most {MAX_JOBS} workers, got {value}")
     return value
+
+
+MAX_SHARDS = 10_000  # past a CI matrix's jobs (GitHub: 256) by far: beyond it, a typo
+
+
+def shard_spec(text: str) -> Shard:
+    """--shard K/N: whole numbers, 1 <= K <= N."""
+    index, slash, count = text.strip().partition("/")
+    if not slash or not index.strip().isdigit() or not count.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected K/N (e.g. 2/4), got {text!r}")
+    k, n = int(index), int(count)
+    if not 1 <= n <= MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"N must be between 1 and {MAX_SHARDS}, got {text!r}")
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"K must be between 1 and N, got {text!r}")
+    return Shard(k, n)
 
 
 def percent(text: str) -> float:

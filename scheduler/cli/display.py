@@ -257,6 +257,11 @@ def print_summary(result: RunResult, summary: dict, report: RunReport, ran: int 
         console.print(Text(f"scope: {summary['moved_not_changed']['text']}"), soft_wrap=True)
     if report.budget_seconds is not None:
         console.print(Text(report.budget_text() or ""), soft_wrap=True)
+    if "shard" in summary:  # a part of a run: its score is not the run's until `mutagate merge`
+        shard = summary["shard"]
+        console.print(Text(f"shard {shard['index']}/{shard['count']}: {report.planned} of the run's "
+                           f"{shard['run_mutants']} mutants; `mutagate merge` its {shard['count']} files for the run"),
+                      soft_wrap=True)
     total = report.total
     reused = summary["reused"]
     how = f"{reused} reused from earlier runs"

@@ -6,7 +6,7 @@ import argparse
 
 from mutator.config import CONFIRM_POLICIES
 from scheduler.cli.common import (add_db_argument, add_scope_arguments, add_selection_arguments, budget_seconds, job_count,
-                                  percent, scope_from_args, target_repo)
+                                  percent, scope_from_args, shard_spec, target_repo)
 from scheduler.cli.display import perform_run
 from scheduler.run_request import RunRequest
 
@@ -41,6 +41,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--budget", type=budget_seconds, metavar="SECONDS",
                         help="the whole run's time (baseline included): mutants run best first while they fit, "
                              "the rest are not run (default: [tool.mutagate] budget, else no limit)")
+    parser.add_argument("--shard", type=shard_spec, metavar="K/N",
+                        help="run only part K of N of the run's mutants (split by stable mutant id; each shard "
+                             "its own --db), for `mutagate merge` to put back together")
     parser.add_argument("--json", action="store_true", help="machine-readable summary")
     retest = parser.add_mutually_exclusive_group()
     retest.add_argument("--survivors", action="store_true",
@@ -61,5 +64,5 @@ def run_command(args: argparse.Namespace) -> int:
         fail_under=args.fail_under, no_bail=args.no_bail, deselect=tuple(args.deselect), python=args.python,
         json=args.json, mutants=tuple(args.mutant), confirm=args.confirm, budget=args.budget,
         fresh_baseline=args.fresh_baseline,
-        coverage_map=args.coverage_map,
+        coverage_map=args.coverage_map, shard=args.shard,
         survivors_of=(args.of_run or "") if args.survivors else None))
