@@ -19,18 +19,9 @@ from results.baseline_maps import KEEP_PER_KEY, latest_map
 from tests.cli import ENTRY, PROJECT, run_json
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE
+from tests.test_baseline_reuse import PRICES, STOCK  # the same two modules, mutated the same way
 
 pytestmark = pytest.mark.slow  # real runs stopped mid-baseline and resumed
-
-PRICES = """def net(price, tax):
-    if price < 0:
-        raise ValueError("negative")
-    return price + price * tax
-"""
-
-STOCK = """def restock(level, minimum):
-    return level < minimum
-"""
 
 # Every test marks that it ran (MARKS) and, when asked (SLOW), takes a while: the stopped run's
 # baseline is slow enough to stop midway, the others are not.
