@@ -166,29 +166,34 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
     (Ctrl-C, SIGTERM) is passed on to every shard still running (SIGTERM: it writes the tests it
     measured whole), `on_partial` gets what they wrote, and a shard that does not end in time is
     killed. A shard stopped on its own (Ctrl-C reached it, not the run) stops the run too."""
-    procs, outs, checkpoints = [], [], []
-    started = time.perf_counter()
-    for index in range(shards):
-        out = runtime.scratch / f"baseline-{index}.json"
-        checkpoint = runtime.scratch / f"baseline-{index}.checkpoint.json"
-        tmp = runtime.scratch / "tmp" / f"shard-{index}"  # tests that use fixed names in TMPDIR do not collide
+    outs = [runtime.scratch / f"baseline-{index}.json" for index in range(shards)]
+    checkpoints = [runtime.scratch / f"baseline-{index}.checkpoint.json" for index in range(shards)]
+    tmps = [runtime.scratch / "tmp" / f"shard-{index}" for index in range(shards)]  # fixed names in TMPDIR
+    for tmp in tmps:
         tmp.mkdir(parents=True, exist_ok=True)
-        spec = runtime.scratch / f"baseline-{index}.spec.json"
-        spec.write_text(json.dumps({"include": include, "shard": [index, shards], "only": only, "probes": probes,
-                                    "deadline": deadline, "skip": skip,
-                                    "checkpoint": str(checkpoint) if on_partial is not None else None,
-                                    "checkpoint_every": SAVE_SECONDS}))
-        command = runtime.command("baseline", str(out), str(spec), "--", *runtime.pytest_args)
+    common = {"include": include, "only": only, "probes": probes, "deadline": deadline, "skip": skip,
+              "checkpoint_every": SAVE_SECONDS}
+    if _forked(probes, shards):  # one process collects, its shards are forked (runner/forked_shards.py)
+        specs = [{**common, "shard": [0, 1], "checkpoint": None, "forks": {
+            "outs": [str(out) for out in outs], "tmpdirs": [str(tmp) for tmp in tmps],
+            "checkpoints": [str(c) if on_partial is not None else None for c in checkpoints]}}]
+    else:
+        specs = [{**common, "shard": [index, shards],
+                  "checkpoint": str(checkpoints[index]) if on_partial is not None else None} for index in range(shards)]
+    procs = []
+    started = time.perf_counter()
+    for index, spec in enumerate(specs):
+        spec_file = runtime.scratch / f"baseline-{index}.spec.json"
+        spec_file.write_text(json.dumps(spec))
+        command = runtime.command("baseline", str(outs[index]), str(spec_file), "--", *runtime.pytest_args)
         log = open(runtime.scratch / f"baseline-{index}.log", "w+")  # closed once the shard has ended
-        env = {**runtime.env(workdir), **({"TMPDIR": str(tmp)} if shards > 1 else {})}
+        env = {**runtime.env(workdir), **({"TMPDIR": str(tmps[index])} if len(specs) > 1 else {})}
         procs.append((subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT), log))
-        outs.append(out)
-        checkpoints.append(checkpoint)
     walls: dict[int, float] = {}
     saved: list[float] = []  # when on_partial last ran
     stored: dict[Path, int] = {}  # the checkpoints' mtimes it saw
     try:
-        while len(walls) < shards:
+        while len(walls) < len(procs):
             for index, (proc, _) in enumerate(procs):
                 if index not in walls and proc.poll() is not None:
                     walls[index] = time.perf_counter() - started
@@ -222,12 +227,20 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
             proc.wait()
             log.close()
     results = []
-    for out, (proc, log) in zip(outs, procs):
+    for index, out in enumerate(outs):
+        proc, log = procs[min(index, len(procs) - 1)]
         if not out.is_file():
             detail = Path(log.name).read_text(errors="replace").strip().splitlines()
             raise BadInput(f"the test suite could not run: {detail[-1] if detail else f'exit code {proc.returncode}'}")
         results.append(json.loads(out.read_text()))
-    return results, [walls[i] for i in range(shards)]
+    # A forked shard's wall is its own (from its process's start): the driver sees only their parent.
+    return results, [r.get("wall", walls[min(i, len(procs) - 1)]) for i, r in enumerate(results)]
+
+
+def _forked(probes: dict | None, shards: int) -> bool:
+    """Shards forked from one collected suite, for probes; coverage's tracer and its in-memory
+    data are not carried across a fork, so a coverage map keeps a process per shard."""
+    return probes is not None and shards > 1 and os.environ.get("MUTAGATE_BASELINE_FORK", "1") != "0"
 
 
 def _written(outs: list[Path], checkpoints: list[Path]) -> list[dict]:

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from .common import PYTEST_FLAGS, _Collector, _installed_modules
+from .forked_shards import ForkedShards
 from .probes import IMPORT_TIME, Probes
 
 if TYPE_CHECKING:
@@ -195,6 +197,9 @@ def _write(path: str, result: dict) -> None:
 
 
 _STOPS = (signal.SIGINT, signal.SIGTERM)
+# A shard that had no test to run (pytest's exit code 5), as `_merged` expects one.
+_EMPTY = {"exit_code": 5, "cut": False, "tests": {}, "failed": [], "failures": {}, "observers": [], "lines": {},
+          "modules": []}
 
 
 _stopped: list[int] = []  # the signal that stopped the suite (a deadline's stop is not one: what ran is whole)
@@ -224,7 +229,9 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
     "shard": [index, count], "only": node ids and test files to run, or null for the whole suite,
     "deadline": seconds after which the suite stops (a time budget's share), or null, "skip": node
     ids measured already, left out, "checkpoint": a file to write the complete tests to now and then,
-    "checkpoint_every": its first interval in seconds}. Stopped (SIGINT, SIGTERM), the result holds only the
+    "checkpoint_every": its first interval in seconds, "forks": null, or {"outs", "checkpoints", "tmpdirs"}:
+    one list each, one entry per shard forked after collection (forked_shards.py), each writing its
+    own result to its `outs` entry instead of `out`}. Stopped (SIGINT, SIGTERM), the result holds only the
     complete tests (`_Complete`) and says "partial"."""
     with open(spec_file) as handle:
         spec = json.load(handle)
@@ -271,6 +278,18 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
 
     complete = _Complete(collector, so_far, spec.get("checkpoint"), spec.get("checkpoint_every", 5.0))
     plugins.append(complete)
+    forks = spec.get("forks")
+    if forks is not None:
+        def become_shard(index: int) -> None:
+            nonlocal out
+            out = forks["outs"][index]
+            complete.checkpoint = forks["checkpoints"][index]
+            os.environ["TMPDIR"] = forks["tmpdirs"][index]  # tests that use fixed names in TMPDIR do not collide
+            tempfile.tempdir = None
+
+        complete.checkpoint = forks["checkpoints"][0]  # not forked after all: this process is shard 0
+        forked = ForkedShards(len(forks["outs"]), become_shard)
+        plugins.append(forked)
     plugins.append(_CollectionEnd(lambda: collected.append(time.perf_counter() - started)))
     _handle_stops()
     if probes is not None:
@@ -284,7 +303,14 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
             cov.stop()
     for stop in _STOPS:  # what was measured is written, whatever comes now
         signal.signal(stop, signal.SIG_IGN)
-    result = {**so_far(code), "modules": _installed_modules()}
+    if forks is not None and forked.role == "parent":  # each shard wrote its own result
+        return 1 if forked.children_failed else 0
+    result = {**so_far(code), "modules": _installed_modules(), "wall": time.perf_counter() - started}
+    if forks is not None and forked.role == "alone":
+        # Not forked (nothing or one test to run, collection errors): this is shard 0, the rest are empty.
+        out = forks["outs"][0]
+        for other in forks["outs"][1:]:
+            _write(other, {**_EMPTY, "suite": result["suite"], "startup": result["startup"]})
     if _stopped:  # stopped midway: only the tests measured whole count
         result = complete.only_complete(result)
         open(out + ".partial", "w").close()  # said apart, so the driver need not read a large result to know
