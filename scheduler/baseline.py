@@ -50,10 +50,10 @@ class Baseline:
         exactly as in the baseline (no mutated line has run yet) and is left out; `from_start`: the
         mutated code ran before any test (at import). Other groups are `--confirm full`'s: on the
         benchmark libraries they detected no survivor these had not (benchmarks/bench_suite.json)."""
-        groups = {_group(t) for t in covering}
+        groups = {test_group(t) for t in covering}
         first = 0 if from_start else min((self._positions[t] for t in covering if t in self._positions), default=0)
         return tuple(t for index, t in enumerate(self.order)
-                     if (index >= first and _group(t) in groups) or t in self.observers)
+                     if (index >= first and test_group(t) in groups) or t in self.observers)
 
     @cached_property
     def _positions(self) -> dict[str, int]:
@@ -67,7 +67,7 @@ class Baseline:
         return tuple(sorted(tests, key=lambda t: (self.durations.get(t, 0.0), t)))
 
 
-def _group(test: str) -> str:
+def test_group(test: str) -> str:
     """`tests/t.py::TestX::test_a[1]` -> `tests/t.py::TestX`; `tests/t.py::test_a` -> `tests/t.py`."""
     return test.rsplit("::", 1)[0]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import queue
+from collections import deque
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,10 +21,16 @@ from scheduler.workcopy import clone_snapshot
 from scheduler.worker import Outcome, Task, Worker
 
 
+# What `on_outcome` may return: tasks to run in the same run, as soon as a worker is free (a hot
+# survivor's parts, hot_split.py); None for none.
+FollowUps = Iterable[Task] | None
+
+
 class Executor(Protocol):
-    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None], stop_at: float | None = None) -> None:
-        """Run every task, calling `on_outcome` on the caller's thread as each one finishes; at
-        `stop_at` (time.monotonic()), raise BudgetSpent, abandoning what still runs."""
+    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], FollowUps], stop_at: float | None = None) -> None:
+        """Run every task, calling `on_outcome` on the caller's thread as each one finishes, and
+        every task it returns too; at `stop_at` (time.monotonic()), raise BudgetSpent, abandoning
+        what still runs."""
 
     def describe(self) -> str:
         """Where the work ran, for the summary (e.g. "local: 2 workers")."""
@@ -40,43 +47,53 @@ class LocalExecutor:
         self._stop = threading.Event()
 
     def _ensure_workers(self, needed: int) -> None:
-        """Workers for `needed` tasks at most: each clones a work copy and starts a server."""
         while len(self.workers) < min(self.jobs, needed):
             name = f"worker-{len(self.workers)}"
             workdir = clone_snapshot(self.snapshot, self.runtime.scratch / name)
             self.workers.append(Worker(self.runtime, workdir, name))
 
-    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None], stop_at: float | None = None) -> None:
-        todo: queue.Queue[Task] = queue.Queue()
-        count = 0
-        for task in tasks:
-            todo.put(task)
-            count += 1
-        self._ensure_workers(count)
+    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], FollowUps], stop_at: float | None = None) -> None:
+        todo: deque[Task] = deque(tasks)  # deque's appends and pops are atomic: shared by the threads
+        expected = len(todo)
         done: queue.Queue[Outcome | BaseException] = queue.Queue()
+        ended = threading.Event()  # every outcome is in: idle workers go home
 
         def work(worker: Worker) -> None:
-            while not self._stop.is_set():
+            while not self._stop.is_set() and not ended.is_set():
                 try:
-                    task = todo.get_nowait()
-                except queue.Empty:
-                    return
+                    task = todo.popleft()
+                except IndexError:
+                    time.sleep(0.005)  # a follow-up may still come
+                    continue
                 try:
                     done.put(worker.run(task))
                 except BaseException as exc:  # noqa: BLE001 - surfaced on the caller's thread
                     done.put(exc)
                     return
 
-        threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in self.workers[: min(self.jobs, count)]]
-        for thread in threads:
-            thread.start()
+        threads: list[threading.Thread] = []
+
+        def staff(outstanding: int) -> None:
+            """A worker per task to run, up to --jobs: each clones a work copy and starts a server."""
+            self._ensure_workers(outstanding)
+            for worker in self.workers[len(threads): min(self.jobs, outstanding)]:
+                threads.append(threading.Thread(target=work, args=(worker,), daemon=True))
+                threads[-1].start()
+
+        staff(expected)
         try:
-            for _ in range(count):
+            received = 0
+            while received < expected:
                 item = _next(done, stop_at)
+                received += 1
                 if isinstance(item, BaseException):
                     raise item
-                on_outcome(item)
+                more = list(on_outcome(item) or ())
+                todo.extendleft(reversed(more))  # next in line: a hot survivor's parts are the longest tasks left
+                expected += len(more)
+                staff(expected - received)
         finally:
+            ended.set()
             self._stop.set()
             for thread in threads:
                 thread.join(timeout=0.1)

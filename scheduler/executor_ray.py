@@ -24,6 +24,7 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
 from scheduler.budget import BudgetSpent
+from scheduler.executor import FollowUps
 from scheduler.runtime import Runtime, make_runtime
 from scheduler.scratch import new_scratch, remove_scratch
 from scheduler.workcopy import work_copy_from
@@ -140,7 +141,7 @@ class RayExecutor:
 
     # -- running -------------------------------------------------------------------------------------
 
-    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], None], stop_at: float | None = None) -> None:
+    def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], FollowUps], stop_at: float | None = None) -> None:
         self._ensure_actors()
         todo = deque(make_batches(list(tasks), self.jobs))
         in_flight: dict[ray.ObjectRef, tuple[int, _Batch, float]] = {}
@@ -178,7 +179,9 @@ class RayExecutor:
                 for outcome in outcomes:
                     self.workers.add(outcome.worker)
                     self.nodes.add(outcome.worker.rpartition("@")[2])
-                    on_outcome(outcome)
+                    more = list(on_outcome(outcome) or ())
+                    if more:  # follow-ups: next in line, before the batches planned at the start
+                        todo.extendleft(reversed(make_batches(more, self.jobs)))
             feed()
 
     def _expire(self, in_flight: dict, queued: dict, todo: deque) -> None:

@@ -23,7 +23,8 @@ from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribu
 from scheduler.baseline import Baseline
 from scheduler.baseline_reuse import BaselineSource, map_key, measure_baseline
 from scheduler.budget import Budget, BudgetSpent
-from scheduler.executor import Executor
+from scheduler.executor import Executor, FollowUps
+from scheduler.hot_split import combined, split_hot
 from scheduler.plan import (PlannedMutant, TimeoutPolicy, confirmation_task, confirmed_in_child, plan_mutants, probe_ranges,
                             whole_suite_task)
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
@@ -161,7 +162,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                                runtime.pytest_args, options.no_bail)
         ledger = Ledger(store, run_id)
         phases = Phases(planned, baseline, policy, ledger, progress, options.budget,
-                        Expectation(baseline, policy, options.survival, options.confirm))
+                        Expectation(baseline, policy, options.survival, options.confirm), options.jobs)
         try:
             to_run = phases.settle_without_running(store)
             if options.confirm == "smart" and options.budget is None:
@@ -269,7 +270,8 @@ class Phases:
     """The run's phases, one method each, sharing the plan and the ledger."""
 
     def __init__(self, planned: list[PlannedMutant], baseline: Baseline, policy: TimeoutPolicy, ledger: Ledger,
-                 progress: Progress, budget: Budget | None = None, expected: Expectation | None = None) -> None:
+                 progress: Progress, budget: Budget | None = None, expected: Expectation | None = None,
+                 workers: int = 1) -> None:
         self.by_id = {p.mutant.id: p for p in planned}
         self.planned = planned
         self.baseline = baseline
@@ -284,6 +286,7 @@ class Phases:
         self.reused = 0
         self.budget = budget
         self.expected = expected or Expectation(baseline, policy, {}, "smart")
+        self.workers_count = workers  # what a hot survivor's tests are spread over (hot_split.py)
 
     def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
         self.flaky.update(outcome.flaky)
@@ -346,7 +349,38 @@ class Phases:
             tasks = self._within_budget(tasks, self.budget)
         weights = {task.mutant.id: self.expected.seconds(task) for task in tasks}
         self.progress.phase("mutants", len(tasks), sum(weights.values()))
-        self._run_within_budget(executor, tasks, selected)
+        # Not under a budget: a mutant stopped between its head and its parts would have no verdict.
+        splits = {} if self.budget is not None else {
+            task.mutant.id: split for task in tasks
+            if (split := split_hot(task, self.baseline, self.policy, self.workers_count)) is not None}
+        heads: dict[str, Outcome] = {}
+        parts: dict[str, list[Outcome]] = {}
+        waiting: dict[str, int] = {}  # a passed head's follow-ups still to answer
+        unanswered = set(weights)
+
+        def split_or_selected(outcome: Outcome) -> tuple[Task, ...]:
+            split = splits.get(outcome.mutant_id)
+            if split is not None and outcome.mutant_id not in heads:
+                if outcome.status == Status.SURVIVED:  # a likely survivor: the rest of its tests follow
+                    heads[outcome.mutant_id], parts[outcome.mutant_id] = outcome, []
+                    others = sum(weights[m] for m in unanswered if m != outcome.mutant_id)
+                    follow = split.follow_up(others, self.workers_count)
+                    waiting[outcome.mutant_id] = len(follow)
+                    return follow
+            elif split is not None:
+                parts[outcome.mutant_id].append(outcome)
+                waiting[outcome.mutant_id] -= 1
+                if waiting[outcome.mutant_id]:
+                    return ()
+                outcome = combined(heads[outcome.mutant_id], parts[outcome.mutant_id], split.confirms)
+            unanswered.discard(outcome.mutant_id)
+            selected(outcome)
+            return ()
+
+        # The hot mutants' heads first: a passed one's parts then find workers free sooner.
+        ordered = sorted(tasks, key=lambda t: t.mutant.id not in splits)
+        self._run_within_budget(executor, [splits[t.mutant.id].head if t.mutant.id in splits else t
+                                           for t in ordered], split_or_selected)
         self.ledger.flush()
         return survivors
 
@@ -358,7 +392,7 @@ class Phases:
         if self.budget is not None and self.budget.left() <= 0:
             raise BudgetSpent
 
-    def _run_within_budget(self, executor: Executor, tasks: list[Task], on_outcome: Callable[[Outcome], None]) -> None:
+    def _run_within_budget(self, executor: Executor, tasks: list[Task], on_outcome: Callable[[Outcome], FollowUps]) -> None:
         """The executor's run, stopped when the budget is spent (estimates can be wrong: a budget
         holds anyway); the mutants it had not answered for are stored as not_run."""
         try:
