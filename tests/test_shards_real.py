@@ -73,6 +73,18 @@ def verdicts(db: Path, run_id: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     return {mutant: (status, tuple(sorted(killed or ()))) for mutant, status, killed in rows}
 
 
+def run_row(db: Path, run_id: str) -> tuple[object, ...]:
+    """What a stored run says of itself beside its verdicts: where it ran (the executor's kind: its worker
+    count is the workers a run used, fewer for a shard of few mutants), its jobs, mode and commit, how many
+    tests its baseline timed and how many AI lines it attributed."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "SELECT split_part(executor, ':', 1), jobs, mode, head_commit, status,"
+            " (SELECT count(*) FROM test_durations t WHERE t.run_id = r.run_id),"
+            " (SELECT count(*) FROM attributions a WHERE a.run_id = r.run_id) FROM runs r WHERE run_id = ?",
+            [run_id]).fetchone()
+
+
 def shard_then_merge(repo: GitRepo, folder: Path, count: int, *flags: str) -> tuple[list[dict], dict]:
     """`mutagate run FLAGS --shard K/count` for every K, each into its own file, then `mutagate merge`:
     the shards' summaries and the merge's."""
@@ -109,6 +121,7 @@ def test_semver_sharded_in_three_and_merged_is_the_unsharded_nightly(semver: Git
     for key in ("score", "mutants", "killed", "survived", "no_coverage", "timeout"):
         assert merged[key] == whole[key], key
     assert sorted(s["id"] for s in merged["survivors"]) == sorted(s["id"] for s in whole["survivors"])
+    assert run_row(tmp_path / "merged-3.duckdb", merged["run_id"]) == run_row(tmp_path / "whole.duckdb", whole["run_id"])
 
     # Read like any other run.
     db = str(tmp_path / "merged-3.duckdb")
@@ -124,31 +137,33 @@ def test_semver_sharded_in_three_and_merged_is_the_unsharded_nightly(semver: Git
 
 
 @pytest.mark.slow
-def test_a_shard_with_no_mutant_runs_and_merges(semver: GitRepo, tmp_path: Path) -> None:
-    """Few mutants and more shards than it takes to fill them all (the PR mode's one mutant per line, of
-    `__main__.py` only): the empty shard is a finished run of no mutant that says so, is stored with its
-    plan, and the merge of all the shards is still the unsharded run."""
+def test_a_shard_with_no_mutant_runs_and_merges_even_as_shard_1(semver: GitRepo, tmp_path: Path) -> None:
+    """Few mutants (the PR mode's one mutant per line, of `__main__.py` only) and enough shards that shard 1
+    holds none of them: the empty shard is a finished run of no mutant that says so and is stored with its
+    plan, and the merge of all the shards is the unsharded run, its verdicts and its run row alike (the
+    merge once took the run's row and baseline timings from shard 1: executor `none`, no test timed)."""
     scope = ("--one-per-line", "src/semver/__main__.py")
     listed = mutagate("mutants", "--json", *scope, cwd=semver.root)
     assert listed.returncode == 0, listed.stderr
     ids = [m["id"] for m in json.loads(listed.stdout)["mutants"]]
     assert 2 <= len(ids) <= 6
-    # The fewest shards that leave one empty (one more shard than mutants always does).
-    count = next(n for n in range(2, len(ids) + 2) if len({shard_of(i, n) for i in ids}) < n)
-    empty = min(set(range(1, count + 1)) - {shard_of(i, count) for i in ids})
+    count = next((n for n in range(2, 17) if all(shard_of(i, n) != 1 for i in ids)), None)
+    assert count is not None, f"no split of 2..16 shards leaves shard 1 empty for {ids}"
 
     whole = run_json(semver.root, tmp_path / "whole.duckdb", *scope, jobs=2)
     before = verdicts(tmp_path / "whole.duckdb", whole["run_id"])
     assert sorted(before) == sorted(ids)  # `mutagate mutants` listed what the run measures
     shards, merged = shard_then_merge(semver, tmp_path, count, *scope)
-    nothing = shards[empty - 1]
-    assert nothing["mutants"] == 0 and nothing["score"] is None
-    assert nothing["note"] == f"shard {empty}/{count} holds none of the run's {len(ids)} mutants"
-    with duckdb.connect(str(tmp_path / f"shard-{empty}-of-{count}.duckdb"), read_only=True) as con:
+    empty = shards[0]
+    assert empty["mutants"] == 0 and empty["score"] is None
+    assert empty["note"] == f"shard 1/{count} holds none of the run's {len(ids)} mutants"
+    with duckdb.connect(str(tmp_path / f"shard-1-of-{count}.duckdb"), read_only=True) as con:
         stored = con.execute("SELECT shard_index, shard_count, len(mutant_ids) FROM shard_plans").fetchall()
         status = con.execute("SELECT status FROM runs").fetchall()
-    assert stored == [(empty, count, len(ids))] and status == [("finished",)]
+    assert stored == [(1, count, len(ids))] and status == [("finished",)]
 
     assert merged["status"] == "finished" and len(merged["shards"]) == count
     assert verdicts(tmp_path / f"merged-{count}.duckdb", merged["run_id"]) == before
     assert (merged["mutants"], merged["score"]) == (len(ids), whole["score"])
+    assert run_row(tmp_path / f"merged-{count}.duckdb", merged["run_id"]) == run_row(tmp_path / "whole.duckdb",
+                                                                                     whole["run_id"])
