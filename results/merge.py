@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 
+from results.baseline_maps import complete_map_of, save_map
 from results.errors import ResultsError
 from results.shards import Shard, ShardPlan, store_plan
 from results.status import RunStatus
@@ -154,6 +155,13 @@ def merge_shards(shards: list[ShardRun], target: Path, run_id: str) -> str:
         finally:
             for k in range(len(shards)):
                 con.execute(f"DETACH shard{k}")
+    # With --coverage-map every shard measured the whole suite's map of every line, the map an unsharded run
+    # stores for the runs after it (a PR's baseline then measures only what a change moved): kept once, under
+    # the merged run. After the merge's own transaction: a map is a cache, the run stands without it.
+    stored = complete_map_of(source.path, source.run_id)
+    if stored is not None:
+        key, found = stored
+        save_map(target, key, replace(found, run_id=run_id))
     return status
 
 
