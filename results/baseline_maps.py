@@ -129,6 +129,16 @@ def latest_map(db: Path, key: str) -> StoredMap | None:
         return _read(con, row[0]) if row is not None else None
 
 
+def complete_map_of(db: Path, run_id: str) -> tuple[str, StoredMap] | None:
+    """The complete map of every line that `run_id` stored, with its key; None if it stored none (a probe
+    baseline, or one stopped midway)."""
+    if not Path(db).is_file():
+        return None
+    with connect(db, read_only=True) as con:
+        row = con.execute(f"SELECT m.key FROM baseline_maps m WHERE m.run_id = ? AND {_COMPLETE}", [run_id]).fetchone()
+        return (row[0], _read(con, run_id)) if row is not None else None
+
+
 def _read(con: object, run_id: str) -> StoredMap:
     startup, partial, probes = con.execute(
         "SELECT startup, coalesce(partial, false), probes FROM baseline_maps WHERE run_id = ?", [run_id]).fetchone()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
 
+from results.baseline_maps import complete_map_of, save_map
 from results.errors import ResultsError
 from results.shards import Shard, ShardPlan, store_plan
 from results.status import RunStatus
@@ -116,7 +117,8 @@ def merge_shards(shards: list[ShardRun], target: Path, run_id: str) -> str:
     if any(s.path.resolve() == target.resolve() for s in shards):
         raise MergeRefused(f"--db {target} is one of the shards: merge into another file")
     shards = sorted(shards, key=lambda s: s.plan.shard.index)
-    first = shards[0]
+    source = measured_first(shards)
+    alias = f"shard{shards.index(source)}"  # as attached below
     status = RunStatus.FINISHED if all(s.status == RunStatus.FINISHED for s in shards) else RunStatus.INTERRUPTED
     # The shards ran side by side: each phase took as long as its slowest shard.
     timings = {phase: max(s.timings.get(phase, 0.0) for s in shards) for phase in {p for s in shards for p in s.timings}}
@@ -129,22 +131,23 @@ def merge_shards(shards: list[ShardRun], target: Path, run_id: str) -> str:
             con.execute("BEGIN")
             con.execute(
                 "INSERT INTO runs BY NAME SELECT * REPLACE (? AS run_id, ? AS started, ? AS finished, ? AS status,"
-                " NULL AS owner, ? AS timings, ? AS baseline_seconds, ? AS budget_seconds) FROM shard0.runs WHERE run_id = ?",
+                f" NULL AS owner, ? AS timings, ? AS baseline_seconds, ? AS budget_seconds) FROM {alias}.runs WHERE run_id = ?",
                 [run_id, min(s.started for s in shards), max(finished) if finished else None, status,
-                 json.dumps(timings), timings.get("baseline"), max(budgets) if budgets else None, first.run_id])
+                 json.dumps(timings), timings.get("baseline"), max(budgets) if budgets else None, source.run_id])
             for k, shard in enumerate(shards):
                 for table in ("mutants", "outcomes"):
                     con.execute(f"INSERT INTO {table} BY NAME SELECT * REPLACE (? AS run_id) FROM shard{k}.{table}"
                                 " WHERE run_id = ?", [run_id, shard.run_id])
-            # The same in every shard (attribution is the whole run's, each baseline ran the whole suite): once.
+            # The same in every shard that measured (attribution is the whole run's, each baseline ran the whole
+            # suite): once.
             for table in ("attributions", "test_durations"):
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * REPLACE (? AS run_id) FROM shard0.{table}"
-                            " WHERE run_id = ?", [run_id, first.run_id])
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * REPLACE (? AS run_id) FROM {alias}.{table}"
+                            " WHERE run_id = ?", [run_id, source.run_id])
             flaky = " UNION ".join(f"SELECT test, failure FROM shard{k}.flaky_tests WHERE run_id = ?"
                                    for k in range(len(shards)))
             con.execute(f"INSERT INTO flaky_tests SELECT ?, test, min(failure) FROM ({flaky}) GROUP BY test",
                         [run_id, *[s.run_id for s in shards]])
-            store_plan(con, run_id, first.plan, merged_from=tuple(s.run_id for s in shards))
+            store_plan(con, run_id, source.plan, merged_from=tuple(s.run_id for s in shards))
             con.execute("COMMIT")
         except duckdb.Error:
             con.execute("ROLLBACK")
@@ -152,7 +155,22 @@ def merge_shards(shards: list[ShardRun], target: Path, run_id: str) -> str:
         finally:
             for k in range(len(shards)):
                 con.execute(f"DETACH shard{k}")
+    # With --coverage-map every shard measured the whole suite's map of every line, the map an unsharded run
+    # stores for the runs after it (a PR's baseline then measures only what a change moved): kept once, under
+    # the merged run. After the merge's own transaction: a map is a cache, the run stands without it.
+    stored = complete_map_of(source.path, source.run_id)
+    if stored is not None:
+        key, found = stored
+        save_map(target, key, replace(found, run_id=run_id))
     return status
+
+
+def measured_first(shards: list[ShardRun]) -> ShardRun:
+    """The shard whose run row (where it ran, its jobs) and baseline timings stand for the merged run's:
+    the first that holds mutants. A shard that holds none measured nothing (no baseline, executor `none`):
+    taken from it, the merged run would read as a run that measured nothing, unlike the unsharded run. When
+    no shard holds a mutant, the whole run had none either, and the first shard says so as that run would."""
+    return next((s for s in shards if s.mutant_ids), shards[0])
 
 
 def _quoted(path: Path) -> str:

@@ -253,3 +253,27 @@ def test_a_results_file_inside_the_checkout_is_the_runs_own_not_a_mutants_write(
     assert f"shard 1/1: {summary['mutants']} of the run's {summary['mutants']} mutants; `mutagate merge`" in text.stdout
     merged = mutagate("merge", "shard-1.duckdb", "--db", str(tmp_path / "m.duckdb"), cwd=repo.root)
     assert merged.returncode == 0 and "merged 1 shard into run" in merged.stdout and "score " in merged.stdout
+
+
+@pytest.mark.slow
+def test_a_merged_nightly_keeps_a_coverage_map_for_the_runs_after_it(tmp_path: Path) -> None:
+    """With `--coverage-map` (the nightly's choice) the unsharded run stores its map of every line for later
+    runs (a PR's baseline then measures only what a change moved); each shard measured that same whole map,
+    so the merged run keeps one in the history: a sharded nightly leaves what an unsharded one does."""
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": ""})
+    repo.commit(CLAUDE, files={"pkg/prices.py": PRICES, "tests/test_prices.py": PRICES_TESTS})
+    files = [tmp_path / f"shard{k}.duckdb" for k in (1, 2)]
+    for k, db in enumerate(files, start=1):
+        run_json(repo.root, db, "--coverage-map", "--shard", f"{k}/2")
+    history = tmp_path / "history.duckdb"
+    done = merge(repo.root, *files, "--db", history, "--json")
+    assert done.returncode == 0, done.stderr
+    merged = json.loads(done.stdout)["run_id"]
+    with duckdb.connect(str(history), read_only=True) as con:
+        maps = con.execute("SELECT run_id, coalesce(partial, false), probes FROM baseline_maps").fetchall()
+        tests = con.execute("SELECT count(*) FROM baseline_tests WHERE run_id = ?", [merged]).fetchone()[0]
+    assert maps == [(merged, False, None)] and tests > 0
+    after = run_json(repo.root, history, "--coverage-map")
+    assert after["baseline"]["reused_from"] == merged, after["baseline"]
+    assert after["baseline"]["measured"] < after["baseline"]["tests"]
