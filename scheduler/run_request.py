@@ -25,7 +25,7 @@ from results.shards import Shard, ShardPlan
 from results.status import DETECTED, UNDETECTED
 from results.store import ResultStore
 from scheduler.budget import Budget
-from scheduler.executor import executor_factory
+from scheduler.executor import baseline_place, executor_factory
 from scheduler.provenance import new_run_id
 from scheduler.results_db import default_db
 from scheduler.run import Progress, RunOptions, RunResult, execute_run
@@ -109,10 +109,10 @@ def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRu
     db = default_db(request.db, request.repo)
     jobs = request.jobs or os.cpu_count() or 1
     seconds = request.budget if request.budget is not None else config.budget
+    factory = executor_factory(request.executor, request.jobs, request.ray_address, request.ray_shared_path)
     options = RunOptions(db=db, jobs=jobs, no_bail=no_bail, python=request.python,
                          deselect=request.deselect,
-                         executor_factory=executor_factory(request.executor, request.jobs, request.ray_address,
-                                                           request.ray_shared_path),
+                         executor_factory=factory, baseline_place=baseline_place(factory),
                          base_ref=request.scope.base, confirm=confirm, plan=plan,
                          fresh_baseline=request.fresh_baseline, run_id=new_run_id(),
                          coverage_map=coverage_map,
