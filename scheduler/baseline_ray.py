@@ -6,8 +6,8 @@
 - Its result comes back to the driver, which merges the shards as it merges local ones. The paths
   in it are the work copy's on the worker's node: they are put back under the driver's snapshot
   path, so that the map reads as if measured there.
-- A shard whose actor dies (a lost node, an OOM kill, a killed process), or that was stopped on its
-  node by a signal the run never got, runs again on another actor, at most MAX_ATTEMPTS times, then
+- A shard whose actor dies (a lost node, an OOM kill, a killed process), or whose process was
+  killed or stopped on its node by a signal the run never got, runs again on another actor, at most MAX_ATTEMPTS times, then
   the run stops with an error: a shard is never dropped, and only a shard that ended whole counts.
 - While the shards run, what they measured whole so far (their checkpoints, read from the actors)
   is handed to `on_partial` as the local shards' is; a stop of the run (Ctrl-C, SIGTERM) is passed
@@ -121,7 +121,7 @@ class BaselineActor:
             if not out.is_file():
                 log.seek(0)
                 detail = log.read().strip().splitlines()
-                return {"error": detail[-1] if detail else f"exit code {code}", **self._where()}
+                return {"error": detail[-1] if detail else f"exit code {code}", "signal": max(0, -code), **self._where()}
         result = json.loads(out.read_text())
         real = os.path.realpath(self.workdir) + os.sep
         return {"result": _result_paths(result, real, os.path.realpath(driver_root) + os.sep), "wall": wall,
@@ -251,8 +251,11 @@ class RayBaseline:
                     except _LOST as exc:
                         lost(shard, key, attempt, f"{type(exc).__name__}: {_first_line(exc)}")
                         continue
+                    if "error" in answer and answer["signal"]:  # killed on its node (the OOM killer, ...)
+                        lost(shard, key, attempt, f"its process was killed by signal {answer['signal']} on the worker")
+                        continue
                     if "error" in answer:
-                        # The actor lived and the suite did not run: the suite's fault, as it would be locally.
+                        # The actor lived and the suite ended without a result: the suite's fault, as it is locally.
                         raise BadInput(f"the test suite could not run: {answer['error']}")
                     if answer["stopped"]:  # stopped on its node by a signal this run never got
                         lost(shard, key, attempt, "its tests were stopped by a signal on the worker")
