@@ -292,6 +292,60 @@ def test_a_worker_lost_mid_baseline_shard_runs_it_again_with_the_local_verdicts(
     assert verdicts(db, result.run_id) == local_verdicts
 
 
+SLOW_TESTS = "".join(f"""
+def test_{i}():
+    time.sleep(0.4)
+    assert m.f({i}) == {i + 1}
+""" for i in range(10))
+
+
+def _slow_bed(repo: GitRepo, tmp_path: Path):
+    """A project whose 10 tests take 0.4 s each: long enough to stop midway."""
+    repo.commit("human: slow suite", files={"pkg/__init__.py": "", "pkg/m.py": "def f(x):\n    return x + 1\n",
+                                            "tests/test_m.py": "import time\n\nfrom pkg import m\n" + SLOW_TESTS})
+    snapshot = work_copy_from(repo.root, tmp_path / "snapshot")
+    runtime = make_runtime(tmp_path / "scratch", None, ("pytest", "tests"), ())
+    return snapshot, runtime, ["pkg/m.py"]
+
+
+def test_a_stopped_ray_baseline_keeps_the_tests_its_shards_measured_whole(private_ray, repo, tmp_path,
+                                                                         monkeypatch) -> None:
+    from scheduler import baseline_ray
+
+    monkeypatch.setattr(baseline_ray, "SAVE_SECONDS", 0.3)  # checkpoints read (and written) this often
+    snapshot, runtime, files = _slow_bed(repo, tmp_path)
+    kept: list = []
+
+    def keep(partial) -> None:
+        kept.append(partial)
+        if len(kept) == 1:
+            raise KeyboardInterrupt  # the run is stopped while its shards run on the workers
+
+    place = baseline_ray.RayBaseline(runtime, snapshot, 2, shared_path=True)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_baseline(runtime, snapshot, files, place.shards, keep_partial=keep, run_shards=place)
+    finally:
+        place.close()
+    assert len(kept) == 2 and kept[0].durations and all(b.cut for b in kept)
+    first, last = kept
+    # what the shards wrote when stopped: at least what their checkpoints held, and not the whole suite
+    assert set(first.durations) <= set(last.durations) and len(last.durations) < 10
+    assert {t for tests in last.line_tests.values() for t in tests} == set(last.durations)  # only complete tests
+
+
+def test_a_ray_baseline_stops_at_the_budgets_deadline(private_ray, repo, tmp_path) -> None:
+    from scheduler.baseline_ray import RayBaseline
+
+    snapshot, runtime, files = _slow_bed(repo, tmp_path)
+    place = RayBaseline(runtime, snapshot, 2, shared_path=True)
+    try:
+        cut = run_baseline(runtime, snapshot, files, place.shards, deadline=0.5, run_shards=place)
+    finally:
+        place.close()
+    assert cut.cut and 2 <= len(cut.durations) < 10  # each shard ran a test or two, then stopped
+
+
 def test_cli_starts_a_private_instance_and_summarises_nodes_and_workers(sample, local_verdicts, tmp_path) -> None:
     db = tmp_path / "cli.duckdb"
     result = mutagate("run", "--executor", "ray", "--jobs", "2", "--db", str(db), cwd=sample.root)
