@@ -149,8 +149,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         progress.phase("baseline", 1)
         baseline_started = time.perf_counter()
         probes = None if options.coverage_map else probe_ranges(list(workload.mutants))
+        place = options.baseline_place(runtime, snapshot) if options.baseline_place else None  # joins Ray: budgeted
         deadline = options.budget.left() * BASELINE_SHARE if options.budget else None
-        place = options.baseline_place(runtime, snapshot) if options.baseline_place else None
         try:
             baseline, baseline_source = measure_baseline(runtime, snapshot, files,
                                                          place.shards if place else baseline_shards(options.jobs),
