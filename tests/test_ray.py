@@ -256,22 +256,25 @@ def test_the_baselines_shards_run_on_the_ray_workers_with_the_local_map(private_
     assert os.getpid() not in {run.pid for run in place.runs}
 
 
-def test_a_baseline_shard_stopped_on_its_worker_runs_again_with_the_local_map(private_ray, sample, tmp_path) -> None:
+@pytest.mark.parametrize("target, why", [("actor", "Actor"), ("shard", "signal")])
+def test_a_baseline_shard_lost_on_its_worker_runs_again_with_the_local_map(private_ray, sample, tmp_path,
+                                                                         target, why) -> None:
+    """The worker killed mid-shard, or the shard's process stopped on it by a signal the run never got."""
     from scheduler.baseline_ray import RayBaseline
 
     snapshot, runtime, files = _baseline_bed(sample, tmp_path)
     local = run_baseline(runtime, snapshot, files, 2)
     place = RayBaseline(runtime, snapshot, 2, shared_path=True)
-    killer = _KillMidShard("shard")
+    killer = _KillMidShard(target)
     killer.attach(place)
     try:
         on_ray = run_baseline(runtime, snapshot, files, place.shards, run_shards=place)
     finally:
         place.close()
     assert killer.shard_pid is not None
-    _same_map(on_ray, local)  # the stopped shard's partial result was not taken for the whole shard
+    _same_map(on_ray, local)  # a stopped shard's partial result was not taken for the whole shard
     lost = [run for run in place.runs if run.lost]
-    assert len(lost) == 1 and "signal" in lost[0].lost  # stopped midway, or killed before it could write
+    assert len(lost) == 1 and why in lost[0].lost  # a shard's process: stopped midway, or killed before it wrote
     assert [run.attempt for run in place.runs if run.shard == lost[0].shard] == [1, 2]
 
 
