@@ -14,7 +14,7 @@
   on to every running shard, which writes its complete tests, and those are kept too. What a lost
   actor measured before it died is lost with it: its shard runs again from the start.
 - A time budget's share for the baseline (`deadline`) is counted from the baseline's start: a
-  shard run again gets what is left of it.
+  shard gets what is left of it when its actor is ready to run it (a rerun's, or a slow actor start's).
 """
 
 from __future__ import annotations
@@ -101,6 +101,8 @@ class BaselineActor:
         """The shard `spec` describes (its paths under `driver_root`), run in this work copy; its
         result with paths under `driver_root` again, its wall time, and whether it was stopped."""
         restore_if_dirty(self.workdir)  # a shard run here before (a rerun's) may have left files behind
+        if spec.get("deadline") is not None:  # the budget's share, less what starting this actor took
+            spec = {**spec, "deadline": max(0.0, spec["deadline"] - max(0.0, time.time() - spec["sent"]))}
         here = str(self.workdir) + os.sep
         out = self.runtime.scratch / f"baseline-{label}.json"
         checkpoint = self.runtime.scratch / f"baseline-{label}.checkpoint.json"
@@ -222,7 +224,7 @@ class RayBaseline:
         def start(shard: int, attempt: int) -> None:
             key = idle.pop(0) if idle else self._add_actor()
             left = None if deadline is None else max(0.0, deadline - (time.monotonic() - started))
-            spec = {**base, "shard": [shard, shards], "deadline": left}
+            spec = {**base, "shard": [shard, shards], "deadline": left, "sent": time.time()}
             ref = self.actors[key].run_shard.remote(spec, str(workdir), f"{shard}-{attempt}")
             running[ref] = (shard, key, attempt, time.monotonic())
             if self.on_start is not None:
