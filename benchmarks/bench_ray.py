@@ -32,7 +32,7 @@ def two_node_cluster(temp: str) -> str:
         port = s.getsockname()[1]
     ray_bin = str(Path(sys.executable).with_name("ray"))
     common = ["--num-cpus=1", "--node-ip-address=127.0.0.2", f"--temp-dir={temp}", "--disable-usage-stats"]
-    env = {**os.environ, **RAY_ENV}
+    env = {**os.environ, **RAY_ENV, "PYTHONPATH": str(HERE.parent)}  # workers import mutagate from this checkout
     subprocess.run([ray_bin, "start", "--head", f"--port={port}", "--include-dashboard=false", *common],
                    check=True, capture_output=True, env=env)
     subprocess.run([ray_bin, "start", f"--address=127.0.0.2:{port}", *common], check=True, capture_output=True, env=env)

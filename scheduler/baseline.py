@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 from mutator.errors import BadInput
+from scheduler.baseline_place import BaselinePlace
 from scheduler.runtime import Runtime
 
 IMPORT_TIME = ""  # coverage's context for code run outside any test (imports, collection)
@@ -84,7 +85,8 @@ _STOP_GRACE = 5.0  # seconds a shard has, after SIGTERM, to write what it measur
 def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int = 1,
                  only: list[str] | None = None, probes: Ranges | None = None,
                  deadline: float | None = None, skip: list[str] | None = None,
-                 keep_partial: Callable[[Baseline], None] | None = None) -> Baseline:
+                 keep_partial: Callable[[Baseline], None] | None = None,
+                 run_shards: BaselinePlace | None = None) -> Baseline:
     """The suite (or `only` these node ids and test files; without `skip`, node ids measured
     already) in `shards` processes at once, each a contiguous slice of the suite in its order; their
     maps merged into one, as if one process had run them in turn. The map: with `probes`, of those
@@ -92,7 +94,8 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
     every line of `files`, under coverage. With a `deadline` (seconds), the tests nearest the
     mutated files first, and whatever ran by then. `keep_partial` is given the tests measured whole
     so far (a Baseline with `cut` set) every SAVE_SECONDS and when the baseline is stopped (Ctrl-C,
-    SIGTERM), before the stop goes on."""
+    SIGTERM), before the stop goes on. `run_shards`: where the shards run (baseline_ray.py: on a Ray
+    cluster's workers); by default, processes on this machine (`_run_shards`)."""
     if only is not None and not only:
         return Baseline({}, {})
     if probes is not None:
@@ -100,8 +103,8 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
     include = [str(workdir / f) for f in files]
     probe_spec = None if probes is None else {str(workdir / f): [list(r) for r in ranges] for f, ranges in probes.items()}
     on_partial = None if keep_partial is None else lambda parts: keep_partial(_partial(parts, workdir))
-    results, walls = _run_shards(runtime, workdir, include, max(1, shards), only, probe_spec, deadline, skip,
-                                 on_partial)
+    results, walls = (run_shards or _run_shards)(runtime, workdir, include, max(1, shards), only, probe_spec,
+                                                 deadline, skip, on_partial)
     result = _merged(results)
     if (only is not None or skip) and result["exit_code"] == 5:  # every test asked for is gone, or measured
         return Baseline({}, {}, suite=tuple(result.get("suite", ())))

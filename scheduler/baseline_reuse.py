@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from mutator.import_shape import Function, functions, import_shape
 from results.baseline_maps import MapLine, MapTest, StoredMap, drop_map, save_map, stored_maps
 from scheduler.baseline import Baseline, Ranges, run_baseline
+from scheduler.baseline_place import BaselinePlace, ShardRun, describe_runs
 from scheduler.runtime import Runtime
 
 # Changes that cannot move a test: documentation and repository housekeeping.
@@ -73,8 +74,13 @@ class BaselineSource:
     probes: int | None = None  # measured with probes on this many line ranges; None: under coverage
     cut: bool = False  # stopped at the time budget's share for the baseline
     resumed: bool = False  # the reused map was a stopped baseline's partial one: the tests it measured stood
+    shards: tuple[ShardRun, ...] = ()  # where its shards ran, every attempt (a Ray run's); empty: on this machine
 
     def describe(self) -> str:
+        where = describe_runs(self.shards)
+        return self._describe() + (f" {where}" if where else "")
+
+    def _describe(self) -> str:
         if self.cut:
             return (f"baseline: measured {self.measured} tests (the nearest to the change first) before the time "
                     "budget's share for it ran out; mutants whose tests were not reached are not run")
@@ -93,12 +99,14 @@ class BaselineSource:
 
 def measure_baseline(runtime: Runtime, snapshot: Path, files: list[str], shards: int, db: Path, key: str,
                      run_id: str, reuse: bool = True, probes: Ranges | None = None,
-                     deadline: float | None = None) -> tuple[Baseline, BaselineSource]:
+                     deadline: float | None = None,
+                     run_shards: BaselinePlace | None = None) -> tuple[Baseline, BaselineSource]:
     """This run's baseline, from the latest stored map under `key` where one can stand in, else
     measured whole. With `probes` (the line ranges the plan reads), what is measured is measured
     with probes in those ranges, at about the plain suite's price, and nothing is stored; without,
     under coverage, and the map of every line is stored under this run for the runs after it.
-    `deadline`: a time budget's share (seconds); a baseline cut by it is never stored."""
+    `deadline`: a time budget's share (seconds); a baseline cut by it is never stored. `run_shards`:
+    where the baseline's shards run (run_baseline's)."""
     blobs = file_blobs(snapshot)
     digest = None if probes is None else probes_digest(probes)
     plans = [plan_reuse(stored, blobs, frozenset(files), lambda f: _read(snapshot, f))
@@ -113,12 +121,13 @@ def measure_baseline(runtime: Runtime, snapshot: Path, files: list[str], shards:
             save_map(db, key, to_map(run_id, whole, blobs, snapshot, files, partial=True, probes=digest))
 
     if plan is None:
-        baseline = run_baseline(runtime, snapshot, files, shards, probes=probes, deadline=deadline, keep_partial=keep)
+        baseline = run_baseline(runtime, snapshot, files, shards, probes=probes, deadline=deadline, keep_partial=keep,
+                                run_shards=run_shards)
         source = BaselineSource(None, len(baseline.durations), len(baseline.durations), probes=probed,
                                 cut=baseline.cut)
     else:
         fresh = run_baseline(runtime, snapshot, files, shards, plan.only(), probes=probes, deadline=deadline,
-                             skip=plan.skip(), keep_partial=keep)
+                             skip=plan.skip(), keep_partial=keep, run_shards=run_shards)
         baseline = merged(plan, fresh)
         source = BaselineSource(plan.stored.run_id, len(fresh.durations), len(baseline.durations), len(plan.changed),
                                 probed, baseline.cut, plan.stored.partial)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
+from scheduler.baseline_place import BaselinePlace
 from scheduler.budget import BudgetSpent
 from scheduler.runtime import Runtime
 from scheduler.workcopy import clone_snapshot
@@ -129,7 +130,13 @@ def executor_factory(kind: str, jobs: int | None, ray_address: str | None = None
                      ray_shared_path: bool = False) -> ExecutorFactory:
     """How to make the run's executor once its runtime and snapshot exist."""
     if kind == "ray":
-        from scheduler.executor_ray import make_ray_executor  # optional extra
+        from scheduler.executor_ray import RayFactory  # optional extra
 
-        return lambda runtime, snapshot: make_ray_executor(runtime, snapshot, jobs, ray_address, ray_shared_path)
+        return RayFactory(jobs, ray_address, ray_shared_path)
     return lambda runtime, snapshot: LocalExecutor(runtime, snapshot, jobs or os.cpu_count() or 1)
+
+
+def baseline_place(factory: ExecutorFactory) -> Callable[[Runtime, Path], BaselinePlace] | None:
+    """Where the baseline's shards of a run with this executor run, if not in processes on this
+    machine: on a Ray cluster's workers (executor_ray.RayFactory)."""
+    return getattr(factory, "baseline_place", None)

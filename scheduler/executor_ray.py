@@ -248,11 +248,39 @@ def connect(address: str | None, num_cpus: int | None, working_dir: Path | None)
     return True
 
 
+class RayFactory:
+    """The run's Ray, joined (or started) once: before the baseline, whose shards run on the cluster's
+    workers (baseline_ray.py), and for the executor after it. The executor ends a Ray this run started
+    (`close`); a run that ends at its baseline ends it there."""
+
+    def __init__(self, jobs: int | None, address: str | None, shared_path: bool = False) -> None:
+        self.jobs, self.address, self.shared_path = jobs, address, shared_path
+        self._session: tuple[bool, bool] | None = None  # (this run started Ray, actors read the snapshot's path)
+
+    def _connect(self, snapshot: Path) -> tuple[bool, bool]:
+        if self._session is None or not ray.is_initialized():
+            local = self.address is None
+            # A private instance runs on this machine, and a Ray session set up by the caller cannot take a
+            # job-level working_dir any more: in both, actors read the snapshot where it is.
+            shared = self.shared_path or local or ray.is_initialized()
+            owns = connect(self.address, self.jobs if local else None, None if shared else snapshot)
+            self._session = (owns, shared)
+        return self._session
+
+    def __call__(self, runtime: Runtime, snapshot: Path) -> RayExecutor:
+        owns, shared = self._connect(snapshot)
+        return RayExecutor(runtime, snapshot, self.jobs, owns, shared)
+
+    def baseline_place(self, runtime: Runtime, snapshot: Path):  # -> baseline_ray.RayBaseline
+        """Where the baseline's shards run: one per worker the executor will have, on the cluster."""
+        from scheduler.baseline_ray import RayBaseline
+
+        owns, shared = self._connect(snapshot)
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        workers = max(1, min(self.jobs or cpus, cpus))  # as RayExecutor.jobs: an actor holds a CPU
+        return RayBaseline(runtime, snapshot, workers, shared, ray.shutdown if owns else None)
+
+
 def make_ray_executor(runtime: Runtime, snapshot: Path, jobs: int | None, address: str | None,
                       shared_path: bool = False) -> RayExecutor:
-    local = address is None
-    # A private instance runs on this machine, and a Ray session set up by the caller cannot take a
-    # job-level working_dir any more: in both, actors read the snapshot where it is.
-    shared = shared_path or local or ray.is_initialized()
-    owns = connect(address, jobs if local else None, None if shared else snapshot)
-    return RayExecutor(runtime, snapshot, jobs, owns, shared)
+    return RayFactory(jobs, address, shared_path)(runtime, snapshot)

@@ -21,6 +21,7 @@ from results.shards import ShardPlan
 from results.status import Phase, RunStatus, Status
 from results.store import MutantRow, OutcomeRow, ResultStore, RunRecord, attribution_rows
 from scheduler.baseline import Baseline
+from scheduler.baseline_place import BaselinePlace
 from scheduler.baseline_reuse import BaselineSource, map_key, measure_baseline
 from scheduler.budget import Budget, BudgetSpent
 from scheduler.executor import Executor, FollowUps
@@ -80,6 +81,9 @@ class RunOptions:
     coverage_map: bool = False  # baseline under coverage, its map of every line stored for later runs (else probes)
     survival: dict[str, float] = field(default_factory=dict)  # operator -> survival rate in stored runs (forecasts)
     plan: ShardPlan | None = None  # --shard K/N: the part this run is, of which whole run (stored with it)
+    # Where the baseline's shards run (a Ray run's: on the cluster's workers, see baseline_ray.py); None:
+    # processes on this machine, one per core.
+    baseline_place: Callable[[Runtime, Path], BaselinePlace] | None = None
 
 
 class Progress:
@@ -146,10 +150,20 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         progress.phase("baseline", 1)
         baseline_started = time.perf_counter()
         probes = None if options.coverage_map else probe_ranges(list(workload.mutants))
+        place = options.baseline_place(runtime, snapshot) if options.baseline_place else None  # joins Ray: budgeted
         deadline = options.budget.left() * BASELINE_SHARE if options.budget else None
-        baseline, baseline_source = measure_baseline(runtime, snapshot, files, baseline_shards(options.jobs), options.db,
-                                                     key, run_id, reuse=not options.fresh_baseline, probes=probes,
-                                                     deadline=deadline)
+        try:
+            baseline, baseline_source = measure_baseline(runtime, snapshot, files,
+                                                         place.shards if place else baseline_shards(options.jobs),
+                                                         options.db, key, run_id, reuse=not options.fresh_baseline,
+                                                         probes=probes, deadline=deadline, run_shards=place)
+        except BaseException:
+            if place is not None:
+                place.close(ending=True)  # no executor comes after it: a Ray this run started ends here
+            raise
+        if place is not None:
+            place.close()
+            baseline_source = replace(baseline_source, shards=tuple(sorted(place.runs, key=lambda r: (r.shard, r.attempt))))
         timings["baseline"] = time.perf_counter() - baseline_started
         store.record_test_durations(run_id, baseline.durations)
         restore_if_dirty(snapshot)
@@ -224,7 +238,7 @@ BASELINE_SHARE = 0.5
 
 def baseline_shards(jobs: int) -> int:
     """The baseline runs where the run starts, on at most one shard per core there (a Ray run's
-    workers may be elsewhere)."""
+    shards run on its workers instead: RunOptions.baseline_place)."""
     return max(1, min(jobs, os.cpu_count() or 1))
 
 

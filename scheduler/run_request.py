@@ -24,8 +24,9 @@ from results.report_data import RunReport, load_report
 from results.shards import Shard, ShardPlan
 from results.status import DETECTED, UNDETECTED
 from results.store import ResultStore
+from scheduler.baseline_reuse import BaselineSource
 from scheduler.budget import Budget
-from scheduler.executor import executor_factory
+from scheduler.executor import baseline_place, executor_factory
 from scheduler.provenance import new_run_id
 from scheduler.results_db import default_db
 from scheduler.run import Progress, RunOptions, RunResult, execute_run
@@ -109,10 +110,10 @@ def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRu
     db = default_db(request.db, request.repo)
     jobs = request.jobs or os.cpu_count() or 1
     seconds = request.budget if request.budget is not None else config.budget
+    factory = executor_factory(request.executor, request.jobs, request.ray_address, request.ray_shared_path)
     options = RunOptions(db=db, jobs=jobs, no_bail=no_bail, python=request.python,
                          deselect=request.deselect,
-                         executor_factory=executor_factory(request.executor, request.jobs, request.ray_address,
-                                                           request.ray_shared_path),
+                         executor_factory=factory, baseline_place=baseline_place(factory),
                          base_ref=request.scope.base, confirm=confirm, plan=plan,
                          fresh_baseline=request.fresh_baseline, run_id=new_run_id(),
                          coverage_map=coverage_map,
@@ -195,6 +196,15 @@ def _retest_outcome(before: RunReport, now: RunReport) -> dict:
             "gone": [i for i in ids if i not in status]}
 
 
+def _baseline_summary(source: BaselineSource) -> dict:
+    """How the baseline was measured; `shards` (where each shard ran, every attempt) only where it ran
+    on Ray workers: a local run's summary is as it was."""
+    summary = asdict(source)
+    if not summary["shards"]:
+        del summary["shards"]
+    return summary
+
+
 def _require_ray(address: str | None) -> None:
     """Ray importable, and a given cluster address answering: before the baseline, not after it
     (ray.init retries an unreachable address for minutes)."""
@@ -257,7 +267,7 @@ def summarise(result: RunResult, report: RunReport, source: SourceChoice | None 
         "workers": list(result.workers),
         "flaky_tests": [{"test": test, "failure": why} for test, why in sorted(result.flaky.items())],
         **({"confirmation": asdict(result.confirmation)} if result.confirmation else {}),
-        **({"baseline": asdict(result.baseline)} if result.baseline else {}),
+        **({"baseline": _baseline_summary(result.baseline)} if result.baseline else {}),
         **({"budget": {"seconds": report.budget_seconds, "mutants": len(report.mutants) + len(report.not_run),
                        "run": len(report.mutants), "not_run": len(report.not_run)}}
            if report.budget_seconds is not None else {}),

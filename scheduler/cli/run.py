@@ -15,7 +15,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("run", help="the mutation run: mutate AI lines, run the tests that cover them")
     add_scope_arguments(parser)
     add_selection_arguments(parser)
-    parser.add_argument("--executor", choices=("local", "ray"), default="local", help="where mutants run")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="where the baseline's shards and the mutants run")
     parser.add_argument("--ray-address", metavar="ADDR", help="join this Ray cluster (default: a private local one)")
     parser.add_argument("--ray-shared-path", action="store_true",
                         help="every Ray node reads the run's snapshot at the driver's path (a shared file system) "
