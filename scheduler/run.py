@@ -51,6 +51,7 @@ class RunResult:
     flaky: dict[str, str] = field(default_factory=dict)  # quarantined tests -> their failure line
     confirmation: Confirmation | None = None
     baseline: BaselineSource | None = None
+    forecast: Forecast | None = None  # what the run said was coming before its mutants ran
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                 # mid-confirmation (the survivor would lose its verdict of the covering tests).
                 to_run = [confirmed_in_child(task, baseline, policy) for task in to_run]
             progress.plan(baseline_source.describe())
-            progress.plan(forecast(to_run, len(planned) - len(to_run), phases.expected, options.jobs, baseline.startup))
+            coming = forecast(to_run, len(planned) - len(to_run), phases.expected, options.jobs)
+            progress.plan(coming.text())
             executor = options.executor_factory(runtime, snapshot)
             try:
                 timings["mutants"], survivors = _timed(lambda: phases.select(executor, to_run))
@@ -188,7 +190,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         return RunResult(run_id, phases.reused, description, baseline.seconds, time.perf_counter() - started,
                          tuple(sorted(w for w in phases.workers if w)), timings, flaky,
                          Confirmation(options.confirm, phases.checked + len(survivors) if options.confirm != "off" else 0,
-                                      phases.flipped), baseline_source)
+                                      phases.flipped), baseline_source, coming)
     except BadInput:
         status = RunStatus.REFUSED  # the input's fault (a failing baseline, no tests): nothing was interrupted
         raise
@@ -344,7 +346,7 @@ class Phases:
 
         if self.budget is not None and tasks:
             tasks = self._within_budget(tasks, self.budget)
-        weights = {task.mutant.id: self.expected.seconds(task) for task in tasks}
+        weights = {task.mutant.id: self.expected.seconds(task, later=False) for task in tasks}
         self.progress.phase("mutants", len(tasks), sum(weights.values()))
         self._run_within_budget(executor, tasks, selected)
         self.ledger.flush()
@@ -407,7 +409,7 @@ class Phases:
             self.progress.advance(outcome.status, weights.get(outcome.mutant_id, 0.0))
             self._check_budget()
 
-        weights = {task.mutant.id: task_seconds(task, self.baseline, self.policy) for task in tasks}
+        weights = {task.mutant.id: self.expected.seconds(task) for task in tasks}
         self.progress.phase("survivors vs the rest of the suite", len(tasks), sum(weights.values()))
         try:
             executor.run(tasks, confirmed, stop_at=self._stop_at)
@@ -441,6 +443,12 @@ class Phases:
 # A forked mutant's own cost beyond its tests (fork, first test's page faults, exit), measured on semver.
 FORK_SECONDS = 0.01
 
+# pytest's own cost per test run in a forked child or a fresh run, which the baseline's test durations
+# (setup + call + teardown) leave out: its hooks and reports, a child's first touch of the server's
+# memory. Measured on survivors, (child's seconds - their tests' durations) / tests: 0.16 ms (dateutil),
+# 0.12 ms (sqlite-utils), 0.4-0.6 ms (Markdown).
+PER_TEST_SECONDS = 0.0003
+
 
 # The share of mutants killed, where no stored run says otherwise for their operator (semver, dateutil
 # and sqlite-utils: 80-93 %).
@@ -450,43 +458,81 @@ DEFAULT_KILL_RATE = 0.8
 @dataclass(frozen=True)
 class Expectation:
     """What a mutant is expected to cost, all phases together: killed (most often by its first test:
-    they run fastest first), or a survivor that runs every covering test and then its confirmation,
-    weighed by its operator's survival rate in stored runs. The forecast and the ETA add these up;
-    the budget keeps the pessimistic `task_seconds` (it must not start what cannot finish)."""
+    they run fastest first; then the same test again on the unmutated code, the kill's control run),
+    or a survivor that runs every covering test and then its confirmation, weighed by its operator's
+    survival rate in stored runs. Each pytest process costs `start` (a fresh run: an import-time
+    mutant, twice if it survives), each test its duration in the baseline plus PER_TEST_SECONDS. The
+    forecast and the ETA add these up; the budget keeps the pessimistic `task_seconds` (it must not
+    start what cannot finish)."""
 
     baseline: Baseline
     policy: TimeoutPolicy
     survival: dict[str, float]
     confirm: str  # smart | full | off
 
-    def seconds(self, task: Task) -> float:
+    @property
+    def start(self) -> float:
+        """A pytest process's configuration and collection of the suite, as the baseline measured it:
+        a worker's fork server pays it once, a fresh run (forked from the zygote, which imported
+        pytest and the installed modules but not the target) each time. A baseline that did not
+        measure it (a stored map reused whole) gives its wall-clock start, interpreter included."""
+        return self.baseline.collection or self.baseline.startup
+
+    def seconds(self, task: Task, later: bool = True) -> float:
+        """`later`: with a survivor's confirmation that runs after the mutant phase (not in its own
+        child): the forecast's, not the mutant phase's ETA."""
+        if task.phase == Phase.CONFIRM:  # a survivor against the rest of the suite: most stay survivors
+            return self._run(task, task.tests if not task.full_suite else self.baseline.order)
         survives = self.survival.get(task.mutant.operator, 1.0 - DEFAULT_KILL_RATE)
-        start = self.policy.startup if task.mode == "fresh" else FORK_SECONDS
         tests = task.tests if not task.full_suite else self.baseline.order
-        killed = self.baseline.duration(tests[:1])
-        confirmation = self.baseline.duration(task.then) if task.then else self._confirmation(task)
-        survived = self.baseline.duration(tests) + (0.0 if task.full_suite else confirmation)
-        return start + (1.0 - survives) * killed + survives * survived
+        killed = self._run(task, tests[:1]) + self._tests(tests[:1]) + FORK_SECONDS  # + its control run
+        confirmation = self._confirmation(task) if later and not task.full_suite else 0.0
+        survived = self._run(task, tests + task.then) + confirmation
+        return (1.0 - survives) * killed + survives * survived
+
+    def _run(self, task: Task, tests: tuple[str, ...]) -> float:
+        """One pytest run of `tests` with the mutant: in a fork of the server, or a fresh run."""
+        return (self.start if task.mode == "fresh" else FORK_SECONDS) + self._tests(tests)
+
+    def _tests(self, tests: tuple[str, ...]) -> float:
+        return self.baseline.duration(tests) + PER_TEST_SECONDS * len(tests)
 
     def _confirmation(self, task: Task) -> float:
-        if self.confirm == "off":
+        """A survivor's confirmation, when its task does not run it (`then`): another run, fresh for
+        an import-time mutant."""
+        if self.confirm == "off" or task.then:
             return 0.0
         if self.confirm == "full":
-            return self.baseline.seconds
-        return self.baseline.duration(self.baseline.confirming(task.tests, from_start=task.mode == "fresh"))
+            return self._run(task, self.baseline.order)
+        return self._run(task, self.baseline.confirming(task.tests, from_start=task.mode == "fresh"))
 
 
-def forecast(tasks: list[Task], settled: int, expected: Expectation, jobs: int, startup: float) -> str:
-    """`51 mutants to run (45 in the fork server, 6 import-time: a fresh interpreter each), 1 settled
-    without running; about 12 s on 2 workers`: the mutants' expected costs (confirmations included)
-    spread over the workers, after each worker's start (its interpreter collects the suite once)."""
-    fresh = [t for t in tasks if t.mode == "fresh"]
-    patched = len(tasks) - len(fresh)
-    seconds = sum(expected.seconds(t) for t in tasks)
+@dataclass(frozen=True)
+class Forecast:
+    """What is coming, said once the baseline is in: the mutants' expected costs spread over the
+    workers, after each worker's start (its fork server collects the suite once)."""
+
+    seconds: float
+    workers: int
+    start: float  # one pytest process's start (the baseline's collection), as priced
+    patched: int  # mutants to run in the fork server
+    fresh: int  # import-time mutants: a fresh run each
+    settled: int  # settled without running (stored verdicts, no coverage)
+
+    def text(self) -> str:
+        """`51 mutants to run (45 in the fork server, 6 import-time: a fresh interpreter each), 1 settled
+        without running; about 12 s on 2 workers`."""
+        how = f"{self.patched} in the fork server" + (
+            f", {self.fresh} import-time: a fresh interpreter each" if self.fresh else "")
+        return (f"{self.patched + self.fresh} mutants to run ({how}), {self.settled} settled without running; "
+                f"{_about(_rough(self.seconds))} on {self.workers} worker{'s' if self.workers != 1 else ''}")
+
+
+def forecast(tasks: list[Task], settled: int, expected: Expectation, jobs: int) -> Forecast:
+    fresh = sum(t.mode == "fresh" for t in tasks)
     workers = max(1, min(jobs, len(tasks)))
-    how = f"{patched} in the fork server" + (f", {len(fresh)} import-time: a fresh interpreter each" if fresh else "")
-    return (f"{len(tasks)} mutants to run ({how}), {settled} settled without running; "
-            f"{_about(_rough(startup + seconds / workers))} on {workers} worker{'s' if workers != 1 else ''}")
+    seconds = expected.start + sum(expected.seconds(t) for t in tasks) / workers
+    return Forecast(seconds, workers, expected.start, len(tasks) - fresh, fresh, settled)
 
 
 def _about(rough: str) -> str:
@@ -503,6 +549,8 @@ def task_seconds(task: Task, baseline: Baseline, policy: TimeoutPolicy) -> float
 def _rough(seconds: float) -> str:
     if seconds < 0.5:
         return "under 1 s"  # not "about 0 s": that reads as nothing to do
+    if seconds < 9.95:  # whole seconds would be 30-50 % off here (1.4 s is not "about 1 s")
+        return f"{seconds:.1f} s"
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
