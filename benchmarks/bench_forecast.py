@@ -2,7 +2,8 @@
 three real libraries (issue 22, item 4).
 
 For each bed a PR run (`--base pr-base`) and a nightly-sized run (`--every-mutant`), once each, each
-with its own new database (no stored history: the default survival rate), `--jobs 2`:
+with its own new database (no stored history: the default survival rate), `--jobs 2`; with
+`--history` also the PR once a nightly run of its base is stored (the operators' survival rates from it):
 
 - the forecast: `--json`'s `forecast.seconds` (the number behind the "what is coming" line), against
   the actual mutant + confirmation phases (`timings.mutants + timings.confirm`);
@@ -49,8 +50,8 @@ def seconds_of(text: str) -> float:
     return 60 * int(found[1] or 0) + int(found[2])
 
 
-def run(repo: Path, scratch: Path, *flags: str) -> dict:
-    db = scratch / f"results-{time.monotonic_ns()}.duckdb"
+def run(repo: Path, scratch: Path, *flags: str, db: Path | None = None) -> dict:
+    db = db or scratch / f"results-{time.monotonic_ns()}.duckdb"
     command = [sys.executable, "-m", "scheduler.cli", "run", "--jobs", "2", "--json", "--db", str(db), *flags]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=repo, capture_output=True, text=True,
@@ -85,8 +86,26 @@ def run(repo: Path, scratch: Path, *flags: str) -> dict:
     }
 
 
-def measure(repo: Path, scratch: Path) -> dict:
-    return {"pr": run(repo, scratch, "--base", "pr-base"), "nightly": run(repo, scratch, "--every-mutant")}
+def measure(repo: Path, scratch: Path, history: bool) -> dict:
+    figures = {"pr": run(repo, scratch, "--base", "pr-base"), "nightly": run(repo, scratch, "--every-mutant")}
+    if history:
+        figures["pr_after_a_nightly_of_its_base"] = with_history(repo, scratch)
+    return figures
+
+
+def with_history(repo: Path, scratch: Path) -> dict:
+    """The PR once a nightly run of its base is stored in the same database: its operators' survival
+    rates come from there (the PR's own lines are new: none of its verdicts is reused). In a clone,
+    so that the bed's own checkout never moves."""
+    clone = scratch / "history-clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    db = scratch / "history.duckdb"
+    subprocess.run(["git", "checkout", "-q", "pr-base"], cwd=clone, check=True)
+    base = run(clone, scratch, "--every-mutant", db=db)
+    subprocess.run(["git", "checkout", "-q", "-"], cwd=clone, check=True)
+    figures = run(clone, scratch, "--base", "pr-base", db=db)
+    figures["nightly_of_the_base"] = {"mutants": base["mutants"], "survived": base["survived"]}
+    return figures
 
 
 def git_status(repo: Path) -> str:
@@ -99,6 +118,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=HERE / ".cache",
                         help="where the sdists and bench_libs.py's repositories are (default benchmarks/.cache)")
     parser.add_argument("--out", type=Path, default=HERE / "bench_forecast.json")
+    parser.add_argument("--history", action="store_true",
+                        help="also the PR after a nightly run of its base in the same database (stored survival rates)")
     args = parser.parse_args()
     figures: dict = json.loads(args.out.read_text()) if args.out.is_file() else {}
     figures["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -114,7 +135,7 @@ def main() -> None:
                 if not (repo / ".git").is_dir():
                     sys.exit(f"no {repo}: build it with `python benchmarks/bench_libs.py --lib {bed} --prepare-only`")
                 before = git_status(repo)
-            figures[bed] = measure(repo, Path(scratch))
+            figures[bed] = measure(repo, Path(scratch), args.history)
             if bed != "dateutil" and git_status(repo) != before:
                 sys.exit(f"{repo} changed during the runs: {git_status(repo)}")
         print(json.dumps({bed: figures[bed]}, indent=2))

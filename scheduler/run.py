@@ -85,11 +85,13 @@ class RunOptions:
 class Progress:
     """What the run tells its caller as it goes (the CLI draws a rich progress bar)."""
 
-    def phase(self, name: str, total: int, seconds: float = 0.0) -> None:
-        """A phase of `total` mutants begins; `seconds`: their expected cost, summed (0: unknown)."""
+    def phase(self, name: str, total: int, seconds: float = 0.0, start: float = 0.0, workers: int = 1) -> None:
+        """A phase of `total` mutants begins; `seconds`: their expected cost, summed (0: unknown), on
+        `workers` after `start` seconds (the workers' own start, at once)."""
 
-    def advance(self, verdict_status: str, seconds: float = 0.0) -> None:
-        """A mutant of the phase is done; `seconds`: its part of the phase's expected cost."""
+    def advance(self, verdict_status: str, seconds: float = 0.0, spent: float | None = None) -> None:
+        """A mutant of the phase is done; `seconds`: its part of the phase's expected cost; `spent`: its
+        cost by the same model given its verdict (None: `seconds`)."""
     def plan(self, text: str) -> None:
         """What is coming, once the baseline has run: how many mutants, how, and about how long."""
 
@@ -162,7 +164,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                                runtime.pytest_args, options.no_bail)
         ledger = Ledger(store, run_id)
         phases = Phases(planned, baseline, policy, ledger, progress, options.budget,
-                        Expectation(baseline, policy, options.survival, options.confirm))
+                        Expectation(baseline, policy, options.survival, options.confirm), options.jobs)
         try:
             to_run = phases.settle_without_running(store)
             if options.confirm == "smart" and options.budget is None:
@@ -271,7 +273,8 @@ class Phases:
     """The run's phases, one method each, sharing the plan and the ledger."""
 
     def __init__(self, planned: list[PlannedMutant], baseline: Baseline, policy: TimeoutPolicy, ledger: Ledger,
-                 progress: Progress, budget: Budget | None = None, expected: Expectation | None = None) -> None:
+                 progress: Progress, budget: Budget | None = None, expected: Expectation | None = None,
+                 jobs: int = 1) -> None:
         self.by_id = {p.mutant.id: p for p in planned}
         self.planned = planned
         self.baseline = baseline
@@ -286,6 +289,7 @@ class Phases:
         self.reused = 0
         self.budget = budget
         self.expected = expected or Expectation(baseline, policy, {}, "smart")
+        self.jobs = jobs
 
     def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
         self.flaky.update(outcome.flaky)
@@ -341,13 +345,16 @@ class Phases:
                              outcome.tests_run, outcome.seconds)
             if outcome.status == Status.SURVIVED and not whole_suite and not confirmed_here:
                 survivors.append(p)
-            self.progress.advance(outcome.status, weights.get(outcome.mutant_id, 0.0))
+            task = by_id[outcome.mutant_id]
+            self.progress.advance(outcome.status, weights[task.mutant.id], self.expected.spent(task, outcome))
             self._check_budget()
 
         if self.budget is not None and tasks:
             tasks = self._within_budget(tasks, self.budget)
+        by_id = {task.mutant.id: task for task in tasks}
         weights = {task.mutant.id: self.expected.seconds(task, later=False) for task in tasks}
-        self.progress.phase("mutants", len(tasks), sum(weights.values()))
+        self.progress.phase("mutants", len(tasks), sum(weights.values()), self.expected.start,
+                            max(1, min(self.jobs, len(tasks))))
         self._run_within_budget(executor, tasks, selected)
         self.ledger.flush()
         return survivors
@@ -410,7 +417,8 @@ class Phases:
             self._check_budget()
 
         weights = {task.mutant.id: self.expected.seconds(task) for task in tasks}
-        self.progress.phase("survivors vs the rest of the suite", len(tasks), sum(weights.values()))
+        self.progress.phase("survivors vs the rest of the suite", len(tasks), sum(weights.values()), 0.0,
+                            max(1, min(self.jobs, len(tasks))))
         try:
             executor.run(tasks, confirmed, stop_at=self._stop_at)
         except BudgetSpent:
@@ -489,6 +497,16 @@ class Expectation:
         confirmation = self._confirmation(task) if later and not task.full_suite else 0.0
         survived = self._run(task, tests + task.then) + confirmation
         return (1.0 - survives) * killed + survives * survived
+
+    def spent(self, task: Task, outcome: Outcome) -> float:
+        """What `task` cost by this model, now that its verdict is known (the ETA's pace): a kill in its
+        covering tests, a timeout its timeout, else every test it ran."""
+        if outcome.status == Status.TIMEOUT:
+            return task.timeout
+        if outcome.status == Status.SURVIVED or outcome.phase != task.phase or task.phase == Phase.CONFIRM:
+            return self._run(task, (task.tests if not task.full_suite else self.baseline.order) + task.then)
+        first = task.tests[:1] if not task.full_suite else self.baseline.order[:1]
+        return self._run(task, first) + self._tests(first) + FORK_SECONDS
 
     def _run(self, task: Task, tests: tuple[str, ...]) -> float:
         """One pytest run of `tests` with the mutant: in a fork of the server, or a fresh run."""
