@@ -158,6 +158,19 @@ def test_progress_lines_estimate_the_time_left_and_say_where_a_stop_came() -> No
     assert lines[-1] == "mutagate: mutants 2/4, killed 1, survived 1; stopped after under 1 s"
 
 
+def test_the_eta_reads_the_pace_from_the_verdicts_not_from_the_guesses() -> None:
+    """Four mutants expected at 1 s each (a fifth of a survivor's price, the rest a kill's); a kill and a
+    survivor done cost 4 s by the model, in 4 s of wall after the workers' 1 s start: the other two
+    take their expected 2 s at that pace (a pace read against their 2 s of guesses would say 5 s).
+    Before a tenth of the phase is done, the forecast's own: 1 s of start, then 4 s over 2 workers."""
+    progress = ProgressDisplay(Console(file=io.StringIO()), interval=0)
+    progress.phase("mutants", 4, seconds=4.0, start=1.0, workers=2)
+    progress.advance("killed", 1.0, spent=0.1)  # a kill: a tenth of its guess, under a tenth of the phase
+    assert progress._left(1.5) == pytest.approx(1.0 + 4.0 / 2 - 1.5)
+    progress.advance("survived", 1.0, spent=3.9)
+    assert progress._left(5.0) == pytest.approx((5.0 - 1.0) / 4.0 * 2.0)
+
+
 def test_the_terminal_keeps_its_bar_and_no_plain_lines() -> None:
     terminal = io.StringIO()
     with ProgressDisplay(Console(file=terminal, width=80, force_terminal=True), interval=0.01) as progress:
