@@ -240,7 +240,8 @@ def merged(reuse: Reuse, fresh: Baseline) -> Baseline:
     observers = frozenset(t.name for t in kept if t.observer) | fresh.observers
     return Baseline({t: durations[t] for t in order}, line_tests, frozenset(import_lines), sum(durations.values()),
                     tuple(order), observers, fresh.flaky, fresh.startup if fresh.durations else stored.startup,
-                    fresh.cut or (stored.partial and not fresh.suite), fresh.suite)
+                    fresh.cut or (stored.partial and not fresh.suite), fresh.suite,
+                    fresh.collection if fresh.durations else 0.0)
 
 
 def _read(snapshot: Path, file: str) -> str | None:

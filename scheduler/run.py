@@ -53,6 +53,7 @@ class RunResult:
     flaky: dict[str, str] = field(default_factory=dict)  # quarantined tests -> their failure line
     confirmation: Confirmation | None = None
     baseline: BaselineSource | None = None
+    forecast: Forecast | None = None  # what the run said was coming before its mutants ran
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,13 @@ class RunOptions:
 class Progress:
     """What the run tells its caller as it goes (the CLI draws a rich progress bar)."""
 
-    def phase(self, name: str, total: int, seconds: float = 0.0) -> None:
-        """A phase of `total` mutants begins; `seconds`: their expected cost, summed (0: unknown)."""
+    def phase(self, name: str, total: int, seconds: float = 0.0, start: float = 0.0, workers: int = 1) -> None:
+        """A phase of `total` mutants begins; `seconds`: their expected cost, summed (0: unknown), on
+        `workers` after `start` seconds (the workers' own start, at once)."""
 
-    def advance(self, verdict_status: str, seconds: float = 0.0) -> None:
-        """A mutant of the phase is done; `seconds`: its part of the phase's expected cost."""
+    def advance(self, verdict_status: str, seconds: float = 0.0, spent: float | None = None) -> None:
+        """A mutant of the phase is done; `seconds`: its part of the phase's expected cost; `spent`: its
+        cost by the same model given its verdict (None: `seconds`)."""
     def plan(self, text: str) -> None:
         """What is coming, once the baseline has run: how many mutants, how, and about how long."""
 
@@ -184,7 +187,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                 # mid-confirmation (the survivor would lose its verdict of the covering tests).
                 to_run = [confirmed_in_child(task, baseline, policy) for task in to_run]
             progress.plan(baseline_source.describe())
-            progress.plan(forecast(to_run, len(planned) - len(to_run), phases.expected, options.jobs, baseline.startup))
+            coming = forecast(to_run, len(planned) - len(to_run), phases.expected, options.jobs)
+            progress.plan(coming.text())
             executor = options.executor_factory(runtime, snapshot)
             try:
                 timings["mutants"], survivors = _timed(lambda: phases.select(executor, to_run))
@@ -203,7 +207,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         return RunResult(run_id, phases.reused, description, baseline.seconds, time.perf_counter() - started,
                          tuple(sorted(w for w in phases.workers if w)), timings, flaky,
                          Confirmation(options.confirm, phases.checked + len(survivors) if options.confirm != "off" else 0,
-                                      phases.flipped), baseline_source)
+                                      phases.flipped), baseline_source, coming)
     except BadInput:
         status = RunStatus.REFUSED  # the input's fault (a failing baseline, no tests): nothing was interrupted
         raise
@@ -285,7 +289,7 @@ class Phases:
 
     def __init__(self, planned: list[PlannedMutant], baseline: Baseline, policy: TimeoutPolicy, ledger: Ledger,
                  progress: Progress, budget: Budget | None = None, expected: Expectation | None = None,
-                 workers: int = 1) -> None:
+                 jobs: int = 1) -> None:
         self.by_id = {p.mutant.id: p for p in planned}
         self.planned = planned
         self.baseline = baseline
@@ -300,7 +304,7 @@ class Phases:
         self.reused = 0
         self.budget = budget
         self.expected = expected or Expectation(baseline, policy, {}, "smart")
-        self.workers_count = workers  # what a hot survivor's tests are spread over (hot_split.py)
+        self.jobs = jobs  # workers: the ETA's, and what a hot survivor's tests are spread over (hot_split.py)
 
     def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
         self.flaky.update(outcome.flaky)
@@ -356,17 +360,20 @@ class Phases:
                              outcome.tests_run, outcome.seconds)
             if outcome.status == Status.SURVIVED and not whole_suite and not confirmed_here:
                 survivors.append(p)
-            self.progress.advance(outcome.status, weights.get(outcome.mutant_id, 0.0))
+            task = by_id[outcome.mutant_id]
+            self.progress.advance(outcome.status, weights[task.mutant.id], self.expected.spent(task, outcome))
             self._check_budget()
 
         if self.budget is not None and tasks:
             tasks = self._within_budget(tasks, self.budget)
-        weights = {task.mutant.id: self.expected.seconds(task) for task in tasks}
-        self.progress.phase("mutants", len(tasks), sum(weights.values()))
+        by_id = {task.mutant.id: task for task in tasks}
+        weights = {task.mutant.id: self.expected.seconds(task, later=False) for task in tasks}
+        self.progress.phase("mutants", len(tasks), sum(weights.values()), self.expected.start,
+                            max(1, min(self.jobs, len(tasks))))
         # Not under a budget: a mutant stopped between its head and its parts would have no verdict.
         splits = {} if self.budget is not None else {
             task.mutant.id: split for task in tasks
-            if (split := split_hot(task, self.baseline, self.policy, self.workers_count)) is not None}
+            if (split := split_hot(task, self.baseline, self.policy, self.jobs)) is not None}
         heads: dict[str, Outcome] = {}
         parts: dict[str, list[Outcome]] = {}
         waiting: dict[str, int] = {}  # a passed head's follow-ups still to answer
@@ -378,7 +385,7 @@ class Phases:
                 if outcome.status == Status.SURVIVED:  # a likely survivor: the rest of its tests follow
                     heads[outcome.mutant_id], parts[outcome.mutant_id] = outcome, []
                     others = sum(weights[m] for m in unanswered if m != outcome.mutant_id)
-                    follow = split.follow_up(others, self.workers_count)
+                    follow = split.follow_up(others, self.jobs)
                     waiting[outcome.mutant_id] = len(follow)
                     return follow
             elif split is not None:
@@ -455,8 +462,9 @@ class Phases:
             self.progress.advance(outcome.status, weights.get(outcome.mutant_id, 0.0))
             self._check_budget()
 
-        weights = {task.mutant.id: task_seconds(task, self.baseline, self.policy) for task in tasks}
-        self.progress.phase("survivors vs the rest of the suite", len(tasks), sum(weights.values()))
+        weights = {task.mutant.id: self.expected.seconds(task) for task in tasks}
+        self.progress.phase("survivors vs the rest of the suite", len(tasks), sum(weights.values()), 0.0,
+                            max(1, min(self.jobs, len(tasks))))
         try:
             executor.run(tasks, confirmed, stop_at=self._stop_at)
         except BudgetSpent:
@@ -489,52 +497,106 @@ class Phases:
 # A forked mutant's own cost beyond its tests (fork, first test's page faults, exit), measured on semver.
 FORK_SECONDS = 0.01
 
+# pytest's own cost per test run in a forked child or a fresh run, which the baseline's test durations
+# (setup + call + teardown) leave out: its hooks and reports, a child's first touch of the server's
+# memory. Measured on survivors, (child's seconds - their tests' durations) / tests: 0.16 ms (dateutil),
+# 0.12 ms (sqlite-utils), 0.4-0.6 ms (Markdown).
+PER_TEST_SECONDS = 0.0003
+
 
 # The share of mutants killed, where no stored run says otherwise for their operator (semver, dateutil
-# and sqlite-utils: 80-93 %).
+# and sqlite-utils: 80-93 %; Markdown's registration tables 74 %: benchmarks/bench_forecast.json).
 DEFAULT_KILL_RATE = 0.8
 
 
 @dataclass(frozen=True)
 class Expectation:
     """What a mutant is expected to cost, all phases together: killed (most often by its first test:
-    they run fastest first), or a survivor that runs every covering test and then its confirmation,
-    weighed by its operator's survival rate in stored runs. The forecast and the ETA add these up;
-    the budget keeps the pessimistic `task_seconds` (it must not start what cannot finish)."""
+    they run fastest first; then the same test again on the unmutated code, the kill's control run),
+    or a survivor that runs every covering test and then its confirmation, weighed by its operator's
+    survival rate in stored runs. Each pytest process costs `start` (a fresh run: an import-time
+    mutant, twice if it survives), each test its duration in the baseline plus PER_TEST_SECONDS. The
+    forecast and the ETA add these up; the budget keeps the pessimistic `task_seconds` (it must not
+    start what cannot finish)."""
 
     baseline: Baseline
     policy: TimeoutPolicy
     survival: dict[str, float]
     confirm: str  # smart | full | off
 
-    def seconds(self, task: Task) -> float:
+    @property
+    def start(self) -> float:
+        """A pytest process's configuration and collection of the suite, as the baseline measured it:
+        a worker's fork server pays it once, a fresh run (forked from the zygote, which imported
+        pytest and the installed modules but not the target) each time. A baseline that did not
+        measure it (a stored map reused whole) gives its wall-clock start, interpreter included."""
+        return self.baseline.collection or self.baseline.startup
+
+    def seconds(self, task: Task, later: bool = True) -> float:
+        """`later`: with a survivor's confirmation that runs after the mutant phase (not in its own
+        child): the forecast's, not the mutant phase's ETA."""
+        if task.phase == Phase.CONFIRM:  # a survivor against the rest of the suite: most stay survivors
+            return self._run(task, task.tests if not task.full_suite else self.baseline.order)
         survives = self.survival.get(task.mutant.operator, 1.0 - DEFAULT_KILL_RATE)
-        start = self.policy.startup if task.mode == "fresh" else FORK_SECONDS
         tests = task.tests if not task.full_suite else self.baseline.order
-        killed = self.baseline.duration(tests[:1])
-        confirmation = self.baseline.duration(task.then) if task.then else self._confirmation(task)
-        survived = self.baseline.duration(tests) + (0.0 if task.full_suite else confirmation)
-        return start + (1.0 - survives) * killed + survives * survived
+        killed = self._run(task, tests[:1]) + self._tests(tests[:1]) + FORK_SECONDS  # + its control run
+        confirmation = self._confirmation(task) if later and not task.full_suite else 0.0
+        survived = self._run(task, tests + task.then) + confirmation
+        return (1.0 - survives) * killed + survives * survived
+
+    def spent(self, task: Task, outcome: Outcome) -> float:
+        """What `task` cost by this model, now that its verdict is known (the ETA's pace): a kill in its
+        covering tests, a timeout its timeout, else every test it ran."""
+        if outcome.status == Status.TIMEOUT:
+            return task.timeout
+        if outcome.status == Status.SURVIVED or outcome.phase != task.phase or task.phase == Phase.CONFIRM:
+            return self._run(task, (task.tests if not task.full_suite else self.baseline.order) + task.then)
+        first = task.tests[:1] if not task.full_suite else self.baseline.order[:1]
+        return self._run(task, first) + self._tests(first) + FORK_SECONDS
+
+    def _run(self, task: Task, tests: tuple[str, ...]) -> float:
+        """One pytest run of `tests` with the mutant: in a fork of the server, or a fresh run."""
+        return (self.start if task.mode == "fresh" else FORK_SECONDS) + self._tests(tests)
+
+    def _tests(self, tests: tuple[str, ...]) -> float:
+        return self.baseline.duration(tests) + PER_TEST_SECONDS * len(tests)
 
     def _confirmation(self, task: Task) -> float:
-        if self.confirm == "off":
+        """A survivor's confirmation, when its task does not run it (`then`): another run, fresh for
+        an import-time mutant."""
+        if self.confirm == "off" or task.then:
             return 0.0
         if self.confirm == "full":
-            return self.baseline.seconds
-        return self.baseline.duration(self.baseline.confirming(task.tests, from_start=task.mode == "fresh"))
+            return self._run(task, self.baseline.order)
+        return self._run(task, self.baseline.confirming(task.tests, from_start=task.mode == "fresh"))
 
 
-def forecast(tasks: list[Task], settled: int, expected: Expectation, jobs: int, startup: float) -> str:
-    """`51 mutants to run (45 in the fork server, 6 import-time: a fresh interpreter each), 1 settled
-    without running; about 12 s on 2 workers`: the mutants' expected costs (confirmations included)
-    spread over the workers, after each worker's start (its interpreter collects the suite once)."""
-    fresh = [t for t in tasks if t.mode == "fresh"]
-    patched = len(tasks) - len(fresh)
-    seconds = sum(expected.seconds(t) for t in tasks)
+@dataclass(frozen=True)
+class Forecast:
+    """What is coming, said once the baseline is in: the mutants' expected costs spread over the
+    workers, after each worker's start (its fork server collects the suite once)."""
+
+    seconds: float
+    workers: int
+    start: float  # one pytest process's start (the baseline's collection), as priced
+    patched: int  # mutants to run in the fork server
+    fresh: int  # import-time mutants: a fresh run each
+    settled: int  # settled without running (stored verdicts, no coverage)
+
+    def text(self) -> str:
+        """`51 mutants to run (45 in the fork server, 6 import-time: a fresh interpreter each), 1 settled
+        without running; about 12 s on 2 workers`."""
+        how = f"{self.patched} in the fork server" + (
+            f", {self.fresh} import-time: a fresh interpreter each" if self.fresh else "")
+        return (f"{self.patched + self.fresh} mutants to run ({how}), {self.settled} settled without running; "
+                f"{_about(_rough(self.seconds))} on {self.workers} worker{'s' if self.workers != 1 else ''}")
+
+
+def forecast(tasks: list[Task], settled: int, expected: Expectation, jobs: int) -> Forecast:
+    fresh = sum(t.mode == "fresh" for t in tasks)
     workers = max(1, min(jobs, len(tasks)))
-    how = f"{patched} in the fork server" + (f", {len(fresh)} import-time: a fresh interpreter each" if fresh else "")
-    return (f"{len(tasks)} mutants to run ({how}), {settled} settled without running; "
-            f"{_about(_rough(startup + seconds / workers))} on {workers} worker{'s' if workers != 1 else ''}")
+    seconds = expected.start + sum(expected.seconds(t) for t in tasks) / workers
+    return Forecast(seconds, workers, expected.start, len(tasks) - fresh, fresh, settled)
 
 
 def _about(rough: str) -> str:
@@ -551,6 +613,8 @@ def task_seconds(task: Task, baseline: Baseline, policy: TimeoutPolicy) -> float
 def _rough(seconds: float) -> str:
     if seconds < 0.5:
         return "under 1 s"  # not "about 0 s": that reads as nothing to do
+    if seconds < 9.95:  # whole seconds would be 30-50 % off here (1.4 s is not "about 1 s")
+        return f"{seconds:.1f} s"
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 

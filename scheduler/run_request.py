@@ -268,6 +268,9 @@ def summarise(result: RunResult, report: RunReport, source: SourceChoice | None 
         "flaky_tests": [{"test": test, "failure": why} for test, why in sorted(result.flaky.items())],
         **({"confirmation": asdict(result.confirmation)} if result.confirmation else {}),
         **({"baseline": _baseline_summary(result.baseline)} if result.baseline else {}),
+        # The "what is coming" line's figures, to hold against `timings` (mutants + confirm).
+        **({"forecast": {"seconds": round(result.forecast.seconds, 2), "workers": result.forecast.workers,
+                         "start": round(result.forecast.start, 3)}} if result.forecast else {}),
         **({"budget": {"seconds": report.budget_seconds, "mutants": len(report.mutants) + len(report.not_run),
                        "run": len(report.mutants), "not_run": len(report.not_run)}}
            if report.budget_seconds is not None else {}),

@@ -139,7 +139,8 @@ def test_a_log_gets_progress_lines_while_the_run_goes(piped_run) -> None:
     assert "not run" not in stdout  # `not_run` is the status of mutants a budget left out: none here
     # a second or less is said as such, never "0 s" (which reads as nothing done)
     assert not re.search(r"(?<![\d.])0 s\b", stdout + stderr), stderr  # "2.0 s" is a time, "0 s" is not
-    assert re.search(r"mutagate: \d+ mutants to run .*; (about \d+ s|under 1 s) on \d+ workers?$", stderr, re.MULTILINE), stderr
+    coming = r"mutagate: \d+ mutants to run .*; (about \d+(\.\d)? s|under 1 s) on \d+ workers?$"
+    assert re.search(coming, stderr, re.MULTILINE), stderr
 
 
 def test_progress_lines_estimate_the_time_left_and_say_where_a_stop_came() -> None:
@@ -155,6 +156,19 @@ def test_progress_lines_estimate_the_time_left_and_say_where_a_stop_came() -> No
     assert any(re.fullmatch(r"mutagate: mutants 2/4, killed 1, survived 1; under 1 s so far, under 1 s left", line)
                for line in lines)
     assert lines[-1] == "mutagate: mutants 2/4, killed 1, survived 1; stopped after under 1 s"
+
+
+def test_the_eta_reads_the_pace_from_the_verdicts_not_from_the_guesses() -> None:
+    """Four mutants expected at 1 s each (a fifth of a survivor's price, the rest a kill's); a kill and a
+    survivor done cost 4 s by the model, in 4 s of wall after the workers' 1 s start: the other two
+    take their expected 2 s at that pace (a pace read against their 2 s of guesses would say 5 s).
+    Before a tenth of the phase is done, the forecast's own: 1 s of start, then 4 s over 2 workers."""
+    progress = ProgressDisplay(Console(file=io.StringIO()), interval=0)
+    progress.phase("mutants", 4, seconds=4.0, start=1.0, workers=2)
+    progress.advance("killed", 1.0, spent=0.1)  # a kill: a tenth of its guess, under a tenth of the phase
+    assert progress._left(1.5) == pytest.approx(1.0 + 4.0 / 2 - 1.5)
+    progress.advance("survived", 1.0, spent=3.9)
+    assert progress._left(5.0) == pytest.approx((5.0 - 1.0) / 4.0 * 2.0)
 
 
 def test_the_terminal_keeps_its_bar_and_no_plain_lines() -> None:

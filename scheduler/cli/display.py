@@ -47,7 +47,10 @@ class ProgressDisplay(RunProgress):
         self.tally: Counter[str] = Counter()
         self.totals: dict[str, int] = {}  # phase -> how many it had to do ("mutants": how many ran)
         self.name, self.total, self.done, self.started = "", 0, 0, time.monotonic()
-        self.expected, self.expected_done = 0.0, 0.0  # the phase's expected seconds, and those of what is done
+        # The phase's expected seconds, those of what is done (as expected before it ran) and what the
+        # same model says the done part cost, now that its verdicts are known (a survivor costs many kills).
+        self.expected, self.expected_done, self.spent = 0.0, 0.0, 0.0
+        self.start, self.workers = 0.0, 1  # the phase's workers, and their start before its first mutant
         self.printed = False  # any plain line yet
         self._lock = threading.Lock()  # outcomes arrive on the executor's threads
         self._stop = threading.Event()
@@ -68,14 +71,15 @@ class ProgressDisplay(RunProgress):
             with self._lock:
                 self._finish_phase(complete=exc_type is None)
 
-    def phase(self, name: str, total: int, seconds: float = 0.0) -> None:
+    def phase(self, name: str, total: int, seconds: float = 0.0, start: float = 0.0, workers: int = 1) -> None:
         with self._lock:
             if self.live and self.task is not None:
                 self.bar.update(self.task, completed=self.bar.tasks[self.task].total)
             self._finish_phase(complete=True)
             self.tally = Counter()
             self.name, self.total, self.done, self.started = name, total, 0, time.monotonic()
-            self.expected, self.expected_done = seconds, 0.0
+            self.expected, self.expected_done, self.spent = seconds, 0.0, 0.0
+            self.start, self.workers = start, max(1, workers)
             self.totals[name] = self.totals.get(name, 0) + total
             if self.live:
                 self.task = self.bar.add_task(name, total=total, tally="", eta="")
@@ -88,11 +92,12 @@ class ProgressDisplay(RunProgress):
                 self.console.file.write(f"mutagate: {text}\n")
                 self.console.file.flush()
 
-    def advance(self, status: str, seconds: float = 0.0) -> None:
+    def advance(self, status: str, seconds: float = 0.0, spent: float | None = None) -> None:
         with self._lock:
             self.tally[status] += 1
             self.done += 1
             self.expected_done += seconds
+            self.spent += seconds if spent is None else spent
             if self.live and self.task is not None:
                 text = " ".join(f"{k} {v}" for k, v in sorted(self.tally.items()))
                 left = self._left(time.monotonic() - self.started)
@@ -100,12 +105,19 @@ class ProgressDisplay(RunProgress):
                 self.bar.update(self.task, advance=1, tally=text, eta=eta)
 
     def _left(self, elapsed: float) -> float | None:
-        """Seconds left in the phase: by the expected cost of what is done and what is not (a survivor
-        costs many kills), else by count."""
+        """Seconds left in the phase: the expected cost of what is not done, at the pace of what is
+        (wall seconds after the workers' start per second of its cost by the same model, given the
+        verdicts it got: an early run of survivors is not read as a slow machine); until a tenth is
+        done, the forecast's own; without expected costs, by count."""
         if not 0 < self.done < self.total:
             return None
-        if self.expected > 0 and self.expected_done > 0:
-            return elapsed * max(0.0, self.expected - self.expected_done) / self.expected_done
+        if self.expected > 0:
+            left = max(0.0, self.expected - self.expected_done)
+            if self.spent >= self.expected / 10:  # enough done to measure the pace
+                return max(0.0, elapsed - self.start) / self.spent * left
+            # Before that, the forecast's own; none once it is past (a pace from a few kills is noise).
+            forecast = self.start + self.expected / self.workers - elapsed
+            return forecast if forecast > 0 else None
         return elapsed / self.done * (self.total - self.done)
 
     def _finish_phase(self, complete: bool) -> None:
