@@ -19,12 +19,7 @@ from scheduler.baseline_place import BaselinePlace
 from scheduler.budget import BudgetSpent
 from scheduler.runtime import Runtime
 from scheduler.workcopy import clone_snapshot
-from scheduler.worker import Outcome, Task, Worker
-
-
-# What `on_outcome` may return: tasks to run in the same run, as soon as a worker is free (a hot
-# survivor's parts, hot_split.py); None for none.
-FollowUps = Iterable[Task] | None
+from scheduler.worker import FollowUps, Outcome, Task, Worker
 
 
 class Executor(Protocol):

@@ -24,11 +24,10 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
 from scheduler.budget import BudgetSpent
-from scheduler.executor import FollowUps
 from scheduler.runtime import Runtime, make_runtime
 from scheduler.scratch import new_scratch, remove_scratch
 from scheduler.workcopy import work_copy_from
-from scheduler.worker import Outcome, Task, Worker
+from scheduler.worker import FollowUps, Outcome, Task, Worker
 
 MAX_ATTEMPTS = 3
 DEADLINE_SLACK = 30.0  # seconds on top of a batch's own timeouts: actor start, fork server start

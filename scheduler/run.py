@@ -24,7 +24,7 @@ from scheduler.baseline import Baseline
 from scheduler.baseline_place import BaselinePlace
 from scheduler.baseline_reuse import BaselineSource, map_key, measure_baseline
 from scheduler.budget import Budget, BudgetSpent
-from scheduler.executor import Executor, FollowUps
+from scheduler.executor import Executor
 from scheduler.hot_split import combined, split_hot
 from scheduler.plan import (PlannedMutant, TimeoutPolicy, confirmation_task, confirmed_in_child, plan_mutants, probe_ranges,
                             whole_suite_task)
@@ -34,7 +34,7 @@ from scheduler import checkout_guard
 from scheduler.runner.reaper import become_subreaper, children, kill_strays
 from scheduler.scratch import new_scratch, remove_scratch
 from scheduler.workcopy import make_snapshot, restore_if_dirty
-from scheduler.worker import Outcome, Task
+from scheduler.worker import FollowUps, Outcome, Task
 
 _T = TypeVar("_T")
 

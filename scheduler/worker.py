@@ -10,7 +10,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -53,6 +53,11 @@ class Outcome:
     # Tests whose failure was not the mutant's doing: they failed again on the unmutated code.
     # The mutant was re-run without them; they stay out of this worker's later tasks.
     flaky: tuple[tuple[str, str], ...] = ()  # (node id, its failure line)
+
+
+# What an executor's `on_outcome` may return: tasks to run in the same run, as soon as a worker is
+# free (a hot survivor's parts, hot_split.py); None for none.
+FollowUps = Iterable[Task] | None
 
 
 class ServerDied(Exception):
