@@ -41,6 +41,21 @@ class LocalExecutor:
         self.jobs = max(1, jobs)
         self.workers: list[Worker] = []
         self._stop = threading.Event()
+        self._warming: list[threading.Thread] = []
+
+    def warm(self, count: int) -> None:
+        """Start up to `count` workers' fork servers now, in the background: while the baseline runs,
+        whose tests wait on disk and on processes, the servers' start and collection fill the gaps
+        instead of coming after it."""
+        self._ensure_workers(count)
+        self._warming = [threading.Thread(target=worker.warm, daemon=True) for worker in self.workers]
+        for thread in self._warming:
+            thread.start()
+
+    def _warmed(self) -> None:
+        for thread in self._warming:
+            thread.join()
+        self._warming = []
 
     def _ensure_workers(self, needed: int) -> None:
         while len(self.workers) < min(self.jobs, needed):
@@ -51,6 +66,7 @@ class LocalExecutor:
     def run(self, tasks: Iterable[Task], on_outcome: Callable[[Outcome], FollowUps], stop_at: float | None = None) -> None:
         todo: deque[Task] = deque(tasks)  # deque's appends and pops are atomic: shared by the threads
         expected = len(todo)
+        self._warmed()  # a worker's server is started by its warm-up or by its first task, never both
         done: queue.Queue[Outcome | BaseException] = queue.Queue()
         ended = threading.Event()  # every outcome is in: idle workers go home
 
@@ -101,6 +117,7 @@ class LocalExecutor:
 
     def close(self) -> None:
         self._stop.set()
+        self._warmed()
         for worker in self.workers:
             worker.close()
 

@@ -142,6 +142,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
     # Verified, and restored, when the run ends; a --db inside the checkout is the run's own output.
     checkout = checkout_guard.take(attribution.root, checkout_guard.own_paths(attribution.root, (options.db,)))
     checkout_guard.current = checkout_guard.Watch(checkout)
+    warm: Executor | None = None  # the mutants' executor, started during the baseline
     try:
         snapshot = make_snapshot(attribution, scratch / "snapshot")
         runtime = make_runtime(scratch, options.python, config.test_command, config.deselect + options.deselect,
@@ -155,6 +156,10 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         probes = None if options.coverage_map else probe_ranges(list(workload.mutants))
         place = options.baseline_place(runtime, snapshot) if options.baseline_place else None  # joins Ray: budgeted
         deadline = options.budget.left() * BASELINE_SHARE if options.budget else None
+        # On this machine, the workers' fork servers start while the baseline runs (see LocalExecutor.warm).
+        warm = options.executor_factory(runtime, snapshot) if place is None else None
+        if warm is not None and hasattr(warm, "warm"):
+            warm.warm(min(options.jobs, len(workload.mutants)))
         try:
             baseline, baseline_source = measure_baseline(runtime, snapshot, files,
                                                          place.shards if place else baseline_shards(options.jobs),
@@ -173,13 +178,17 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         if baseline.flaky:  # never run again in this run, so they cannot pass for a kill
             deselect = tuple(arg for test in baseline.flaky for arg in ("--deselect", test))
             runtime = replace(runtime, pytest_args=runtime.pytest_args + deselect)
+            if warm is not None:  # its servers run the suite with them
+                warm.close()
+                warm = None
         policy = TimeoutPolicy(config.timeout_multiplier, config.timeout_floor, baseline.startup)
         planned = plan_mutants(list(workload.mutants), baseline, replace(config, confirm=options.confirm), policy,
                                snapshot, TOOL_VERSION,
                                runtime.pytest_args, options.no_bail)
         ledger = Ledger(store, run_id)
         phases = Phases(planned, baseline, policy, ledger, progress, options.budget,
-                        Expectation(baseline, policy, options.survival, options.confirm), options.jobs)
+                        Expectation(baseline, policy, options.survival, options.confirm), options.jobs,
+                        warm is not None)
         try:
             to_run = phases.settle_without_running(store)
             if options.confirm == "smart" and options.budget is None:
@@ -187,9 +196,10 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                 # mid-confirmation (the survivor would lose its verdict of the covering tests).
                 to_run = [confirmed_in_child(task, baseline, policy) for task in to_run]
             progress.plan(baseline_source.describe())
-            coming = forecast(to_run, len(planned) - len(to_run), phases.expected, options.jobs)
+            coming = forecast(to_run, len(planned) - len(to_run), phases.expected, options.jobs, warm is not None)
             progress.plan(coming.text())
-            executor = options.executor_factory(runtime, snapshot)
+            executor = warm or options.executor_factory(runtime, snapshot)
+            warm = None
             try:
                 timings["mutants"], survivors = _timed(lambda: phases.select(executor, to_run))
                 if options.confirm != "off":
@@ -212,6 +222,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         status = RunStatus.REFUSED  # the input's fault (a failing baseline, no tests): nothing was interrupted
         raise
     finally:
+        if warm is not None:  # stopped before the mutants' phase took it over
+            warm.close()
         kill_strays(own_children)
         _guard_checkout(checkout)
         store.finish_run(run_id, status, description, timings)
@@ -289,7 +301,7 @@ class Phases:
 
     def __init__(self, planned: list[PlannedMutant], baseline: Baseline, policy: TimeoutPolicy, ledger: Ledger,
                  progress: Progress, budget: Budget | None = None, expected: Expectation | None = None,
-                 jobs: int = 1) -> None:
+                 jobs: int = 1, warm: bool = False) -> None:
         self.by_id = {p.mutant.id: p for p in planned}
         self.planned = planned
         self.baseline = baseline
@@ -305,6 +317,7 @@ class Phases:
         self.budget = budget
         self.expected = expected or Expectation(baseline, policy, {}, "smart")
         self.jobs = jobs  # workers: the ETA's, and what a hot survivor's tests are spread over (hot_split.py)
+        self.warm = warm  # the workers' servers started during the baseline: the ETA waits for no start
 
     def _record(self, outcome: Outcome, phase: Phase, tests_run: int, seconds: float) -> None:
         self.flaky.update(outcome.flaky)
@@ -368,7 +381,7 @@ class Phases:
             tasks = self._within_budget(tasks, self.budget)
         by_id = {task.mutant.id: task for task in tasks}
         weights = {task.mutant.id: self.expected.seconds(task, later=False) for task in tasks}
-        self.progress.phase("mutants", len(tasks), sum(weights.values()), self.expected.start,
+        self.progress.phase("mutants", len(tasks), sum(weights.values()), 0.0 if self.warm else self.expected.start,
                             max(1, min(self.jobs, len(tasks))))
         # Not under a budget: a mutant stopped between its head and its parts would have no verdict.
         splits = {} if self.budget is not None else {
@@ -582,6 +595,7 @@ class Forecast:
     patched: int  # mutants to run in the fork server
     fresh: int  # import-time mutants: a fresh run each
     settled: int  # settled without running (stored verdicts, no coverage)
+    waits: float = 0.0  # the workers' own start it waits for (none when they started during the baseline)
 
     def text(self) -> str:
         """`51 mutants to run (45 in the fork server, 6 import-time: a fresh interpreter each), 1 settled
@@ -592,11 +606,13 @@ class Forecast:
                 f"{_about(_rough(self.seconds))} on {self.workers} worker{'s' if self.workers != 1 else ''}")
 
 
-def forecast(tasks: list[Task], settled: int, expected: Expectation, jobs: int) -> Forecast:
+def forecast(tasks: list[Task], settled: int, expected: Expectation, jobs: int, warm: bool = False) -> Forecast:
+    """`warm`: the workers' servers started during the baseline (LocalExecutor.warm): no start to wait for."""
     fresh = sum(t.mode == "fresh" for t in tasks)
     workers = max(1, min(jobs, len(tasks)))
-    seconds = expected.start + sum(expected.seconds(t) for t in tasks) / workers
-    return Forecast(seconds, workers, expected.start, len(tasks) - fresh, fresh, settled)
+    waits = 0.0 if warm else expected.start
+    seconds = waits + sum(expected.seconds(t) for t in tasks) / workers
+    return Forecast(seconds, workers, expected.start, len(tasks) - fresh, fresh, settled, waits)
 
 
 def _about(rough: str) -> str:

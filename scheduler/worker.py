@@ -90,6 +90,15 @@ class Worker:
             raise ServerDied(f"fork server did not start: {hello.strip() or 'no answer'}")
         return server
 
+    def warm(self) -> None:
+        """The fork server started ahead of the first task; a server that cannot start is tried
+        again, and reported, by that task."""
+        try:
+            if self._server is None or self._server.poll() is not None:
+                self._server = self._start_server()
+        except (ServerDied, OSError, ValueError):
+            self._server = None
+
     def _ask_server(self, task: Task) -> dict:
         mutant = task.mutant
         return self._ask_server_raw({
