@@ -41,9 +41,12 @@ class SuiteSources:
                 tree = ast.parse(text)
             except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
                 text, tree = "", ast.Module(body=[], type_ignores=[])
+            # Lines as the parser counts them, split once: ast.get_source_segment splits the whole
+            # file again for every function (seconds on a suite of large test modules).
+            lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
             for node in ast.walk(tree):
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    functions[node.name] = ast.get_source_segment(text, node) or ""
+                    functions[node.name] = "\n".join(lines[node.lineno - 1: node.end_lineno or node.lineno])
                 elif isinstance(node, ast.Import):
                     imported.update(alias.name for alias in node.names)
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
