@@ -44,18 +44,30 @@ class LocalExecutor:
         self._warming: list[threading.Thread] = []
 
     def warm(self, count: int) -> None:
-        """Start up to `count` workers' fork servers now, in the background: while the baseline runs,
-        whose tests wait on disk and on processes, the servers' start and collection fill the gaps
-        instead of coming after it."""
+        """Start the first `count` workers' fork servers now, in the background (again: no more than
+        that many in all). Called as the baseline's shards end, one per core they free: the servers'
+        start and collection then overlap the baseline's last shards instead of coming after them,
+        and never take a core a shard still needs."""
         self._ensure_workers(count)
-        self._warming = [threading.Thread(target=worker.warm, daemon=True) for worker in self.workers]
-        for thread in self._warming:
-            thread.start()
+        for worker in self.workers[len(self._warming): min(count, len(self.workers))]:
+            self._warming.append(threading.Thread(target=worker.warm, daemon=True))
+            self._warming[-1].start()
+
+    def use(self, runtime: Runtime) -> None:
+        """Later tasks run with `runtime` (the baseline quarantined flaky tests): warmed servers restart."""
+        self._warmed()
+        self.runtime = runtime
+        for worker in self.workers:
+            worker.use(runtime)
+
+    @property
+    def warming(self) -> int:
+        """Workers whose servers were started ahead of the first task."""
+        return len(self._warming)
 
     def _warmed(self) -> None:
         for thread in self._warming:
             thread.join()
-        self._warming = []
 
     def _ensure_workers(self, needed: int) -> None:
         while len(self.workers) < min(self.jobs, needed):

@@ -156,15 +156,17 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         probes = None if options.coverage_map else probe_ranges(list(workload.mutants))
         place = options.baseline_place(runtime, snapshot) if options.baseline_place else None  # joins Ray: budgeted
         deadline = options.budget.left() * BASELINE_SHARE if options.budget else None
-        # On this machine, the workers' fork servers start while the baseline runs (see LocalExecutor.warm).
+        # On this machine, the workers' fork servers start as the baseline's shards end (LocalExecutor.warm).
         warm = options.executor_factory(runtime, snapshot) if place is None else None
-        if warm is not None and hasattr(warm, "warm"):
-            warm.warm(min(options.jobs, len(workload.mutants)))
+        warm_up = getattr(warm, "warm", None)
+        on_shard_done = None if warm_up is None else (
+            lambda ended: warm_up(min(ended, options.jobs, len(workload.mutants))))
         try:
             baseline, baseline_source = measure_baseline(runtime, snapshot, files,
                                                          place.shards if place else baseline_shards(options.jobs),
                                                          options.db, key, run_id, reuse=not options.fresh_baseline,
-                                                         probes=probes, deadline=deadline, run_shards=place)
+                                                         probes=probes, deadline=deadline, run_shards=place,
+                                                         on_shard_done=on_shard_done)
         except BaseException:
             if place is not None:
                 place.close(ending=True)  # no executor comes after it: a Ray this run started ends here
@@ -178,9 +180,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         if baseline.flaky:  # never run again in this run, so they cannot pass for a kill
             deselect = tuple(arg for test in baseline.flaky for arg in ("--deselect", test))
             runtime = replace(runtime, pytest_args=runtime.pytest_args + deselect)
-            if warm is not None:  # its servers run the suite with them
-                warm.close()
-                warm = None
+            if warm is not None and hasattr(warm, "use"):  # its servers ran the suite with them
+                warm.use(runtime)
         policy = TimeoutPolicy(config.timeout_multiplier, config.timeout_floor, baseline.startup)
         planned = plan_mutants(list(workload.mutants), baseline, replace(config, confirm=options.confirm), policy,
                                snapshot, TOOL_VERSION,
@@ -188,7 +189,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         ledger = Ledger(store, run_id)
         phases = Phases(planned, baseline, policy, ledger, progress, options.budget,
                         Expectation(baseline, policy, options.survival, options.confirm), options.jobs,
-                        warm is not None)
+                        getattr(warm, "warming", 0) > 0)
         try:
             to_run = phases.settle_without_running(store)
             if options.confirm == "smart" and options.budget is None:
@@ -196,7 +197,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                 # mid-confirmation (the survivor would lose its verdict of the covering tests).
                 to_run = [confirmed_in_child(task, baseline, policy) for task in to_run]
             progress.plan(baseline_source.describe())
-            coming = forecast(to_run, len(planned) - len(to_run), phases.expected, options.jobs, warm is not None)
+            coming = forecast(to_run, len(planned) - len(to_run), phases.expected, options.jobs, phases.warm)
             progress.plan(coming.text())
             executor = warm or options.executor_factory(runtime, snapshot)
             warm = None

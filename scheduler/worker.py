@@ -299,6 +299,11 @@ class Worker:
         self._guard.close()
         self._stop_processes()
 
+    def use(self, runtime: Runtime) -> None:
+        """Run later tasks with `runtime` (more deselected tests): its servers start again with it."""
+        self._stop_processes()
+        self.runtime = runtime
+
     def _stop_processes(self) -> None:
         if self._server is not None:
             _kill_group(self._server)

@@ -156,6 +156,5 @@ def test_a_hot_survivor_spread_over_two_workers_keeps_the_verdicts_of_one(repo: 
         assert two[key][3] == Phase.CONFIRM
         # On two workers its head ran first (the two fast tests), then both modules, one per part.
         assert two[key][2] == one[key][2] + 2
-    late = (7, "1", "0")
+    late = (7, "1", "0")  # its head passed: the kill came in a part (where in it depends on timings)
     assert one[late][:2] == two[late][:2] == (Status.KILLED, ("tests/test_b.py::test_b_exact",))
-    assert two[late][2] > one[late][2]  # its head passed: the kill came in a part

@@ -118,7 +118,7 @@ class _SignalOneActor(Progress):
         self.signum = signum
         self.killed: tuple[str, int] | None = None
 
-    def advance(self, verdict_status: str, seconds: float = 0.0) -> None:
+    def advance(self, verdict_status: str, seconds: float = 0.0, spent: float = 0.0) -> None:
         if self.killed is None and self.hold:
             processes = self.hold[0].actor_processes()
             key = max(processes)
