@@ -89,8 +89,7 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
                  only: list[str] | None = None, probes: Ranges | None = None,
                  deadline: float | None = None, skip: list[str] | None = None,
                  keep_partial: Callable[[Baseline], None] | None = None,
-                 run_shards: BaselinePlace | None = None,
-                 on_shard_done: Callable[[int], None] | None = None) -> Baseline:
+                 run_shards: BaselinePlace | None = None) -> Baseline:
     """The suite (or `only` these node ids and test files; without `skip`, node ids measured
     already) in `shards` processes at once, each a contiguous slice of the suite in its order; their
     maps merged into one, as if one process had run them in turn. The map: with `probes`, of those
@@ -99,8 +98,7 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
     mutated files first, and whatever ran by then. `keep_partial` is given the tests measured whole
     so far (a Baseline with `cut` set) every SAVE_SECONDS and when the baseline is stopped (Ctrl-C,
     SIGTERM), before the stop goes on. `run_shards`: where the shards run (baseline_ray.py: on a Ray
-    cluster's workers); by default, processes on this machine (`_run_shards`), which call
-    `on_shard_done(shards ended so far)` as each shard ends: a core is free."""
+    cluster's workers); by default, processes on this machine (`_run_shards`)."""
     if only is not None and not only:
         return Baseline({}, {})
     if probes is not None:
@@ -108,12 +106,8 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
     include = [str(workdir / f) for f in files]
     probe_spec = None if probes is None else {str(workdir / f): [list(r) for r in ranges] for f, ranges in probes.items()}
     on_partial = None if keep_partial is None else lambda parts: keep_partial(_partial(parts, workdir))
-    if run_shards is not None:
-        results, walls = run_shards(runtime, workdir, include, max(1, shards), only, probe_spec, deadline, skip,
-                                    on_partial)
-    else:
-        results, walls = _run_shards(runtime, workdir, include, max(1, shards), only, probe_spec, deadline, skip,
-                                     on_partial, on_shard_done)
+    results, walls = (run_shards or _run_shards)(runtime, workdir, include, max(1, shards), only, probe_spec,
+                                                 deadline, skip, on_partial)
     result = _merged(results)
     if (only is not None or skip) and result["exit_code"] == 5:  # every test asked for is gone, or measured
         return Baseline({}, {}, suite=tuple(result.get("suite", ())))
@@ -173,8 +167,7 @@ def _partial(parts: list[dict], workdir: Path) -> Baseline:
 def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int,
                 only: list[str] | None, probes: dict[str, list[list[int]]] | None = None,
                 deadline: float | None = None, skip: list[str] | None = None,
-                on_partial: Callable[[list[dict]], None] | None = None,
-                on_shard_done: Callable[[int], None] | None = None) -> tuple[list[dict], list[float]]:
+                on_partial: Callable[[list[dict]], None] | None = None) -> tuple[list[dict], list[float]]:
     """Each shard's result and wall time. Polled rather than waited on in turn, so that each wall
     time is its own. While they run, `on_partial` gets the shards' checkpoints now and then; a stop
     (Ctrl-C, SIGTERM) is passed on to every shard still running (SIGTERM: it writes the tests it
@@ -207,16 +200,10 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
     saved: list[float] = []  # when on_partial last ran
     stored: dict[Path, int] = {}  # the checkpoints' mtimes it saw
     try:
-        ended = 0
         while len(walls) < len(procs):
             for index, (proc, _) in enumerate(procs):
                 if index not in walls and proc.poll() is not None:
                     walls[index] = time.perf_counter() - started
-            if on_shard_done is not None and ended < shards:
-                now = sum(out.is_file() for out in outs)  # a shard's result is written as it ends
-                if now > ended:
-                    ended = now
-                    on_shard_done(ended)
             if on_partial is not None and time.perf_counter() - (saved[-1] if saved else started) >= SAVE_SECONDS:
                 saved.append(time.perf_counter())
                 seen = {c: c.stat().st_mtime_ns for c in checkpoints if c.is_file()}

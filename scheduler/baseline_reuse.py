@@ -100,8 +100,7 @@ class BaselineSource:
 def measure_baseline(runtime: Runtime, snapshot: Path, files: list[str], shards: int, db: Path, key: str,
                      run_id: str, reuse: bool = True, probes: Ranges | None = None,
                      deadline: float | None = None,
-                     run_shards: BaselinePlace | None = None,
-                     on_shard_done: Callable[[int], None] | None = None) -> tuple[Baseline, BaselineSource]:
+                     run_shards: BaselinePlace | None = None) -> tuple[Baseline, BaselineSource]:
     """This run's baseline, from the latest stored map under `key` where one can stand in, else
     measured whole. With `probes` (the line ranges the plan reads), what is measured is measured
     with probes in those ranges, at about the plain suite's price, and nothing is stored; without,
@@ -123,12 +122,12 @@ def measure_baseline(runtime: Runtime, snapshot: Path, files: list[str], shards:
 
     if plan is None:
         baseline = run_baseline(runtime, snapshot, files, shards, probes=probes, deadline=deadline, keep_partial=keep,
-                                run_shards=run_shards, on_shard_done=on_shard_done)
+                                run_shards=run_shards)
         source = BaselineSource(None, len(baseline.durations), len(baseline.durations), probes=probed,
                                 cut=baseline.cut)
     else:
         fresh = run_baseline(runtime, snapshot, files, shards, plan.only(), probes=probes, deadline=deadline,
-                             skip=plan.skip(), keep_partial=keep, run_shards=run_shards, on_shard_done=on_shard_done)
+                             skip=plan.skip(), keep_partial=keep, run_shards=run_shards)
         baseline = merged(plan, fresh)
         source = BaselineSource(plan.stored.run_id, len(fresh.durations), len(baseline.durations), len(plan.changed),
                                 probed, baseline.cut, plan.stored.partial)

@@ -156,17 +156,15 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         probes = None if options.coverage_map else probe_ranges(list(workload.mutants))
         place = options.baseline_place(runtime, snapshot) if options.baseline_place else None  # joins Ray: budgeted
         deadline = options.budget.left() * BASELINE_SHARE if options.budget else None
-        # On this machine, the workers' fork servers start as the baseline's shards end (LocalExecutor.warm).
+        # On this machine, the workers' fork servers start while the baseline runs (LocalExecutor.warm).
         warm = options.executor_factory(runtime, snapshot) if place is None else None
-        warm_up = getattr(warm, "warm", None)
-        on_shard_done = None if warm_up is None else (
-            lambda ended: warm_up(min(ended, options.jobs, len(workload.mutants))))
+        if hasattr(warm, "warm"):
+            warm.warm(min(options.jobs, len(workload.mutants)))
         try:
             baseline, baseline_source = measure_baseline(runtime, snapshot, files,
                                                          place.shards if place else baseline_shards(options.jobs),
                                                          options.db, key, run_id, reuse=not options.fresh_baseline,
-                                                         probes=probes, deadline=deadline, run_shards=place,
-                                                         on_shard_done=on_shard_done)
+                                                         probes=probes, deadline=deadline, run_shards=place)
         except BaseException:
             if place is not None:
                 place.close(ending=True)  # no executor comes after it: a Ray this run started ends here
