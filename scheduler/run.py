@@ -156,8 +156,9 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         probes = None if options.coverage_map else probe_ranges(list(workload.mutants))
         place = options.baseline_place(runtime, snapshot) if options.baseline_place else None  # joins Ray: budgeted
         deadline = options.budget.left() * BASELINE_SHARE if options.budget else None
-        # On this machine, the workers' fork servers start while the baseline runs (LocalExecutor.warm).
-        warm = options.executor_factory(runtime, snapshot) if place is None else None
+        # On this machine, the workers' fork servers start while the baseline runs (LocalExecutor.warm);
+        # not under a budget: a budget spent in the baseline would wait for them to start, only to stop them.
+        warm = options.executor_factory(runtime, snapshot) if place is None and options.budget is None else None
         if hasattr(warm, "warm"):
             warm.warm(min(options.jobs, len(workload.mutants)))
         try:
