@@ -246,7 +246,8 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
 
 def _forked(probes: dict | None, shards: int) -> bool:
     """Shards forked from one collected suite, for probes; coverage's tracer and its in-memory
-    data are not carried across a fork, so a coverage map keeps a process per shard."""
+    data are not carried across a fork, so a coverage map keeps a process per shard.
+    MUTAGATE_BASELINE_FORK=0 keeps a process per shard for probes too (to compare the two)."""
     return probes is not None and shards > 1 and os.environ.get("MUTAGATE_BASELINE_FORK", "1") != "0"
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import queue
-from collections import deque
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
@@ -70,6 +70,7 @@ class LocalExecutor:
             thread.join()
 
     def _ensure_workers(self, needed: int) -> None:
+        """Workers for `needed` tasks at most (up to --jobs): each clones a work copy."""
         while len(self.workers) < min(self.jobs, needed):
             name = f"worker-{len(self.workers)}"
             workdir = clone_snapshot(self.snapshot, self.runtime.scratch / name)

@@ -135,3 +135,18 @@ def test_a_stopped_forked_baseline_keeps_what_its_shards_measured_whole(tmp_path
     # Every test kept ran in some shard (none is kept that did not run), and shards' maps are in it.
     assert {t.rsplit("::", 1)[1] for t in partial.order} <= set(ran)
     assert partial.line_tests.get(("pkg/mod.py", 6), frozenset()) <= set(partial.order)
+
+
+def test_a_suite_of_one_test_runs_unforked_as_shard_0_and_the_other_shard_is_empty(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "one"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "mod.py").write_text(MODULE)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_one.py").write_text("from pkg.mod import double\n\n\ndef test_double():\n"
+                                                "    assert double(2) == 4\n")
+    runtime = make_runtime(tmp_path / "scratch", None, ("pytest",), ())
+    baseline = run_baseline(runtime, root, ["pkg/mod.py"], shards=2, probes=PROBES)
+    assert baseline.order == ("tests/test_one.py::test_double",)
+    assert baseline.line_tests == {("pkg/mod.py", 2): {"tests/test_one.py::test_double"}}

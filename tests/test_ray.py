@@ -3,6 +3,7 @@ cluster on this machine started and stopped by its own test."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -26,7 +27,7 @@ from scheduler.executor import baseline_place, executor_factory
 from scheduler.run import Progress, RunOptions, execute_run
 from scheduler.runtime import make_runtime
 from scheduler.workcopy import work_copy_from
-from tests.cli import PROJECT, assert_bad_input, mutagate
+from tests.cli import PROJECT, assert_bad_input, mutagate, run_process
 from tests.gitrepo import GitRepo
 
 ray = pytest.importorskip("ray")
@@ -424,3 +425,25 @@ def test_an_unreachable_cluster_is_bad_input_before_any_test_runs(sample) -> Non
     result = mutagate("run", "--executor", "ray", "--ray-address", "127.0.0.2:1", cwd=sample.root)
     assert_bad_input(result, "cannot reach the Ray cluster at 127.0.0.2:1")
     assert_bad_input(mutagate("run", "--executor", "ray", "--ray-address", "nowhere", cwd=sample.root), "HOST:PORT")
+
+
+def test_a_hot_survivors_parts_run_on_the_ray_workers_as_on_local_ones(private_ray, repo, tmp_path) -> None:
+    """The follow-ups a head's outcome asks for (hot_split.py) go to the Ray workers: the same verdicts,
+    and the survivors ran head + parts, as on the local pool."""
+    from tests.test_hot_split import hot_repo
+
+    hot_repo(repo)
+    local = run_process(repo.root, tmp_path / "local.duckdb", "--every-mutant", jobs=2)
+    assert local.returncode in (0, 3), local.stderr
+    local_run = json.loads(local.stdout)["run_id"]
+    result = run_in_process(repo, tmp_path / "ray.duckdb")
+
+    def runs(db: Path, run_id: str) -> dict[str, tuple[str, int]]:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return {m: (s, n) for m, s, n in con.execute(
+                "SELECT mutant_id, status, tests_run FROM outcomes WHERE run_id = ?", [run_id]).fetchall()}
+
+    on_ray, on_local = runs(tmp_path / "ray.duckdb", result.run_id), runs(tmp_path / "local.duckdb", local_run)
+    assert {m: s for m, (s, _) in on_ray.items()} == {m: s for m, (s, _) in on_local.items()}
+    survivors = [m for m, (s, _) in on_local.items() if s == "survived"]
+    assert survivors and all(on_ray[m][1] == on_local[m][1] for m in survivors)
