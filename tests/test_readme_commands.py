@@ -29,3 +29,20 @@ def test_the_readme_names_every_command_and_links_the_table() -> None:
     readme = read_doc("README.md")
     assert "(docs/commands.md)" in readme
     assert [n for n in _commands() if f"`mutagate {n}" not in readme] == []
+
+
+def test_a_named_command_builds_its_own_parser_only_and_help_builds_all() -> None:
+    """`mutagate run` imports the run command's module, not all seventeen (a stop hook's every run pays
+    for them); `-C DIR` before it is skipped; help, an unknown command or none get every command."""
+
+    def choices(argv: list[str]) -> set[str]:
+        parser = build_parser(argv)
+        return set(next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices)
+
+    assert choices(["run", "--base", "main"]) == {"run"}
+    assert choices(["-C", "some/dir", "weak-tests"]) == {"weak-tests"}
+    assert choices(["--repo=some/dir", "import-mutmut"]) == {"import-mutmut"}
+    everything = set(_commands())
+    assert len(everything) == 17
+    for argv in (["--help"], ["nope"], [], ["-C", "run"]):
+        assert choices(argv) == everything, argv
