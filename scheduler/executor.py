@@ -42,16 +42,25 @@ class LocalExecutor:
         self.workers: list[Worker] = []
         self._stop = threading.Event()
         self._warming: list[threading.Thread] = []
+        self._warm_slots: list[list[Worker]] = []
 
     def warm(self, count: int) -> None:
         """Start the first `count` workers' fork servers now, in the background: while the baseline
         runs, whose tests wait on disk and on processes, the servers' start and collection fill the
         gaps instead of coming after it (sqlite-utils' PR: mutant phase 9.7-11.8 s when they start as
         the baseline's shards end, 8.0-8.3 s from the baseline's start; dateutil's equal either way)."""
-        self._ensure_workers(count)
-        for worker in self.workers[len(self._warming): min(count, len(self.workers))]:
-            self._warming.append(threading.Thread(target=worker.warm, daemon=True))
+        for index in range(len(self.workers) + len(self._warm_slots), min(count, self.jobs)):
+            slot: list[Worker] = []  # the worker, once its thread has cloned its work copy
+            self._warm_slots.append(slot)
+            self._warming.append(threading.Thread(target=self._warm_one, args=(f"worker-{index}", slot), daemon=True))
             self._warming[-1].start()
+
+    def _warm_one(self, name: str, slot: list[Worker]) -> None:
+        """In its thread, the clone too (~50 ms a worker, which the baseline's start would wait for). A clone
+        that fails leaves the slot empty: the worker is made again, on the caller's thread, when needed."""
+        worker = Worker(self.runtime, clone_snapshot(self.snapshot, self.runtime.scratch / name), name)
+        slot.append(worker)
+        worker.warm()
 
     def use(self, runtime: Runtime) -> None:
         """Later tasks run with `runtime` (the baseline quarantined flaky tests): warmed servers restart."""
@@ -68,11 +77,14 @@ class LocalExecutor:
     def _warmed(self) -> None:
         for thread in self._warming:
             thread.join()
+        self.workers.extend(worker for slot in self._warm_slots for worker in slot)  # in their names' order
+        self._warm_slots = []
 
     def _ensure_workers(self, needed: int) -> None:
         """Workers for `needed` tasks at most (up to --jobs): each clones a work copy."""
         while len(self.workers) < min(self.jobs, needed):
-            name = f"worker-{len(self.workers)}"
+            taken = {worker.name for worker in self.workers}  # a warm-up whose clone failed left a gap
+            name = next(f"worker-{i}" for i in range(len(taken) + 1) if f"worker-{i}" not in taken)
             workdir = clone_snapshot(self.snapshot, self.runtime.scratch / name)
             self.workers.append(Worker(self.runtime, workdir, name))
 
