@@ -164,9 +164,7 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float | None = No
                 raise StoreError(f"cannot write the results database {path}: {refusal}") from None
             raise StoreError(f"{path} is not a readable mutagate DuckDB file ({str(exc).splitlines()[0]})") from None
     try:
-        if _known_current(path):
-            pass
-        elif read_only and _check_version(con, path) < SCHEMA_VERSION:
+        if read_only and _check_version(con, path) < SCHEMA_VERSION:
             # Written by an older mutagate: migrate it once (a short write), then read.
             con.close()
             with connect(path, wait_seconds=wait_seconds):
@@ -174,7 +172,6 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float | None = No
             con = duckdb.connect(str(path), read_only=True)
         elif not read_only:
             migrate(con, path)
-            _CURRENT[_file_key(path)] = time.monotonic()
         yield con
     except (duckdb.IOException, duckdb.SerializationException) as exc:
         # A file cut short (a copy interrupted, a full disk) opens, and fails at the first block it lacks:
@@ -183,25 +180,6 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float | None = No
                          "move it away to start a new one") from None
     finally:
         con.close()
-
-
-# The files (device, inode) this process brought to SCHEMA_VERSION, and when: a run connects a dozen times,
-# and checking the schema costs ~9 ms each time. A file replaced under the same name is a new inode; one
-# upgraded in place by a newer mutagate is seen within CURRENT_SECONDS (the MCP server and `serve` live long).
-_CURRENT: dict[tuple[int, int], float] = {}
-CURRENT_SECONDS = 30.0
-
-
-def _file_key(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_dev, stat.st_ino
-
-
-def _known_current(path: Path) -> bool:
-    try:
-        return time.monotonic() - _CURRENT.get(_file_key(path), -CURRENT_SECONDS) < CURRENT_SECONDS
-    except OSError:
-        return False
 
 
 def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> int:
