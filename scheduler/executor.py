@@ -6,6 +6,7 @@ covering tests, a killed mutant often one — balance themselves.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue
 import threading
@@ -58,7 +59,10 @@ class LocalExecutor:
     def _warm_one(self, name: str, slot: list[Worker]) -> None:
         """In its thread, the clone too (~50 ms a worker, which the baseline's start would wait for). A clone
         that fails leaves the slot empty: the worker is made again, on the caller's thread, when needed."""
-        worker = Worker(self.runtime, clone_snapshot(self.snapshot, self.runtime.scratch / name), name)
+        try:
+            worker = Worker(self.runtime, clone_snapshot(self.snapshot, self.runtime.scratch / name), name)
+        except Exception:  # noqa: BLE001 - said on the caller's thread, in one line, when it clones again
+            return
         slot.append(worker)
         worker.warm()
 
@@ -83,8 +87,10 @@ class LocalExecutor:
     def _ensure_workers(self, needed: int) -> None:
         """Workers for `needed` tasks at most (up to --jobs): each clones a work copy."""
         while len(self.workers) < min(self.jobs, needed):
-            taken = {worker.name for worker in self.workers}  # a warm-up whose clone failed left a gap
-            name = next(f"worker-{i}" for i in range(len(taken) + 1) if f"worker-{i}" not in taken)
+            # The first free name: a warm-up whose clone failed left a gap, and maybe half a folder.
+            taken = {worker.name for worker in self.workers}
+            name = next(n for n in (f"worker-{i}" for i in itertools.count(len(self.workers)))
+                        if n not in taken and not (self.runtime.scratch / n).exists())
             workdir = clone_snapshot(self.snapshot, self.runtime.scratch / name)
             self.workers.append(Worker(self.runtime, workdir, name))
 
