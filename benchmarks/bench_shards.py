@@ -39,12 +39,11 @@ import duckdb
 HERE = Path(__file__).parent
 BED = HERE / ".cache" / "sqlite-utils-repo"
 # The work: (flags, paths) per --work.
-WORK = {
+WORK: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "subset": (("--all-authors", "--every-mutant", "--no-bail"),
                ("sqlite_utils/migrations.py", "sqlite_utils/recipes.py", "sqlite_utils/plugins.py")),
     "full": (("--all-authors", "--one-per-line", "--no-bail"), ("sqlite_utils/cli.py", "sqlite_utils/recipes.py")),
 }
-FLAGS, PATHS = WORK["subset"]
 LOCK = Path("/tmp/mutagate-cpu.lock")
 
 
@@ -89,8 +88,9 @@ def agreement(reference: dict, found: dict) -> dict:
             "killing_tests_in_another_order_only": len(order)}
 
 
-def run(db: Path, jobs: int, *extra: str) -> dict:
-    wall, done = mutagate("run", "--json", "--jobs", str(jobs), "--db", str(db), *FLAGS, *extra, *PATHS)
+def run(db: Path, jobs: int, work: str, *extra: str) -> dict:
+    flags, paths = WORK[work]
+    wall, done = mutagate("run", "--json", "--jobs", str(jobs), "--db", str(db), *flags, *extra, *paths)
     summary = json.loads(done.stdout)
     return {"wall_seconds": round(wall, 2), "mutants": summary["mutants"], "score": summary["score"],
             "phase_seconds": summary["timings"], "run_id": summary["run_id"],
@@ -104,8 +104,6 @@ def main() -> None:
     parser.add_argument("--work", choices=sorted(WORK), default="subset")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    global FLAGS, PATHS
-    FLAGS, PATHS = WORK[args.work]
     args.out = args.out or HERE / ("bench_shards.json" if args.work == "subset" else f"bench_shards_{args.work}.json")
     if not BED.is_dir():
         sys.exit(f"no bed at {BED}: python benchmarks/bench_libs.py --lib sqlite-utils --prepare-only")
@@ -116,8 +114,8 @@ def main() -> None:
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=BED, capture_output=True, text=True).stdout.strip()
     figures: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                      "bed": "sqlite-utils 4.2.1 (benchmarks/bench_libs.py)", "commit": head, "jobs": args.jobs,
-                     "command": ["mutagate", "run", *FLAGS, *PATHS]}
-    whole = run(dbs / "whole.duckdb", args.jobs)
+                     "command": ["mutagate", "run", *WORK[args.work][0], *WORK[args.work][1]]}
+    whole = run(dbs / "whole.duckdb", args.jobs, args.work)
     figures["unsharded"] = whole
     print(json.dumps(whole), flush=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n")
@@ -125,7 +123,7 @@ def main() -> None:
     for n in args.shards:
         shards = []
         for k in range(1, n + 1):
-            shard = run(dbs / f"{n}-{k}.duckdb", args.jobs, "--shard", f"{k}/{n}")
+            shard = run(dbs / f"{n}-{k}.duckdb", args.jobs, args.work, "--shard", f"{k}/{n}")
             shards.append(shard)
             print(json.dumps({"shard": f"{k}/{n}", **shard}), flush=True)
         merged_db = dbs / f"merged-{n}.duckdb"
