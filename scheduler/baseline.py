@@ -109,6 +109,7 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
     results, walls = (run_shards or _run_shards)(runtime, workdir, include, max(1, shards), only, probe_spec,
                                                  deadline, skip, on_partial)
     result = _merged(results)
+    runtime.remember_modules(result.get("modules", []))
     if (only is not None or skip) and result["exit_code"] == 5:  # every test asked for is gone, or measured
         return Baseline({}, {}, suite=tuple(result.get("suite", ())))
     if result["exit_code"] == 5 or not result["tests"]:

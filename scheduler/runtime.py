@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import sys
@@ -32,6 +34,23 @@ class Runtime:
     def command(self, *args: str) -> list[str]:
         """`python <runner> ARGS...` as the target's processes are started."""
         return [*self.sealed, self.python, str(self.runner), *args]
+
+    @property
+    def installed_modules(self) -> Path:
+        """The installed modules (standard library, site-packages) the baseline's tests imported, as
+        {"modules": [...]}: what a zygote imports once instead of in every fresh run."""
+        return self.scratch / "installed-modules.json"
+
+    def remember_modules(self, modules: list[str]) -> None:
+        """Adds `modules` to `installed_modules` (a run may measure its baseline in parts)."""
+        known: set[str] = set()
+        with contextlib.suppress(OSError, ValueError):
+            known = set(json.loads(self.installed_modules.read_text()).get("modules", []))
+        if set(modules) <= known:
+            return
+        temporary = self.installed_modules.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"modules": sorted(known | set(modules))}))
+        temporary.replace(self.installed_modules)  # a zygote starting now reads all of it or none
 
     def env(self, workdir: Path) -> dict[str, str]:
         """The work copy first on the import path (ahead of an editable install of the user's checkout),

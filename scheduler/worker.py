@@ -279,7 +279,7 @@ class Worker:
         return "timeout" if reply["timeout"] else f"wait status {reply['status']}"
 
     def _start_zygote(self) -> subprocess.Popen | bool:
-        command = self.runtime.command("zygote", str(self.workdir), str(self.runtime.scratch / "baseline.json"), "--",
+        command = self.runtime.command("zygote", str(self.workdir), str(self.runtime.installed_modules), "--",
                                        *self.runtime.pytest_args)
         zygote = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log_file(),
