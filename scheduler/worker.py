@@ -75,6 +75,9 @@ class Worker:
         self._zygote: subprocess.Popen | bool | None = None  # False: tried, not usable here
         self._guard = WorkCopyGuard(workdir)
         self.quarantine: dict[str, str] = {}  # flaky tests found by this worker -> failure line
+        # Control runs that passed, by what they ran, for the server (pid) they ran in: every fork of
+        # one server starts from the same state, so the same tests in the same order pass again.
+        self._passed_controls: tuple[int, set[tuple[str, ...]]] = (0, set())
 
     # -- the fork server ---------------------------------------------------------------------------
 
@@ -127,8 +130,9 @@ class Worker:
 
     def run(self, task: Task) -> Outcome:
         """The task's verdict. A kill counts only if the killing tests pass on the unmutated code
-        (a control run in a fork of the server, same tests, same order): a test that fails there
-        too is flaky, is quarantined, and the mutant runs again without it."""
+        (a control run in a fork of the server, same tests, same order; once per server for the
+        same tests, as every fork starts from the server's state): a test that fails there too is
+        flaky, is quarantined, and the mutant runs again without it."""
         outcome = self._run_once(task)
         flaky = self._flaky_killers(task, outcome)
         if not flaky:
@@ -164,9 +168,18 @@ class Worker:
         control = {"control": True, "timeout": task.timeout, "bail": False, "exclude": sorted(self.quarantine)}
         if task.full_suite:
             control.update(full_suite=True, tests=[], until=outcome.killed_by[-1])
+            ran = ("<suite until>", outcome.killed_by[-1], *control["exclude"])
         else:
             control.update(full_suite=False,
                            tests=[t for t in task.tests if t not in self.quarantine][: outcome.tests_run])
+            ran = tuple(control["tests"])
+        # Most kills are by a mutated function's fastest test, run first: one control run per test
+        # and server instead of one per kill (semver: 65 distinct first killers of 368 such kills).
+        server = self._server.pid if self._server is not None and self._server.poll() is None else 0
+        if self._passed_controls[0] != server:
+            self._passed_controls = (server, set())
+        if server and ran in self._passed_controls[1]:
+            return {}
         try:
             answer = self._ask_server_raw(control)
         except ServerDied:
@@ -174,6 +187,8 @@ class Worker:
         finally:
             self._guard.restore()  # what the control run wrote must not reach the retry or the next task
         failures = answer.get("failures") or {}
+        if not answer.get("killed_by") and answer.get("status") == "survived" and self._server.pid == server:
+            self._passed_controls[1].add(ran)
         return {t: failures.get(t, "") for t in answer.get("killed_by", ()) if t in outcome.killed_by}
 
     def _run_patched(self, task: Task) -> dict:

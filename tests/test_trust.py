@@ -187,6 +187,34 @@ def test_a_kill_by_a_test_that_fails_without_the_mutant_does_not_count(tmp_path,
     assert killers == {"tests/test_maths.py::test_double"}
 
 
+def test_kills_by_the_same_test_share_one_control_run_per_fork_server(tmp_path, monkeypatch) -> None:
+    # The only test notes every execution: it passes on the unmutated code (the baseline, control
+    # runs) and fails under each mutant. Every fork of one server starts from the same state, so the
+    # same test run alone passes there once for all the kills it makes (one worker: one server).
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("RUNS", str(runs))
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("skeleton", files={"pkg/__init__.py": "", "tests/__init__.py": ""})
+    repo.commit("Add maths" + CLAUDE, files={"pkg/maths.py": "def double(x):\n    return x * 2\n"})
+    repo.commit("tests", files={"tests/test_maths.py": '''
+        import os
+
+        from pkg.maths import double
+
+
+        def test_double_noted():
+            right = double(3) == 6
+            with open(os.environ["RUNS"], "a") as handle:
+                handle.write(f"{'pass' if right else 'fail'}\\n")
+            assert right
+        '''})
+    summary, _ = _run(repo)
+    noted = runs.read_text().splitlines()
+    assert summary["killed"] == summary["mutants"] >= 2
+    assert noted.count("fail") == summary["killed"]  # each mutant's own run
+    assert noted.count("pass") == 2  # the baseline, and one control run for all the kills
+
+
 def test_a_test_that_always_fails_is_still_bad_input_with_its_reason(tmp_path) -> None:
     repo = _flaky_repo(tmp_path / "repo", "            assert double(2) == 5, 'two doubled is not five'\n")
     result = mutagate("run", "--db", str(tmp_path / "r.duckdb"), cwd=repo.root)
