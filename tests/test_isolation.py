@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.cli import mutagate
+from tests.cli import PROJECT, mutagate
 from tests.gitrepo import GitRepo
 from tests.sample_project import CLAUDE
 from tests.test_run import verdicts
@@ -176,3 +178,28 @@ def test_a_mutant_that_eats_memory_is_stopped_by_the_cap_and_counted_killed(repo
     for operator, replacement, status, detail, seconds in rows:
         assert (status, detail) == ("killed", "memory limit"), (operator, replacement, status, detail)
         assert seconds < 30, (operator, seconds)  # stopped by the cap, long before the 60 s timeout
+
+
+def test_a_subreaper_lists_its_children_and_adopted_orphans_as_a_scan_of_every_process_does() -> None:
+    # The fork server reads its threads' `children` lists after every mutant; a scan of /proc is the
+    # fallback (kernels without the lists) and the reference.
+    code = """
+import json, os, subprocess, sys, time
+from scheduler.runner.reaper import _listed_children, _scanned_children, become_subreaper, children, kill_strays
+assert become_subreaper()
+sleeper = subprocess.Popen(["sleep", "60"])
+subprocess.run(["sh", "-c", "sleep 60 & exit 0"])  # its sleep is orphaned, and adopted here
+time.sleep(0.2)
+me = os.getpid()
+found = {"listed": sorted(_listed_children(me)), "scanned": sorted(_scanned_children(me)), "sleeper": sleeper.pid}
+found["killed"] = sorted(kill_strays())
+found["after"] = sorted(children())
+print(json.dumps(found))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["listed"] == found["scanned"] == found["killed"]
+    assert len(found["listed"]) == 2 and found["sleeper"] in found["listed"]  # the Popen and the orphan
+    assert found["after"] == []

@@ -36,6 +36,25 @@ def become_subreaper() -> bool:
 def children(of: int | None = None) -> set[int]:
     """The live (and zombie) children of a process, read from /proc; empty where there is no /proc."""
     parent = os.getpid() if of is None else of
+    try:
+        return _listed_children(parent)
+    except (OSError, ValueError):
+        return _scanned_children(parent)
+
+
+def _listed_children(parent: int) -> set[int]:
+    """From each of the process's threads' `children` list (Linux 3.5+ with CONFIG_PROC_CHILDREN):
+    a few reads, where scanning every process on the machine cost a fork server 1.3 ms after each
+    mutant (most of its own time on a fast suite). OSError where the kernel has no such list."""
+    found: set[int] = set()
+    for thread in os.listdir(f"/proc/{parent}/task"):
+        with open(f"/proc/{parent}/task/{thread}/children", "rb") as handle:
+            found.update(int(pid) for pid in handle.read().split())
+    return found
+
+
+def _scanned_children(parent: int) -> set[int]:
+    """Every process's parent, read from /proc/PID/stat."""
     found: set[int] = set()
     try:
         entries = os.listdir("/proc")
