@@ -74,6 +74,7 @@ class Worker:
         self._writes = 0
         self._zygote: subprocess.Popen | bool | None = None  # False: tried, not usable here
         self._guard = WorkCopyGuard(workdir)
+        self._written_back: Path | None = None  # the mutant's file, put on disk for a task and written back
         self.quarantine: dict[str, str] = {}  # flaky tests found by this worker -> failure line
         # Control runs that passed, by what they ran, for the server (pid) they ran in: every fork of
         # one server starts from the same state, so the same tests in the same order pass again.
@@ -153,7 +154,9 @@ class Worker:
                     return self._outcome(task, answer, "patch")
             return self._outcome(task, self._run_fresh(task), "fresh")
         finally:
-            self._guard.restore()  # what a mutant wrote must not reach the next one
+            # What a mutant wrote must not reach the next one; the mutant on disk was written back.
+            self._guard.restore(written_back=self._written_back)
+            self._written_back = None
             if watch is not None:
                 watch.finished(task.mutant.id)  # did it reach the user's checkout?
 
@@ -220,6 +223,7 @@ class Worker:
         finally:
             target.write_bytes(original)
             os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+            self._written_back = target
 
     def _outcome(self, task: Task, answer: dict, mode: str) -> Outcome:
         return Outcome(

@@ -58,3 +58,19 @@ def test_a_file_written_back_unchanged_costs_one_check(guarded) -> None:
     assert guard.restore() is False
     (root / "README").write_text("bye\n")
     assert guard.restore() is True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
+def test_a_mutant_written_back_alone_needs_no_git_but_any_other_write_does(guarded, monkeypatch) -> None:
+    root, guard = guarded
+    target = root / "pkg" / "mod.py"
+    target.write_text("X = 2\n")  # the mutant on disk for a fresh run, then the original back
+    target.write_text("X = 1\n")
+    monkeypatch.setenv("PATH", "")  # no git to run: the check must not need it
+    assert guard.restore(written_back=target) is False
+    monkeypatch.undo()
+    target.write_text("X = 2\n")
+    target.write_text("X = 1\n")
+    (root / "pkg" / "deep" / "data.txt").write_text("written by a test\n")
+    assert guard.restore(written_back=target) is True
+    assert (root / "pkg" / "deep" / "data.txt").read_text() == "data\n"
