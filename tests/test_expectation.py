@@ -1,0 +1,35 @@
+"""What the forecast and the ETA price a kill at: its first test, and a share of the control run that
+kills by the same first test share (one per worker's fork server, scheduler/worker.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from mutator.mutant import Mutant
+from scheduler.baseline import Baseline
+from scheduler.plan import TimeoutPolicy
+from scheduler.run import FORK_SECONDS, PER_TEST_SECONDS, Expectation
+from scheduler.worker import Task
+
+MUTANT = Mutant(id="m1", file="pkg/mod.py", line=1, end_line=1, column=1, end_column=2, start=0, end=1,
+                operator="number", original="1", replacement="2", agent="claude-code", qualname="f")
+FAST, OTHER = "tests/test_a.py::test_fast", "tests/test_a.py::test_other"
+BASELINE = Baseline({FAST: 0.02, OTHER: 0.5}, {}, order=(FAST, OTHER), seconds=0.52)
+
+
+def kill_price(expected: Expectation, task: Task) -> float:
+    return replace(expected, survival={"number": 0.0}).seconds(task, later=False)
+
+
+@pytest.mark.parametrize(("kills", "jobs", "controls"), [(1, 2, 1), (6, 1, 1), (6, 2, 2), (6, 8, 6)])
+def test_kills_by_one_first_test_pay_one_control_run_per_worker(kills: int, jobs: int, controls: int) -> None:
+    tasks = [Task(replace(MUTANT, id=f"m{i}"), (FAST, OTHER), 10.0, "patch") for i in range(kills)]
+    expected = Expectation(BASELINE, TimeoutPolicy(10.0, 2.0, 0.5), {}, "smart").sharing_controls(tasks, jobs)
+    run = FORK_SECONDS + 0.02 + PER_TEST_SECONDS  # a fork and the first test
+    total = sum(kill_price(expected, task) for task in tasks)
+    assert total == pytest.approx(kills * run + controls * run)
+    # a kill whose first test no other task shares pays its whole control run
+    alone = Task(replace(MUTANT, id="other"), (OTHER,), 10.0, "patch")
+    assert kill_price(expected, alone) == pytest.approx(2 * (FORK_SECONDS + 0.5 + PER_TEST_SECONDS))
