@@ -167,8 +167,12 @@ def test_the_eta_reads_the_pace_from_the_verdicts_not_from_the_guesses() -> None
     progress.phase("mutants", 4, seconds=4.0, start=1.0, workers=2)
     progress.advance("killed", 1.0, spent=0.1)  # a kill: a tenth of its guess, under a tenth of the phase
     assert progress._left(1.5) == pytest.approx(1.0 + 4.0 / 2 - 1.5)
-    progress.advance("survived", 1.0, spent=3.9)
+    progress.advance("survived", 1.0, spent=3.9, at=5.0)
     assert progress._left(5.0) == pytest.approx((5.0 - 1.0) / 4.0 * 2.0)
+    # Then it counts down while the other two run (a pace read at 6 s would say 2.5 s left), and says
+    # nothing once they are overdue.
+    assert progress._left(6.0) == pytest.approx(1.0)
+    assert progress._left(7.5) is None
 
 
 def test_the_terminal_keeps_its_bar_and_no_plain_lines() -> None:

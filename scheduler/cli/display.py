@@ -49,7 +49,7 @@ class ProgressDisplay(RunProgress):
         self.name, self.total, self.done, self.started = "", 0, 0, time.monotonic()
         # The phase's expected seconds, those of what is done (as expected before it ran) and what the
         # same model says the done part cost, now that its verdicts are known (a survivor costs many kills).
-        self.expected, self.expected_done, self.spent = 0.0, 0.0, 0.0
+        self.expected, self.expected_done, self.spent, self.done_at = 0.0, 0.0, 0.0, 0.0
         self.start, self.workers = 0.0, 1  # the phase's workers, and their start before its first mutant
         self.printed = False  # any plain line yet
         self._lock = threading.Lock()  # outcomes arrive on the executor's threads
@@ -78,7 +78,7 @@ class ProgressDisplay(RunProgress):
             self._finish_phase(complete=True)
             self.tally = Counter()
             self.name, self.total, self.done, self.started = name, total, 0, time.monotonic()
-            self.expected, self.expected_done, self.spent = seconds, 0.0, 0.0
+            self.expected, self.expected_done, self.spent, self.done_at = seconds, 0.0, 0.0, 0.0
             self.start, self.workers = start, max(1, workers)
             self.totals[name] = self.totals.get(name, 0) + total
             if self.live:
@@ -92,10 +92,13 @@ class ProgressDisplay(RunProgress):
                 self.console.file.write(f"mutagate: {text}\n")
                 self.console.file.flush()
 
-    def advance(self, status: str, seconds: float = 0.0, spent: float | None = None) -> None:
+    def advance(self, status: str, seconds: float = 0.0, spent: float | None = None, at: float | None = None) -> None:
+        """One more mutant done: its expected `seconds`, what it cost by the same model given its
+        verdict (`spent`), and when (`at`, seconds into the phase; now by default)."""
         with self._lock:
             self.tally[status] += 1
             self.done += 1
+            self.done_at = time.monotonic() - self.started if at is None else at
             self.expected_done += seconds
             self.spent += seconds if spent is None else spent
             if self.live and self.task is not None:
@@ -107,14 +110,17 @@ class ProgressDisplay(RunProgress):
     def _left(self, elapsed: float) -> float | None:
         """Seconds left in the phase: the expected cost of what is not done, at the pace of what is
         (wall seconds after the workers' start per second of its cost by the same model, given the
-        verdicts it got: an early run of survivors is not read as a slow machine); until a tenth is
-        done, the forecast's own; without expected costs, by count."""
+        verdicts it got: an early run of survivors is not read as a slow machine), as of the last
+        mutant done and counting down since (a pace read now would charge the done mutants with the
+        time the running ones take: a hot survivor's parts or a timeout made it grow by the second);
+        none once that is past; until a tenth is done, the forecast's own; without expected costs, by count."""
         if not 0 < self.done < self.total:
             return None
         if self.expected > 0:
             left = max(0.0, self.expected - self.expected_done)
             if self.spent >= self.expected / 10:  # enough done to measure the pace
-                return max(0.0, elapsed - self.start) / self.spent * left
+                countdown = max(0.0, self.done_at - self.start) / self.spent * left - (elapsed - self.done_at)
+                return countdown if countdown > 0 else None
             # Before that, the forecast's own; none once it is past (a pace from a few kills is noise).
             forecast = self.start + self.expected / self.workers - elapsed
             return forecast if forecast > 0 else None
