@@ -142,12 +142,13 @@ def confirmed_in_child(task: Task, baseline: Baseline, policy: TimeoutPolicy) ->
     tests all pass (`Task.then`): the tests `confirmation_task` adds to the covering ones, in the
     suite's order, so every one of them still runs after the covering tests' side effects. The
     covering tests then run once, not twice (in a survivor of a hot statement they are most of
-    its price), and the confirmation gets its own timeout. A patched mutant that bails only:
-    an import-time one confirms in a fresh interpreter of its own."""
-    if task.mode != "patch" or task.full_suite or not task.bail or task.then:
+    its price), and the confirmation gets its own timeout. An import-time mutant's fresh run the
+    same (worker.Stages): one interpreter's start and collection fewer per survivor, whose tests
+    then come from the suite's start (the mutant ran before any test). A mutant that bails only."""
+    if task.full_suite or not task.bail or task.then:
         return task
     covering = set(task.tests)
-    then = tuple(t for t in baseline.confirming(task.tests) if t not in covering)
+    then = tuple(t for t in baseline.confirming(task.tests, from_start=task.mode == "fresh") if t not in covering)
     if not then:
         return task
     return replace(task, then=then, then_timeout=policy.for_tests(baseline.duration(then), fresh=False))

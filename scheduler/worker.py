@@ -19,6 +19,7 @@ from typing import IO
 from mutator.mutant import Mutant, apply_mutant
 from results.status import Phase
 from scheduler import checkout_guard
+from scheduler.runner.stages import stage_marker, stage_spec
 from scheduler.runtime import Runtime
 from scheduler.workcopy_guard import WorkCopyGuard
 
@@ -62,6 +63,16 @@ FollowUps = Iterable[Task] | None
 
 class ServerDied(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Stages:
+    """A fresh run's deadlines: `timeout` for its covering tests; once they all passed (the run
+    creates `marker`), `then_timeout` for its confirmation's tests, from then."""
+
+    timeout: float
+    then_timeout: float = 0.0
+    marker: Path | None = None
 
 
 class Worker:
@@ -239,44 +250,60 @@ class Worker:
         )
 
     def _run_fresh(self, task: Task) -> dict:
+        """An import-time mutant's tests in a fresh interpreter: its covering tests, then (`Task.then`)
+        its confirmation's in the same run, with a timeout of their own from when they start."""
         out = self.runtime.scratch / f"{self.name}-fresh.json"
-        out.unlink(missing_ok=True)
+        marker, spec = Path(stage_marker(str(out))), Path(stage_spec(str(out)))
+        for stale in (out, marker, spec):
+            stale.unlink(missing_ok=True)
         tests = [] if task.full_suite else [t for t in task.tests if t not in self.quarantine]
-        tests += [arg for test in sorted(self.quarantine) for arg in ("--deselect", test)]
+        then = [] if task.full_suite else [t for t in task.then if t not in self.quarantine]
+        if then:
+            spec.write_text(json.dumps(tests))
+        stages = Stages(task.timeout, task.then_timeout, marker if then else None)
+        args = tests + then + [arg for test in sorted(self.quarantine) for arg in ("--deselect", test)]
         started = time.perf_counter()
         with self._mutant_on_disk(task.mutant):
-            exit_note = self._fresh_in_zygote(out, tests, task.timeout)
+            exit_note = self._fresh_in_zygote(out, args, stages)
             if exit_note is None:
-                exit_note = self._fresh_in_new_interpreter(out, tests, task.timeout)
+                exit_note = self._fresh_in_new_interpreter(out, args, stages)
+        # Its covering tests all passed: the verdict is its confirmation's, as in a fork's (serve.py).
+        confirmed = {"confirmed_in_child": True} if then and marker.exists() else {}
         if exit_note == "timeout":
-            return {"status": "timeout", "killed_by": [], "tests_run": 0, "seconds": time.perf_counter() - started}
+            return {"status": "timeout", "killed_by": [], "tests_run": 0, "seconds": time.perf_counter() - started,
+                    **confirmed}
         seconds = time.perf_counter() - started
         if not out.is_file():
             return {"status": "killed", "killed_by": [], "tests_run": 0, "seconds": seconds,
-                    "detail": f"test process died ({exit_note})"}
+                    "detail": f"test process died ({exit_note})", **confirmed}
         result = json.loads(out.read_text())
         if result["failed"]:
             capped = any("MemoryError" in line for line in result.get("failures", {}).values())  # the runner's cap
             return {"status": "killed", "killed_by": result["failed"], "tests_run": result["tests_run"], "seconds": seconds,
-                    **({"detail": "memory limit"} if capped else {})}
+                    **({"detail": "memory limit"} if capped else {}), **confirmed}
         if result["exit_code"] not in (0, 5):
             return {"status": "killed", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds,
                     "detail": f"pytest exited with {result['exit_code']} (import or collection error)"}
-        return {"status": "survived", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds}
+        return {"status": "survived", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds, **confirmed}
 
-    def _fresh_in_new_interpreter(self, out: Path, tests: list[str], timeout: float) -> str:
+    def _fresh_in_new_interpreter(self, out: Path, tests: list[str], stages: Stages) -> str:
         command = self.runtime.command("fresh", str(out), "--", *self.runtime.pytest_args, *tests)
         process = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
                                    stdout=self._log_file(), stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return "timeout"
+            deadline = time.monotonic() + stages.timeout
+            marker = stages.marker
+            while process.poll() is None:
+                if marker is not None and marker.exists():
+                    marker, deadline = None, time.monotonic() + stages.then_timeout
+                if time.monotonic() >= deadline:
+                    return "timeout"
+                time.sleep(0.02)
         finally:
             _kill_group(process)  # anything the tests left running
         return f"exit {process.returncode}"
 
-    def _fresh_in_zygote(self, out: Path, tests: list[str], timeout: float) -> str | None:
+    def _fresh_in_zygote(self, out: Path, tests: list[str], stages: Stages) -> str | None:
         """A fresh run forked from the zygote; None when there is no usable zygote."""
         if self._zygote is False:
             return None
@@ -284,8 +311,11 @@ class Worker:
             self._zygote = self._start_zygote()
             if self._zygote is False:
                 return None
+        request = {"out": str(out), "tests": tests, "timeout": stages.timeout}
+        if stages.marker is not None:
+            request.update(marker=str(stages.marker), then_timeout=stages.then_timeout)
         try:
-            self._zygote.stdin.write(json.dumps({"out": str(out), "tests": tests, "timeout": timeout}) + "\n")
+            self._zygote.stdin.write(json.dumps(request) + "\n")
             self._zygote.stdin.flush()
             answer = self._zygote.stdout.readline()
         except (BrokenPipeError, OSError):

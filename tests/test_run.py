@@ -337,6 +337,40 @@ def test_a_survivor_is_confirmed_in_the_same_child_and_its_covering_tests_run_on
     assert summary["confirmation"]["flipped"] == 0
 
 
+def test_an_import_time_survivor_is_confirmed_in_the_same_fresh_run(repo: GitRepo, tmp_path: Path) -> None:
+    """A module constant's mutant runs in a fresh interpreter; its confirmation runs in that same run
+    once its covering tests passed (one interpreter, its covering tests once: not a second fresh run)."""
+    from tests.sample_project import CLAUDE
+
+    runs = tmp_path / "runs"
+    tests = ("import os\n\nfrom pkg import limits\n\n\n"
+             "def note(name):\n    with open(os.environ['RUNS'], 'a') as handle:\n"
+             "        handle.write(f'{name} {limits.LIMIT}\\n')\n\n\n"
+             "def test_far_above():\n    note('far_above')\n    assert limits.over(1000)\n\n\n"
+             "def test_far_below():\n    note('far_below')\n    assert not limits.over(-1000)\n\n\n"
+             "def test_unrelated():\n    note('unrelated')\n")
+    repo.commit("human: limits", files={"pkg/__init__.py": "", "tests/__init__.py": "", "tests/test_limits.py": tests,
+                                        "pkg/limits.py": "LIMIT = 1\n\n\ndef over(x):\n    return x > LIMIT\n"})
+    repo.commit(CLAUDE, files={"pkg/limits.py": "LIMIT = 10\n\n\ndef over(x):\n    return x > LIMIT\n"})
+    db = tmp_path / "results.duckdb"
+    result = run_process(repo.root, db, "--every-mutant", env={"RUNS": str(runs)})
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    with duckdb.connect(str(db), read_only=True) as con:
+        survivors = con.execute("SELECT m.replacement, o.tests_run, o.phase FROM mutants m JOIN outcomes o"
+                                " USING (run_id, mutant_id) WHERE run_id = ? AND o.status = 'survived'",
+                                [summary["run_id"]]).fetchall()
+    assert survivors and {(tests_run, phase) for _, tests_run, phase in survivors} == {(3, "confirm")}
+    noted = runs.read_text().splitlines()
+    for value, _, _ in survivors:
+        # its covering tests once, then the test confirmation adds: one run, in that order
+        assert [line for line in noted if line.endswith(f" {value}")] == [
+            f"far_above {value}", f"far_below {value}", f"unrelated {value}"] or \
+            [line for line in noted if line.endswith(f" {value}")] == [
+            f"far_below {value}", f"far_above {value}", f"unrelated {value}"], noted
+    assert summary["confirmation"]["checked"] == len(survivors) and summary["confirmation"]["flipped"] == 0
+
+
 DEFAULTS_MODULE = """import functools
 
 

@@ -19,6 +19,8 @@ from typing import TextIO
 
 import pytest
 
+from .stages import MARKER_POLL_SECONDS
+
 # Every mode's: no .pytest_cache written into the work copy, quiet output, the suite in its own
 # order (pytest-randomly off) and in this process (pytest-xdist's `-n 0`, when it is installed:
 # `-p no:xdist` would make a `-n auto` in the project's addopts an error).
@@ -207,18 +209,23 @@ class ChildExit:
         self.fds = []
 
 
-def wait_child(pid: int, timeout: float) -> bool:
-    """Whether the child ended before the deadline (not reaped: end_child does that)."""
+def wait_child(pid: int, timeout: float, marker: str | None = None, then_timeout: float = 0.0) -> bool:
+    """Whether the child ended before the deadline (not reaped: end_child does that). `marker`: a
+    file the child creates once its first stage of tests passed (fresh.py); from then on the
+    deadline is `then_timeout` away (a loop in the first stage keeps the first stage's timeout)."""
     exited = ChildExit(pid)
     deadline = time.monotonic() + timeout
     try:
         while True:
             if exited.ended():
                 return True
+            if marker is not None and os.path.exists(marker):
+                marker, deadline = None, time.monotonic() + then_timeout
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            select.select(exited.fds, [], [], exited.poll_interval(remaining))
+            wait = exited.poll_interval(remaining) if marker is None else min(remaining, MARKER_POLL_SECONDS)
+            select.select(exited.fds, [], [], wait)
     finally:
         exited.close()
 

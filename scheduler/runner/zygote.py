@@ -3,7 +3,8 @@ the installed modules the baseline saw (never the target), then forks a `fresh` 
 an interpreter start and those imports paid once.
 
 Protocol: a first line says whether forking from here is safe (`ready`, else `error` says why);
-then per request (`out`, `tests`, `timeout`) one line with `timeout` and the child's wait `status`.
+then per request (`out`, `tests`, `timeout`; `marker` and `then_timeout` for a run in two stages, see
+common.wait_child) one line with `timeout` and the child's wait `status`.
 The results themselves go to the request's `out` file, as in `fresh`.
 """
 
@@ -57,7 +58,7 @@ def zygote(root: str, modules_file: str, pytest_args: list[str]) -> int:
     for request in read_requests(requests):
         pid, read_end = fork_child(lambda _, request=request: fresh(request["out"], [*pytest_args, *request["tests"]]))
         # The child's own end, not the pipe's EOF: a process the tests forked may hold the pipe.
-        ended = wait_child(pid, request["timeout"])
+        ended = wait_child(pid, request["timeout"], request.get("marker"), float(request.get("then_timeout") or 0.0))
         status = end_child(pid, read_end)
         kill_strays(keep)
         send(protocol, {"timeout": not ended, "status": status})

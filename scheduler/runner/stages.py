@@ -1,0 +1,18 @@
+"""A fresh run in two stages: a mutant's covering tests, then its confirmation's in the same run.
+The run names its first stage in a file beside its result and creates a marker once that stage has
+passed; whoever waits for it then gives the rest a timeout of its own. Standard library only: the
+driver's worker and the runner in the target's interpreter both use it."""
+
+from __future__ import annotations
+
+MARKER_POLL_SECONDS = 0.02  # how often a staged wait looks for its marker
+
+
+def stage_marker(out: str) -> str:
+    """The file a fresh run creates once its first stage of tests (a mutant's covering tests) passed."""
+    return out + ".first-stage-passed"
+
+
+def stage_spec(out: str) -> str:
+    """The file that names a fresh run's first stage of tests (a JSON list of node ids), if it has one."""
+    return out + ".first-stage.json"
