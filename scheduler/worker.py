@@ -258,10 +258,12 @@ class Worker:
             stale.unlink(missing_ok=True)
         tests = [] if task.full_suite else [t for t in task.tests if t not in self.quarantine]
         then = [] if task.full_suite else [t for t in task.then if t not in self.quarantine]
-        if then:
-            spec.write_text(json.dumps(tests))
+        named = tests
+        if then:  # the run picks both stages from their modules (runner/fresh.py)
+            spec.write_text(json.dumps({"first": tests, "then": then}))
+            named = list(dict.fromkeys(t.split("::", 1)[0] for t in (*tests, *then)))
         stages = Stages(task.timeout, task.then_timeout, marker if then else None)
-        args = tests + then + [arg for test in sorted(self.quarantine) for arg in ("--deselect", test)]
+        args = named + [arg for test in sorted(self.quarantine) for arg in ("--deselect", test)]
         started = time.perf_counter()
         with self._mutant_on_disk(task.mutant):
             exit_note = self._fresh_in_zygote(out, args, stages)
@@ -284,6 +286,11 @@ class Worker:
         if result["exit_code"] not in (0, 5):
             return {"status": "killed", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds,
                     "detail": f"pytest exited with {result['exit_code']} (import or collection error)"}
+        if confirmed and result.get("missing"):
+            # A confirmation test the mutant renamed (its parametrize value): a detection by a part of
+            # the suite, which the whole suite rechecks, as when it was named to pytest on its own.
+            return {"status": "killed", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds,
+                    "detail": f"not found with the mutant: {result['missing'][0]}", **confirmed}
         return {"status": "survived", "killed_by": [], "tests_run": result["tests_run"], "seconds": seconds, **confirmed}
 
     def _fresh_in_new_interpreter(self, out: Path, tests: list[str], stages: Stages) -> str:

@@ -639,6 +639,39 @@ def test_a_function_the_suite_calls_at_collection_runs_fresh_against_its_coverin
     assert list(killed) == ["tests/test_money.py::test_total"]
 
 
+RENAMED_TESTS = """import pytest
+
+from pkg.money import cents, total
+
+
+@pytest.mark.parametrize("value", [cents(1.5)])  # its id is the value: 150, or what a mutant makes it
+def test_param(value):
+    assert value > 0
+
+
+def test_total():
+    assert total([1, 2]) > 0
+"""
+
+
+def test_a_confirmation_test_an_import_time_mutant_renames_leaves_the_verdict_to_the_whole_suite(repo: GitRepo) -> None:
+    """`cents` runs at collection: a fresh run, its covering test (test_total) and then its confirmation
+    (test_param) in the same run. With 100 -> 101, test_param[150] is test_param[152]: not a reason to
+    stop before the covering test, and the whole suite, which rechecks it, passes."""
+    from tests.sample_project import CLAUDE
+
+    repo.commit(CLAUDE, files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/money.py": MONEY_MODULE,
+                               "tests/test_money.py": RENAMED_TESTS})
+    result = mutagate("run", "--json", "--jobs", "1", "--every-mutant", cwd=repo.root)
+    assert result.returncode == 0, result.stderr
+    db = repo.root / ".mutagate" / "results.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = dict(con.execute(
+            "SELECT replacement, status FROM mutant_outcomes WHERE run_id = ? AND qualname = 'cents'"
+            " AND operator = 'number'", [json.loads(result.stdout)["run_id"]]).fetchall())
+    assert found["101"] == "survived"
+
+
 def test_smart_confirmation_picks_the_covering_tests_classes_from_the_first_covering_test_on() -> None:
     from scheduler.baseline import Baseline
 

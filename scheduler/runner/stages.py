@@ -1,5 +1,5 @@
 """A fresh run in two stages: a mutant's covering tests, then its confirmation's in the same run.
-The run names its first stage in a file beside its result and creates a marker once that stage has
+The driver names both stages in a file beside its result; the run creates a marker once the first has
 passed; whoever waits for it then gives the rest a timeout of its own. Standard library only: the
 driver's worker and the runner in the target's interpreter both use it."""
 
@@ -14,5 +14,6 @@ def stage_marker(out: str) -> str:
 
 
 def stage_spec(out: str) -> str:
-    """The file that names a fresh run's first stage of tests (a JSON list of node ids), if it has one."""
+    """The file that names a fresh run's two stages, if it has them: {"first": covering node ids,
+    "then": the confirmation's}; the run is given their modules and picks them itself (fresh.py)."""
     return out + ".first-stage.json"
