@@ -28,6 +28,7 @@ class _TwoStages:
         self.failed = False
         self.missing: list[str] = []
 
+    @pytest.hookimpl(trylast=True)  # after -k/-m and any plugin that reorders: the stages' order is final
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         found = {item.nodeid: item for item in items}
         absent = [t for t in self.first if t not in found]
