@@ -65,5 +65,5 @@ def fresh(out: str, pytest_args: list[str], bail: bool = True) -> int:
     code = pytest.main([*pytest_args, *(["-x"] if bail else []), *PYTEST_FLAGS], plugins=plugins)
     with open(out, "w") as handle:
         json.dump({"exit_code": int(code), "failed": collector.failed, "failures": collector.failures,
-                   "tests_run": len(collector.outcomes), "missing": stages.missing if stages else []}, handle)
+                   "tests_run": len(collector.outcomes), **({"missing": stages.missing} if stages else {})}, handle)
     return 0
