@@ -19,7 +19,7 @@ from typing import IO
 from mutator.mutant import Mutant, apply_mutant
 from results.status import Phase
 from scheduler import checkout_guard
-from scheduler.runner.stages import stage_marker, stage_spec
+from scheduler.runner.stages import StagedDeadline, stage_marker, stage_spec
 from scheduler.runtime import Runtime
 from scheduler.workcopy_guard import WorkCopyGuard
 
@@ -87,13 +87,14 @@ class Worker:
         self._guard = WorkCopyGuard(workdir)
         self._written_back: Path | None = None  # the mutant's file, put on disk for a task and written back
         self.quarantine: dict[str, str] = {}  # flaky tests found by this worker -> failure line
-        # Control runs that passed, by what they ran, for the server (pid) they ran in: every fork of
-        # one server starts from the same state, so the same tests in the same order pass again.
-        self._passed_controls: tuple[int, set[tuple[str, ...]]] = (0, set())
+        # Control runs that passed in the running server, by what they ran: every fork of one server
+        # starts from the same state, so the same tests in the same order pass again. A new server, a new record.
+        self._passed_controls: set[tuple[str, ...]] = set()
 
     # -- the fork server ---------------------------------------------------------------------------
 
     def _start_server(self) -> subprocess.Popen:
+        self._passed_controls = set()
         self._log = open(self.runtime.scratch / f"{self.name}.log", "ab")
         command = self.runtime.command("serve", str(self.workdir), "--", *self.runtime.pytest_args)
         server = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
@@ -189,10 +190,7 @@ class Worker:
             ran = tuple(control["tests"])
         # Most kills are by a mutated function's fastest test, run first: one control run per test
         # and server instead of one per kill (semver: 65 distinct first killers of 368 such kills).
-        server = self._server.pid if self._server is not None and self._server.poll() is None else 0
-        if self._passed_controls[0] != server:
-            self._passed_controls = (server, set())
-        if server and ran in self._passed_controls[1]:
+        if ran in self._passed_controls:
             return {}
         try:
             answer = self._ask_server_raw(control)
@@ -201,8 +199,8 @@ class Worker:
         finally:
             self._guard.restore()  # what the control run wrote must not reach the retry or the next task
         failures = answer.get("failures") or {}
-        if not answer.get("killed_by") and answer.get("status") == "survived" and self._server.pid == server:
-            self._passed_controls[1].add(ran)
+        if not answer.get("killed_by") and answer.get("status") == "survived":
+            self._passed_controls.add(ran)  # in the server that answered (a restart cleared the record)
         return {t: failures.get(t, "") for t in answer.get("killed_by", ()) if t in outcome.killed_by}
 
     def _run_patched(self, task: Task) -> dict:
@@ -297,15 +295,16 @@ class Worker:
         command = self.runtime.command("fresh", str(out), "--", *self.runtime.pytest_args, *tests)
         process = subprocess.Popen(command, cwd=self.workdir, env=self.runtime.env(self.workdir),
                                    stdout=self._log_file(), stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = StagedDeadline(stages.timeout, str(stages.marker) if stages.marker else None, stages.then_timeout)
         try:
-            deadline = time.monotonic() + stages.timeout
-            marker = stages.marker
-            while process.poll() is None:
-                if marker is not None and marker.exists():
-                    marker, deadline = None, time.monotonic() + stages.then_timeout
-                if time.monotonic() >= deadline:
-                    return "timeout"
-                time.sleep(0.02)
+            while (remaining := deadline.remaining()) > 0:
+                try:
+                    process.wait(timeout=deadline.wait(remaining))
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            else:
+                return "timeout"
         finally:
             _kill_group(process)  # anything the tests left running
         return f"exit {process.returncode}"

@@ -13,13 +13,12 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
 import pytest
 
-from .stages import MARKER_POLL_SECONDS
+from .stages import StagedDeadline
 
 # Every mode's: no .pytest_cache written into the work copy, quiet output, the suite in its own
 # order (pytest-randomly off) and in this process (pytest-xdist's `-n 0`, when it is installed:
@@ -214,18 +213,15 @@ def wait_child(pid: int, timeout: float, marker: str | None = None, then_timeout
     file the child creates once its first stage of tests passed (fresh.py); from then on the
     deadline is `then_timeout` away (a loop in the first stage keeps the first stage's timeout)."""
     exited = ChildExit(pid)
-    deadline = time.monotonic() + timeout
+    deadline = StagedDeadline(timeout, marker, then_timeout)
     try:
         while True:
             if exited.ended():
                 return True
-            if marker is not None and os.path.exists(marker):
-                marker, deadline = None, time.monotonic() + then_timeout
-            remaining = deadline - time.monotonic()
+            remaining = deadline.remaining()
             if remaining <= 0:
                 return False
-            wait = exited.poll_interval(remaining) if marker is None else min(remaining, MARKER_POLL_SECONDS)
-            select.select(exited.fds, [], [], wait)
+            select.select(exited.fds, [], [], exited.poll_interval(deadline.wait(remaining)))
     finally:
         exited.close()
 
