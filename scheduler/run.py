@@ -148,6 +148,7 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         runtime = make_runtime(scratch, options.python, config.test_command, config.deselect + options.deselect,
                                config.memory_limit_mb)
         runtime = replace(runtime, sealed=checkout_guard.readonly_prefix(attribution.root, scratch))
+        runtime.seed_bytecode(snapshot)
         # Every source file, not only the mutated ones: the map is stored for later runs to reuse.
         files = sorted(set(attribution.source_files) | {m.file for m in workload.mutants})
         key = map_key(TOOL_VERSION, runtime.python, runtime.pytest_args, attribution.source.roots)

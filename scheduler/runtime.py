@@ -10,7 +10,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from scheduler.scratch import bytecode_cache
+from scheduler.bytecode_store import seed
+from scheduler.scratch import bytecode_cache, bytecode_store
 
 RUNNER_SOURCE = Path(__file__).with_name("runner")  # the package that runs in the target's interpreter
 RUNNER_NAME = "mutagate_runner"  # its name in a run: one no target's module can shadow or be shadowed by
@@ -51,6 +52,11 @@ class Runtime:
         temporary = self.installed_modules.with_suffix(".tmp")
         temporary.write_text(json.dumps({"modules": sorted(known | set(modules))}))
         temporary.replace(self.installed_modules)  # a zygote starting now reads all of it or none
+
+    def seed_bytecode(self, copy: Path) -> int:
+        """`copy`'s files get the bytecode that earlier copies compiled for their content, before
+        any process starts there (bytecode_store.py): how many files."""
+        return seed(copy, bytecode_cache(self.scratch), bytecode_store())
 
     def env(self, workdir: Path) -> dict[str, str]:
         """The work copy first on the import path (ahead of an editable install of the user's checkout),

@@ -17,23 +17,43 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from scheduler.bytecode_store import harvest
+
 OWNER_FILE = "owner.pid"
 
 
 def bytecode_cache(scratch: Path) -> Path:
     """The shared cache (XDG's cache folder), or the scratch's own when that is not writable."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mutagate" / "pycache"
+    shared = _shared_folder()
+    return scratch / "pycache" if shared is None else shared / "pycache"
+
+
+def bytecode_store() -> Path | None:
+    """Where compiled files are kept by their source's content (bytecode_store.py); none when the
+    shared folder is not writable."""
+    shared = _shared_folder()
+    if shared is None:
+        return None
+    store = shared / "bytecode-by-content"
+    store.mkdir(exist_ok=True)
+    return store
+
+
+def _shared_folder() -> Path | None:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mutagate"
     try:
-        base.mkdir(parents=True, exist_ok=True)
+        (base / "pycache").mkdir(parents=True, exist_ok=True)
     except OSError:
-        return scratch / "pycache"
-    return base if os.access(base, os.W_OK) else scratch / "pycache"
+        return None
+    return base if os.access(base / "pycache", os.W_OK) and os.access(base, os.W_OK) else None
 
 
 def remove_scratch(path: Path) -> None:
-    """The folder, and what the shared bytecode cache holds for files under it."""
-    shutil.rmtree(path, ignore_errors=True)
+    """The folder, and what the shared bytecode cache holds for files under it (the compiled files
+    of the folder's copies of the project kept by content first: bytecode_store.py)."""
     cache = bytecode_cache(path)
+    harvest(path, cache, bytecode_store())
+    shutil.rmtree(path, ignore_errors=True)
     if cache != path / "pycache":
         shutil.rmtree(cache / path.resolve().relative_to(path.resolve().anchor), ignore_errors=True)
 

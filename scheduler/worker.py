@@ -85,6 +85,7 @@ class Worker:
         self._writes = 0
         self._zygote: subprocess.Popen | bool | None = None  # False: tried, not usable here
         self._guard = WorkCopyGuard(workdir)
+        runtime.seed_bytecode(workdir)
         self._written_back: Path | None = None  # the mutant's file, put on disk for a task and written back
         self.quarantine: dict[str, str] = {}  # flaky tests found by this worker -> failure line
         # Control runs that passed in the running server, by what they ran: every fork of one server
