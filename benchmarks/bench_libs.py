@@ -23,9 +23,12 @@ Test requirements, installed into this interpreter if missing (listed in pyproje
 sqlite-utils needs click-default-group, python-dateutil, sqlite-fts4, tabulate, cogapp, hypothesis;
 Markdown needs PyYAML.
 
-For each bed the script measures plain pytest (best of two, the yardstick), `mutagate run --base
-pr-base` (PR-sized, no stored map) and `mutagate run --every-mutant` (nightly-sized, every AI line),
-each with its phase times from `--json`'s `timings`, verdict counts and the forecast it printed.
+For each bed the script measures plain pytest (best of two, the yardstick: as on a fresh CI checkout,
+no bytecode written, and `plain_pytest_warm_seconds` as on a developer's machine, from the bytecode of
+a first run), `mutagate run --base pr-base` (PR-sized, no stored map) as a machine's first run (an
+empty ~/.cache/mutagate) and again with the cache it filled (`pr`, as in CI that keeps the cache, or on
+a developer's machine), and `mutagate run --every-mutant` (nightly-sized, every AI line), each with its
+phase times from `--json`'s `timings`, verdict counts and the forecast it printed.
 
     python benchmarks/bench_libs.py --lib sqlite-utils --prepare-only   # builds the repo, prints its path
     python benchmarks/bench_libs.py --lib markdown                      # measures one bed
@@ -43,6 +46,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,12 +163,20 @@ def set_grouping(repo: Path, on: bool) -> None:
 def measure(bed: Bed, repo: Path, jobs: int, groupings: list[str]) -> dict:
     """Each run once per grouping (`off`: every table row mutated, as before issue 22's item 3);
     `pr` and `nightly` are the first grouping's, `pr_grouping_on` etc. the others'."""
-    plain = plain_pytest(repo)
+    plain, plain_warm = plain_pytest(repo), plain_pytest(repo, warm=True)
     dbs = CACHE / f"{bed.name}-dbs"
     shutil.rmtree(dbs, ignore_errors=True)
     dbs.mkdir()
     figures: dict = {"library": bed.spec, "repo": str(repo.relative_to(HERE.parent)),
-                     "plain_pytest_seconds": round(plain, 2)}
+                     "plain_pytest_seconds": round(plain, 2), "plain_pytest_warm_seconds": round(plain_warm, 2)}
+    # The PR as a machine's first run: nothing in ~/.cache/mutagate (no compiled standard library,
+    # no rewritten test modules kept by an earlier run). It fills a cache the runs below then use.
+    first_cache = Path(tempfile.mkdtemp(prefix="mutagate-first-run-"))
+    first, _ = run_mutagate(repo, jobs, "--base", "pr-base", "--db", str(dbs / "pr_first_run.duckdb"),
+                            env={"XDG_CACHE_HOME": str(first_cache)})
+    shutil.rmtree(first_cache, ignore_errors=True)
+    first["ratio_to_plain_pytest"] = round(first["wall_seconds"] / plain, 2)
+    figures["pr_first_run_on_the_machine"] = first
     verdicts: dict[str, dict[str, str]] = {}
     for i, grouping in enumerate(groupings):
         set_grouping(repo, grouping == "on")
@@ -172,12 +184,14 @@ def measure(bed: Bed, repo: Path, jobs: int, groupings: list[str]) -> dict:
         pr, _ = run_mutagate(repo, jobs, "--base", "pr-base", "--db", str(dbs / f"pr{suffix}.duckdb"))
         pr["ai_lines"] = ai_lines(repo, "--base", "pr-base")
         pr["ratio_to_plain_pytest"] = round(pr["wall_seconds"] / plain, 2)
+        pr["ratio_to_warm_plain_pytest"] = round(pr["wall_seconds"] / plain_warm, 2)
         pr["group_tables"] = grouping
         figures["pr" + suffix] = pr
         nightly, verdicts[grouping] = run_mutagate(repo, jobs, "--every-mutant", "--db",
                                                    str(dbs / f"nightly{suffix}.duckdb"))
         nightly["ai_lines"] = ai_lines(repo)
         nightly["ratio_to_plain_pytest"] = round(nightly["wall_seconds"] / plain, 2)
+        nightly["ratio_to_warm_plain_pytest"] = round(nightly["wall_seconds"] / plain_warm, 2)
         nightly["group_tables"] = grouping
         figures["nightly" + suffix] = nightly
     set_grouping(repo, True)

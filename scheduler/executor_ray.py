@@ -39,19 +39,26 @@ MAX_BATCH = 32
 class MutantActor:
     """One warm worker on some node: its own work copy, runner and fork server."""
 
-    def __init__(self, name: str, shared_snapshot: str | None, python: str, pytest_args: tuple[str, ...]) -> None:
+    def __init__(self, name: str, shared_snapshot: str | None, python: str, pytest_args: tuple[str, ...],
+                 modules: tuple[str, ...] = ()) -> None:
         scratch = new_scratch("mutagate-ray-")
         # With a working_dir runtime_env, the actor starts inside Ray's unpacked copy of the snapshot.
         source = Path(shared_snapshot) if shared_snapshot else Path.cwd()
         workdir = work_copy_from(source, scratch / "work")
         runtime = make_runtime(scratch / "run", python, (), ())
         runtime = replace(runtime, pytest_args=tuple(pytest_args))
+        # The installed modules the driver's baseline saw: this worker's zygote imports them once,
+        # not every fresh run (its own baseline never ran here).
+        runtime.remember_modules(list(modules))
         self.node = ray.get_runtime_context().get_node_id()
         self.scratch = scratch
         self.worker = Worker(runtime, workdir, f"{name}@{self.node[:8]}")
 
     def where(self) -> tuple[str, int]:
         return self.node, os.getpid()
+
+    def known_modules(self) -> list[str]:
+        return self.worker.runtime.known_modules()
 
     def run_batch(self, tasks: list[Task]) -> list[Outcome]:
         return [self.worker.run(task) for task in tasks]
@@ -113,7 +120,8 @@ class RayExecutor:
         # Shared path: read the snapshot where the driver made it. Otherwise the job's working_dir is
         # the snapshot (see connect): Ray uploaded it once and unpacked it on each node.
         shared = str(self.snapshot) if self.shared_path else None
-        return MutantActor.remote(name, shared, self.runtime.python, self.runtime.pytest_args)
+        return MutantActor.remote(name, shared, self.runtime.python, self.runtime.pytest_args,
+                                  tuple(self.runtime.known_modules()))
 
     def _add_actor(self) -> int:
         key = self._next_actor

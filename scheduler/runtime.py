@@ -42,11 +42,15 @@ class Runtime:
         {"modules": [...]}: what a zygote imports once instead of in every fresh run."""
         return self.scratch / "installed-modules.json"
 
+    def known_modules(self) -> list[str]:
+        """What `installed_modules` holds so far."""
+        with contextlib.suppress(OSError, ValueError):
+            return list(json.loads(self.installed_modules.read_text()).get("modules", []))
+        return []
+
     def remember_modules(self, modules: list[str]) -> None:
         """Adds `modules` to `installed_modules` (a run may measure its baseline in parts)."""
-        known: set[str] = set()
-        with contextlib.suppress(OSError, ValueError):
-            known = set(json.loads(self.installed_modules.read_text()).get("modules", []))
+        known = set(self.known_modules())
         if set(modules) <= known:
             return
         temporary = self.installed_modules.with_suffix(".tmp")

@@ -111,6 +111,21 @@ def test_ray_gives_the_local_executors_verdicts(private_ray, sample, local_verdi
     assert {"killed", "timeout", "survived", "no_coverage"} <= statuses
 
 
+def test_a_ray_workers_zygote_is_given_the_installed_modules_the_baseline_saw(private_ray, sample, tmp_path) -> None:
+    from scheduler.executor_ray import RayExecutor
+
+    runtime = make_runtime(tmp_path / "run", None, (), ())
+    runtime.remember_modules(["decimal", "json"])  # what run_baseline writes on the driver
+    executor = RayExecutor(runtime, sample.root, 1, owns_ray=False, shared_path=True)
+    actor = executor._new_actor()
+    try:
+        # The actor's own scratch (its zygote reads it) holds the driver's list, not nothing.
+        assert ray.get(actor.known_modules.remote(), timeout=120) == ["decimal", "json"]
+    finally:
+        ray.get(actor.close.remote(), timeout=60)
+        ray.kill(actor)
+
+
 class _SignalOneActor(Progress):
     """After the first verdict arrives, send one actor's process a signal: its batches are in flight."""
 
