@@ -73,6 +73,13 @@ class Mutant:
     def coverage_lines(self) -> tuple[int, int]:
         return (self.stmt_line or self.line, self.stmt_end_line or self.end_line)
 
+    @property
+    def probed_ranges(self) -> tuple[tuple[int, int], ...]:
+        """Every line range whose tests may see this mutant, where plans read the baseline's map:
+        its statement, the body of a function whose defaults it changes, the code its value reaches."""
+        body = () if self.defaults_of is None else ((self.defaults_of.body_first_line, self.defaults_of.body_last_line),)
+        return (self.coverage_lines, *body, *self.reach_lines)
+
     def to_json(self) -> dict:
         return asdict(self)
 

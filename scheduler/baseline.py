@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -14,7 +15,9 @@ from functools import cached_property
 from pathlib import Path
 
 from mutator.errors import BadInput
+from mutator.mutant import Mutant
 from scheduler.baseline_place import BaselinePlace
+from scheduler.runner.spawns import LOG_VAR, PROBES_VAR, RUNNER_VAR, watched_lines
 from scheduler.runtime import Runtime
 
 IMPORT_TIME = ""  # coverage's context for code run outside any test (imports, collection)
@@ -35,6 +38,9 @@ class Baseline:
     # pytest's configuration and collection of the suite within one process (no interpreter start, no
     # exit): what a worker's fork server pays once and a fresh run forked from the zygote each time.
     collection: float = 0.0
+    # Observers that only started processes, each of which logged what it ran (runner/spawns.py):
+    # the probed (file, line)s those processes ran; such an observer watches a mutant of those only.
+    observer_lines: dict[str, frozenset[tuple[str, int]]] = field(default_factory=dict)
 
     def covering(self, file: str, first: int, last: int) -> frozenset[str]:
         tests: set[str] = set()
@@ -45,19 +51,32 @@ class Baseline:
     def runs_at_import(self, file: str, first: int, last: int) -> bool:
         return any((file, line) in self.import_lines for line in range(first, last + 1))
 
-    def confirming(self, covering: tuple[str, ...], from_start: bool = False) -> tuple[str, ...]:
+    def confirming(self, covering: tuple[str, ...], from_start: bool = False,
+                   mutant: Mutant | None = None) -> tuple[str, ...]:
         """The tests `--confirm smart` runs for a survivor of `covering`, in the suite's order: the
         tests of the covering tests' groups (their class, or their module for plain test functions:
         they share fixtures and state, where a mutant's side effect shows) from the first covering
         test on, and anywhere in the suite the tests that start processes or read a mutated file,
-        where coverage cannot follow. A test before the first covering one, in one process, runs
+        where probes in this process cannot follow (`watches` `mutant`). A test before the first
+        covering one, in one process, runs
         exactly as in the baseline (no mutated line has run yet) and is left out; `from_start`: the
         mutated code ran before any test (at import). Other groups are `--confirm full`'s: on the
         benchmark libraries they detected no survivor these had not (benchmarks/bench_suite.json)."""
         groups = {test_group(t) for t in covering}
         first = 0 if from_start else min((self._positions[t] for t in covering if t in self._positions), default=0)
         return tuple(t for index, t in enumerate(self.order)
-                     if (index >= first and test_group(t) in groups) or t in self.observers)
+                     if (index >= first and test_group(t) in groups) or self.watches(t, mutant))
+
+    def watches(self, test: str, mutant: Mutant | None) -> bool:
+        """Whether `test` may see `mutant` without running its lines in its own process: it reads a
+        mutated file, or starts processes that ran one of its lines (or that did not all say what
+        they ran: runner/spawns.py). Without a mutant, every observer."""
+        if test not in self.observers:
+            return False
+        ran = self.observer_lines.get(test)
+        if ran is None or mutant is None:
+            return True
+        return any((mutant.file, line) in ran for first, last in mutant.probed_ranges for line in range(first, last + 1))
 
     @cached_property
     def _positions(self) -> dict[str, int]:
@@ -123,10 +142,41 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
         line_tests = {key: tests - flaky.keys() for key, tests in line_tests.items() if tests - flaky.keys()}
     # A fresh interpreter's start and collection: what a shard's wall time holds beyond its tests.
     startup = max(wall - sum(v["duration"] for v in shard["tests"].values()) for shard, wall in zip(results, walls))
+    observers = frozenset(result.get("observers", ())) - flaky.keys()
     return Baseline(durations, line_tests, import_lines, sum(durations.values()), tuple(durations),
-                    frozenset(result.get("observers", ())) - flaky.keys(), flaky, max(0.0, startup),
+                    observers, flaky, max(0.0, startup),
                     bool(result.get("cut")), tuple(result.get("suite", ())),
-                    max((r.get("startup", 0.0) for r in results), default=0.0))
+                    max((r.get("startup", 0.0) for r in results), default=0.0),
+                    _observer_lines(runtime, workdir, result.get("spawns", {}), observers))
+
+
+def _observer_lines(runtime: Runtime, workdir: Path, spawned: dict[str, list[int]],
+                    observers: frozenset[str]) -> dict[str, frozenset[tuple[str, int]]]:
+    """Observer -> the probed lines its processes ran, for the observers whose processes all logged
+    them (spawn_env); relative to `workdir` as the map's lines are."""
+    prefix = os.path.realpath(workdir) + os.sep
+    watched = watched_lines(str(_spawn_logs(runtime)), {t: (v[0], v[1]) for t, v in spawned.items() if t in observers})
+    return {test: frozenset((path[len(prefix):].replace(os.sep, "/"), line) for path, line in ran
+                            if path.startswith(prefix))
+            for test, ran in watched.items()}
+
+
+def _spawn_logs(runtime: Runtime) -> Path:
+    return runtime.scratch / "spawns"
+
+
+def spawn_env(runtime: Runtime, env: dict[str, str], probes: dict[str, list[list[int]]]) -> dict[str, str]:
+    """What to add to `env` for a baseline with probes, so that the Python processes the tests start
+    compile the same probes and log what they ran (runner/spawn_site/sitecustomize.py, first on
+    their path)."""
+    logs = _spawn_logs(runtime)
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    spec = runtime.scratch / "spawn-probes.json"
+    spec.write_text(json.dumps(probes))
+    site = str(runtime.runner / "spawn_site")
+    return {"PYTHONPATH": os.pathsep.join([site, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]),
+            LOG_VAR: str(logs), PROBES_VAR: str(spec), RUNNER_VAR: str(runtime.runner)}
 
 
 def _lines(result: dict, workdir: Path) -> tuple[dict[tuple[str, int], frozenset[str]], frozenset[tuple[str, int]]]:
@@ -189,13 +239,15 @@ def _run_shards(runtime: Runtime, workdir: Path, include: list[str], shards: int
         specs = [{**common, "shard": [index, shards],
                   "checkpoint": str(checkpoints[index]) if on_partial is not None else None} for index in range(shards)]
     procs = []
+    base_env = runtime.env(workdir)
+    spawns = spawn_env(runtime, base_env, probes) if probes is not None else {}
     started = time.perf_counter()
     for index, spec in enumerate(specs):
         spec_file = runtime.scratch / f"baseline-{index}.spec.json"
         spec_file.write_text(json.dumps(spec))
         command = runtime.command("baseline", str(outs[index]), str(spec_file), "--", *runtime.pytest_args)
         log = open(runtime.scratch / f"baseline-{index}.log", "w+")  # closed once the shard has ended
-        env = {**runtime.env(workdir), **({"TMPDIR": str(tmps[index])} if len(specs) > 1 else {})}
+        env = {**base_env, **spawns, **({"TMPDIR": str(tmps[index])} if len(specs) > 1 else {})}
         procs.append((subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT), log))
     walls: dict[int, float] = {}
     saved: list[float] = []  # when on_partial last ran
@@ -283,6 +335,7 @@ def _merged(results: list[dict]) -> dict:
         "failed": [t for r in results for t in r["failed"]],
         "failures": {t: why for r in results for t, why in (r.get("failures") or {}).items()},
         "observers": sorted({t for r in results for t in r.get("observers", ())}),
+        "spawns": {t: v for r in results for t, v in r.get("spawns", {}).items()},
         "lines": {path: {line: sorted(c) for line, c in by_line.items()} for path, by_line in lines.items()},
         "modules": sorted({m for r in results for m in r.get("modules", ())}),
         "cut": any(r.get("cut") for r in results),

@@ -237,11 +237,14 @@ def merged(reuse: Reuse, fresh: Baseline) -> Baseline:
             import_lines.add(key)
     for key, names in fresh.line_tests.items():
         line_tests[key] = line_tests.get(key, frozenset()) | names
-    observers = frozenset(t.name for t in kept if t.observer) | fresh.observers
+    stored_observers = frozenset(t.name for t in kept if t.observer)
     return Baseline({t: durations[t] for t in order}, line_tests, frozenset(import_lines), sum(durations.values()),
-                    tuple(order), observers, fresh.flaky, fresh.startup if fresh.durations else stored.startup,
+                    tuple(order), stored_observers | fresh.observers, fresh.flaky,
+                    fresh.startup if fresh.durations else stored.startup,
                     fresh.cut or (stored.partial and not fresh.suite), fresh.suite,
-                    fresh.collection if fresh.durations else 0.0)
+                    fresh.collection if fresh.durations else 0.0,
+                    # what a stored observer's processes ran is not stored: it watches every line
+                    {t: ran for t, ran in fresh.observer_lines.items() if t not in stored_observers})
 
 
 def _read(snapshot: Path, file: str) -> str | None:

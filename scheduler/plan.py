@@ -92,11 +92,7 @@ def probe_ranges(mutants: list[Mutant]) -> dict[str, list[tuple[int, int]]]:
     baseline that measures only these (with probes) plans exactly as one that measured every line."""
     ranges: dict[str, set[tuple[int, int]]] = {}
     for mutant in mutants:
-        wanted = ranges.setdefault(mutant.file, set())
-        wanted.add(mutant.coverage_lines)
-        if mutant.defaults_of is not None:
-            wanted.add((mutant.defaults_of.body_first_line, mutant.defaults_of.body_last_line))
-        wanted.update(mutant.reach_lines)
+        ranges.setdefault(mutant.file, set()).update(mutant.probed_ranges)
     return {file: sorted(r) for file, r in ranges.items()}
 
 
@@ -129,7 +125,7 @@ def confirmation_task(planned: PlannedMutant, baseline: Baseline, policy: Timeou
     what a fresh interpreter would; an import-time one in a fresh interpreter again."""
     fresh = planned.task is not None and planned.task.mode == "fresh"
     # The covering tests run again too: their side effects may be what a later test detects.
-    tests = baseline.confirming(planned.covering, from_start=fresh)
+    tests = baseline.confirming(planned.covering, from_start=fresh, mutant=planned.mutant)
     if len(tests) >= len(baseline.order):
         return whole_suite_task(planned, baseline, policy)
     seconds = baseline.duration(tests)
@@ -148,7 +144,8 @@ def confirmed_in_child(task: Task, baseline: Baseline, policy: TimeoutPolicy) ->
     if task.full_suite or not task.bail or task.then:
         return task
     covering = set(task.tests)
-    then = tuple(t for t in baseline.confirming(task.tests, from_start=task.mode == "fresh") if t not in covering)
+    then = tuple(t for t in baseline.confirming(task.tests, from_start=task.mode == "fresh", mutant=task.mutant)
+                 if t not in covering)
     if not then:
         return task
     return replace(task, then=then, then_timeout=policy.for_tests(baseline.duration(then), fresh=False))

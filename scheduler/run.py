@@ -606,7 +606,8 @@ class Expectation:
             return 0.0
         if self.confirm == "full":
             return self._run(task, self.baseline.order)
-        return self._run(task, self.baseline.confirming(task.tests, from_start=task.mode == "fresh"))
+        return self._run(task, self.baseline.confirming(task.tests, from_start=task.mode == "fresh",
+                                                        mutant=task.mutant))
 
 
 @dataclass(frozen=True)

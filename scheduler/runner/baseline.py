@@ -19,36 +19,41 @@ import pytest
 from .common import PYTEST_FLAGS, _Collector, _installed_modules
 from .forked_shards import ForkedShards
 from .probes import IMPORT_TIME, Probes
+from .spawns import TEST_VAR, SpawnCount
 
 if TYPE_CHECKING:
     import coverage
 
-_SPAWNS = frozenset({"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-                     "os.forkpty", "pty.spawn"})
-
-
 class _Observers:
     """An audit hook naming the tests that may see a mutant without running its line in this
-    process, where coverage cannot follow: they start processes (which import the target from
-    disk) or open a mutated file (to read its text)."""
+    process, where probes or coverage cannot follow: they start processes (which import the target
+    from disk) or open a mutated file (to read its text). For those that only start processes, it
+    counts them (spawns.py: their logs say what they ran)."""
 
     def __init__(self, files: list[str]) -> None:
         self.files = {os.path.realpath(f) for f in files}
         self.names = {os.path.basename(f) for f in self.files}
         self.current: str | None = None
         self.found: set[str] = set()
+        self.read: set[str] = set()  # of those, the tests that opened a mutated file
+        self.spawned: dict[str, list[int]] = {}  # test -> [the pid that ran it, processes it started]
+        self._count = SpawnCount()
 
     def __call__(self, event: str, args: tuple) -> None:
         test = self.current
-        if test is None or test in self.found:
+        if test is None:
             return
         try:
-            if event in _SPAWNS:
+            before = self._count.count
+            if self._count.saw(event):
                 self.found.add(test)
-            elif event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+                entry = self.spawned.setdefault(test, [os.getpid(), 0])
+                entry[1] += self._count.count - before
+            elif event == "open" and test not in self.read and isinstance(args[0], (str, bytes, os.PathLike)):
                 path = os.fsdecode(args[0])
                 if os.path.basename(path) in self.names and os.path.realpath(path) in self.files:
                     self.found.add(test)
+                    self.read.add(test)
         except Exception:  # noqa: BLE001 - an audit hook must never break the code it watches
             pass
 
@@ -64,7 +69,9 @@ class _ContextSwitcher:
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
         self.switch(item.nodeid)
         self.observers.current = item.nodeid
+        os.environ[TEST_VAR] = item.nodeid  # the processes it starts log what they run (spawns.py)
         yield
+        os.environ.pop(TEST_VAR, None)
         self.observers.current = None
         self.switch(IMPORT_TIME)
 
@@ -270,6 +277,8 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
             "failed": collector.failed,
             "failures": collector.failures,
             "observers": sorted(observers.found),
+            # Tests that started processes and read no mutated file: the pid that ran each, and how many.
+            "spawns": {t: v for t, v in observers.spawned.items() if t not in observers.read},
             "lines": probes.lines() if probes is not None else _coverage_lines(cov),
             "suite": selection.suite,
             # This process's start and collection of the suite (a run stopped midway has no wall time).
