@@ -25,9 +25,9 @@ Markdown needs PyYAML.
 
 For each bed the script measures plain pytest (best of two, the yardstick: as on a fresh CI checkout,
 no bytecode written, and `plain_pytest_warm_seconds` as on a developer's machine, from the bytecode of
-a first run), `mutagate run --base pr-base` (PR-sized, no stored map) as a machine's first run (an
+a first run), `mutagate run --base pr-base` (PR-sized, no stored map) as a machine's first run (a new,
 empty ~/.cache/mutagate) and again with the cache it filled (`pr`, as in CI that keeps the cache, or on
-a developer's machine), and `mutagate run --every-mutant` (nightly-sized, every AI line), each with its
+a developer's machine), and, with that cache too, `mutagate run --every-mutant` (nightly-sized, every AI line), each with its
 phase times from `--json`'s `timings`, verdict counts and the forecast it printed.
 
     python benchmarks/bench_libs.py --lib sqlite-utils --prepare-only   # builds the repo, prints its path
@@ -171,29 +171,28 @@ def measure(bed: Bed, repo: Path, jobs: int, groupings: list[str]) -> dict:
                      "plain_pytest_seconds": round(plain, 2), "plain_pytest_warm_seconds": round(plain_warm, 2)}
     # The PR as a machine's first run: nothing in ~/.cache/mutagate (no compiled standard library,
     # no rewritten test modules kept by an earlier run). It fills a cache the runs below then use.
-    first_cache = Path(tempfile.mkdtemp(prefix="mutagate-first-run-"))
-    first, _ = run_mutagate(repo, jobs, "--base", "pr-base", "--db", str(dbs / "pr_first_run.duckdb"),
-                            env={"XDG_CACHE_HOME": str(first_cache)})
-    shutil.rmtree(first_cache, ignore_errors=True)
+    machine_cache = {"XDG_CACHE_HOME": tempfile.mkdtemp(prefix="mutagate-cache-")}
+    first, _ = run_mutagate(repo, jobs, "--base", "pr-base", "--db", str(dbs / "pr_first_run.duckdb"), env=machine_cache)
     first["ratio_to_plain_pytest"] = round(first["wall_seconds"] / plain, 2)
     figures["pr_first_run_on_the_machine"] = first
     verdicts: dict[str, dict[str, str]] = {}
     for i, grouping in enumerate(groupings):
         set_grouping(repo, grouping == "on")
         suffix = "" if i == 0 else f"_grouping_{grouping}"
-        pr, _ = run_mutagate(repo, jobs, "--base", "pr-base", "--db", str(dbs / f"pr{suffix}.duckdb"))
+        pr, _ = run_mutagate(repo, jobs, "--base", "pr-base", "--db", str(dbs / f"pr{suffix}.duckdb"), env=machine_cache)
         pr["ai_lines"] = ai_lines(repo, "--base", "pr-base")
         pr["ratio_to_plain_pytest"] = round(pr["wall_seconds"] / plain, 2)
         pr["ratio_to_warm_plain_pytest"] = round(pr["wall_seconds"] / plain_warm, 2)
         pr["group_tables"] = grouping
         figures["pr" + suffix] = pr
         nightly, verdicts[grouping] = run_mutagate(repo, jobs, "--every-mutant", "--db",
-                                                   str(dbs / f"nightly{suffix}.duckdb"))
+                                                   str(dbs / f"nightly{suffix}.duckdb"), env=machine_cache)
         nightly["ai_lines"] = ai_lines(repo)
         nightly["ratio_to_plain_pytest"] = round(nightly["wall_seconds"] / plain, 2)
         nightly["ratio_to_warm_plain_pytest"] = round(nightly["wall_seconds"] / plain_warm, 2)
         nightly["group_tables"] = grouping
         figures["nightly" + suffix] = nightly
+    shutil.rmtree(machine_cache["XDG_CACHE_HOME"], ignore_errors=True)
     set_grouping(repo, True)
     if {"on", "off"} <= set(verdicts):
         # A representative's verdict against the verdicts of the rows it stands for, run one by one.

@@ -178,15 +178,17 @@ def plain_pytest(tree: Path, repeats: int = 2, extra: tuple[str, ...] = (), warm
         env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="plain-pycache-")
         repeats += 1
     times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *extra], cwd=tree,
-                              capture_output=True, text=True, env=env)
-        times.append(time.perf_counter() - started)
-        if done.returncode != 0:
-            sys.exit(f"{tree.name}'s suite fails before mutation: {done.stdout[-1500:]}")
-    if warm:
-        shutil.rmtree(env["PYTHONPYCACHEPREFIX"], ignore_errors=True)
+    try:
+        for _ in range(repeats):
+            started = time.perf_counter()
+            done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *extra], cwd=tree,
+                                  capture_output=True, text=True, env=env)
+            times.append(time.perf_counter() - started)
+            if done.returncode != 0:
+                sys.exit(f"{tree.name}'s suite fails before mutation: {done.stdout[-1500:]}")
+    finally:
+        if warm:
+            shutil.rmtree(env["PYTHONPYCACHEPREFIX"], ignore_errors=True)
     return min(times[1:] if warm else times)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from mutator.errors import BadInput
 from mutator.mutant import Mutant
 from scheduler.baseline_place import BaselinePlace
-from scheduler.runner.spawns import LOG_VAR, PROBES_VAR, RUNNER_VAR, watched_lines
+from scheduler.runner.spawns import FILES_VAR, LOG_VAR, PROBES_VAR, RUNNER_VAR, watched_lines
 from scheduler.runtime import Runtime
 
 IMPORT_TIME = ""  # coverage's context for code run outside any test (imports, collection)
@@ -142,23 +142,27 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
         line_tests = {key: tests - flaky.keys() for key, tests in line_tests.items() if tests - flaky.keys()}
     # A fresh interpreter's start and collection: what a shard's wall time holds beyond its tests.
     startup = max(wall - sum(v["duration"] for v in shard["tests"].values()) for shard, wall in zip(results, walls))
-    observers = frozenset(result.get("observers", ())) - flaky.keys()
+    observers, observer_lines = _observer_lines(runtime, workdir, result.get("spawns", {}),
+                                                frozenset(result.get("observers", ())) - flaky.keys(), durations)
     return Baseline(durations, line_tests, import_lines, sum(durations.values()), tuple(durations),
                     observers, flaky, max(0.0, startup),
                     bool(result.get("cut")), tuple(result.get("suite", ())),
-                    max((r.get("startup", 0.0) for r in results), default=0.0),
-                    _observer_lines(runtime, workdir, result.get("spawns", {}), observers))
+                    max((r.get("startup", 0.0) for r in results), default=0.0), observer_lines)
 
 
-def _observer_lines(runtime: Runtime, workdir: Path, spawned: dict[str, list[int]],
-                    observers: frozenset[str]) -> dict[str, frozenset[tuple[str, int]]]:
-    """Observer -> the probed lines its processes ran, for the observers whose processes all logged
-    them (spawn_env); relative to `workdir` as the map's lines are."""
+def _observer_lines(runtime: Runtime, workdir: Path, spawned: dict[str, list[int]], observers: frozenset[str],
+                    tests: dict) -> tuple[frozenset[str], dict[str, frozenset[tuple[str, int]]]]:
+    """The observers, with the tests whose processes logged though no audit event said they started
+    any (multiprocessing's workers: runner/spawns.py), and observer -> the probed lines its
+    processes ran, for the observers whose processes all logged them (spawn_env); relative to
+    `workdir` as the map's lines are."""
     prefix = os.path.realpath(workdir) + os.sep
-    watched = watched_lines(str(_spawn_logs(runtime)), {t: (v[0], v[1]) for t, v in spawned.items() if t in observers})
-    return {test: frozenset((path[len(prefix):].replace(os.sep, "/"), line) for path, line in ran
-                            if path.startswith(prefix))
-            for test, ran in watched.items()}
+    watched, unseen = watched_lines(str(_spawn_logs(runtime)),
+                                    {t: (v[0], v[1]) for t, v in spawned.items() if t in observers})
+    lines = {test: frozenset((path[len(prefix):].replace(os.sep, "/"), line) for path, line in ran
+                             if path.startswith(prefix))
+             for test, ran in watched.items()}
+    return observers | {t for t in unseen if t in tests}, lines
 
 
 def _spawn_logs(runtime: Runtime) -> Path:
@@ -176,7 +180,8 @@ def spawn_env(runtime: Runtime, env: dict[str, str], probes: dict[str, list[list
     spec.write_text(json.dumps(probes))
     site = str(runtime.runner / "spawn_site")
     return {"PYTHONPATH": os.pathsep.join([site, *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]),
-            LOG_VAR: str(logs), PROBES_VAR: str(spec), RUNNER_VAR: str(runtime.runner)}
+            LOG_VAR: str(logs), PROBES_VAR: str(spec), RUNNER_VAR: str(runtime.runner),
+            FILES_VAR: os.pathsep.join(sorted(os.path.realpath(f) for f in probes))}
 
 
 def _lines(result: dict, workdir: Path) -> tuple[dict[tuple[str, int], frozenset[str]], frozenset[tuple[str, int]]]:

@@ -30,15 +30,33 @@ KEEP_DAYS = 30  # an entry no copy used for this long is removed when the store 
 
 
 def mirror(cache: Path, folder: Path) -> Path:
-    """Where PYTHONPYCACHEPREFIX puts the cached files of the sources in `folder`."""
-    return cache / Path(*folder.absolute().parts[1:])
+    """Where PYTHONPYCACHEPREFIX puts the cached files of the sources in `folder`: pytest names a
+    test module by its real path (from the working directory), so the mirror is of the real path."""
+    return cache / Path(*folder.resolve().parts[1:])
 
 
 def seed(copy: Path, cache: Path, store: Path | None) -> int:
     """Give `copy`'s Python files what `store` has for their content, in `cache` (the processes'
-    PYTHONPYCACHEPREFIX); how many files placed."""
-    if store is None:
+    PYTHONPYCACHEPREFIX); how many files placed. The store is only a saving: whatever fails here
+    (a full disk, an entry another run pruned meanwhile, a dangling link) leaves the file to be
+    compiled as before."""
+    try:
+        return _seed(copy, cache, store) if store is not None else 0
+    except OSError:
         return 0
+
+
+def harvest(folder: Path, cache: Path, store: Path | None) -> int:
+    """Store the checked-hash files cached for the sources under `folder` (a scratch folder: the
+    copies in it) whose hash is the source's as it is now; how many entries were new. Never fails:
+    it runs as a run ends, whatever ended it."""
+    try:
+        return _harvest(folder, cache, store) if store is not None else 0
+    except OSError:
+        return 0
+
+
+def _seed(copy: Path, cache: Path, store: Path) -> int:
     stored: dict[str, list[str]] = {}
     for name in os.listdir(store):
         digest, _, tail = name.partition(".")
@@ -47,23 +65,21 @@ def seed(copy: Path, cache: Path, store: Path | None) -> int:
         return 0
     placed = 0
     for source in _python_files(copy):
-        data = source.read_bytes()
-        digest = _digest(data)
-        if digest not in stored:
+        try:
+            digest = _digest(source.read_bytes())
+            for tail in stored.get(digest, ()):
+                entry = store / f"{digest}.{tail}"
+                _write_atomically(mirror(cache, source.parent) / f"{source.stem}.{tail}", entry.read_bytes())
+                os.utime(entry)  # in use: not pruned
+                placed += 1
+        except OSError:
             continue
-        for tail in stored[digest]:
-            entry = store / f"{digest}.{tail}"
-            _write_atomically(mirror(cache, source.parent) / f"{source.stem}.{tail}", entry.read_bytes())
-            os.utime(entry)  # in use: not pruned
-            placed += 1
     return placed
 
 
-def harvest(folder: Path, cache: Path, store: Path | None) -> int:
-    """Store the checked-hash files cached for the sources under `folder` (a scratch folder: the
-    copies in it) whose hash is the source's as it is now; how many entries were new."""
+def _harvest(folder: Path, cache: Path, store: Path) -> int:
     cached = mirror(cache, folder)
-    if store is None or not cached.is_dir():
+    if not cached.is_dir():
         return 0
     added = 0
     for directory, _, names in os.walk(cached):
@@ -73,13 +89,16 @@ def harvest(folder: Path, cache: Path, store: Path | None) -> int:
             source = sources / f"{stem}.py"
             if not tail.endswith(".pyc") or not source.is_file():
                 continue
-            compiled = (Path(directory) / name).read_bytes()
-            if not _checked(compiled, source):
+            try:
+                compiled, text = (Path(directory) / name).read_bytes(), source.read_bytes()
+                if not _checked(compiled, text):
+                    continue
+                entry = store / f"{_digest(text)}.{tail}"
+                if not entry.exists():
+                    _write_atomically(entry, compiled)
+                    added += 1
+            except OSError:
                 continue
-            entry = store / f"{_digest(source.read_bytes())}.{tail}"
-            if not entry.exists():
-                _write_atomically(entry, compiled)
-                added += 1
     if added:
         _prune(store)
     return added
@@ -97,10 +116,10 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _checked(compiled: bytes, source: Path) -> bool:
-    """A checked-hash header (flags 3) for the source as it is now."""
+def _checked(compiled: bytes, source: bytes) -> bool:
+    """A checked-hash header (flags 3) for this source."""
     return (len(compiled) >= HEADER and struct.unpack("<I", compiled[4:8])[0] == CHECKED_HASH
-            and compiled[8:HEADER] == importlib.util.source_hash(source.read_bytes()))
+            and compiled[8:HEADER] == importlib.util.source_hash(source))
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

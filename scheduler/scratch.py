@@ -35,7 +35,10 @@ def bytecode_store() -> Path | None:
     if shared is None:
         return None
     store = shared / "bytecode-by-content"
-    store.mkdir(exist_ok=True)
+    try:
+        store.mkdir(exist_ok=True)
+    except OSError:
+        return None
     return store
 
 
@@ -52,7 +55,7 @@ def remove_scratch(path: Path) -> None:
     """The folder, and what the shared bytecode cache holds for files under it (the compiled files
     of the folder's copies of the project kept by content first: bytecode_store.py)."""
     cache = bytecode_cache(path)
-    harvest(path, cache, bytecode_store())
+    harvest(path, cache, bytecode_store())  # never fails: only a saving
     shutil.rmtree(path, ignore_errors=True)
     if cache != path / "pycache":
         shutil.rmtree(cache / path.resolve().relative_to(path.resolve().anchor), ignore_errors=True)

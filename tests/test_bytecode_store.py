@@ -116,3 +116,16 @@ def test_no_store_when_the_cache_folder_is_not_writable(tmp_path: Path, monkeypa
     (tmp_path / "file").write_text("not a folder")
     assert bytecode_store() is None
     assert seed(_project(tmp_path / "copy"), tmp_path / "cache", None) == 0
+
+
+def test_the_store_never_fails_a_run(tmp_path: Path, store: Path) -> None:
+    cache = tmp_path / "xdg" / "mutagate" / "pycache"
+    first = _project(tmp_path / "run-1" / "snapshot")
+    (first / "pkg" / "gone.py").symlink_to(tmp_path / "nowhere.py")  # a dangling link, as git keeps one
+    _pytest(first, cache)
+    not_a_folder = tmp_path / "not-a-folder"
+    not_a_folder.write_text("")
+    assert harvest(tmp_path / "run-1", cache, not_a_folder) == 0  # every write fails: nothing raised
+    assert harvest(tmp_path / "run-1", cache, store) == 1
+    assert seed(first, tmp_path / "other-cache", store) == 1  # the dangling link is passed over
+    assert seed(first, tmp_path / "other-cache", not_a_folder) == 0

@@ -86,7 +86,7 @@ def test_github_workflows_pass_actionlint_and_say_what_was_guessed(repo: GitRepo
     assert restore["with"]["restore-keys"].splitlines() == ["mutagate-db-${{ github.base_ref }}-",
                                                        "mutagate-db-${{ github.event.repository.default_branch }}-"]
     compiled = steps["Restore the compiled files of earlier runs (pytest's rewritten test modules, the standard library's)"]
-    assert compiled["uses"] == "actions/cache@v5" and compiled["with"]["path"] == "~/.cache/mutagate"
+    assert compiled["uses"] == "actions/cache/restore@v5" and compiled["with"]["path"] == "~/.cache/mutagate"
     uses = {s.get("uses", "").split("@")[0] for s in job["steps"]}
     assert {"github/codeql-action/upload-sarif", "actions/github-script", "actions/upload-artifact"} <= uses
 
@@ -95,8 +95,9 @@ def test_github_workflows_pass_actionlint_and_say_what_was_guessed(repo: GitRepo
     run_steps = {s.get("name") or s["uses"]: s for s in nightly["jobs"]["run"]["steps"]}
     assert "mutagate run --no-bail" in run_steps["Mutation run (every mutant, every killing test)"]["run"]
     assert run_steps["Save the results history"]["uses"] == "actions/cache/save@v5"
-    assert run_steps["Restore the compiled files of earlier runs (pytest's rewritten test modules, the standard library's)"][
-        "with"]["key"] == "mutagate-bytecode-${{ runner.os }}-${{ github.sha }}"
+    compiled = run_steps["Restore the compiled files of earlier runs (pytest's rewritten test modules, the standard library's)"]
+    assert compiled["uses"] == "actions/cache@v5"  # restored and saved: the PRs only restore
+    assert compiled["with"]["key"] == "mutagate-bytecode-${{ runner.os }}-${{ github.run_id }}"
     site = run_steps["Build the site (the dashboard, badge SVG, shields.io endpoint JSON, HTML report)"]["run"]
     assert "mutagate dashboard -o site" in site and "badge.svg" in site and "badge.json" in site
     assert "report.html" in site
