@@ -146,15 +146,21 @@ class Worker:
         """The task's verdict. A kill counts only if the killing tests pass on the unmutated code
         (a control run in a fork of the server, same tests, same order; once per server for the
         same tests, as every fork starts from the server's state): a test that fails there too is
-        flaky, is quarantined, and the mutant runs again without it."""
+        flaky, is quarantined, and the mutant runs again without it — and a kill in that run is checked
+        the same way (Markdown: two tests that each fail unless an earlier one imported a module;
+        the second killed the retry unchecked). Each round quarantines a test more, so it ends."""
         outcome = self._run_once(task)
-        flaky = self._flaky_killers(task, outcome)
-        if not flaky:
+        found: dict[str, str] = {}
+        tests_run, seconds = outcome.tests_run, outcome.seconds
+        while flaky := self._flaky_killers(task, outcome):
+            self.quarantine.update(flaky)
+            found.update(flaky)
+            task = replace(task, tests=tuple(t for t in task.tests if t not in self.quarantine))
+            outcome = self._run_once(task)
+            tests_run, seconds = tests_run + outcome.tests_run, seconds + outcome.seconds
+        if not found:
             return outcome
-        self.quarantine.update(flaky)
-        retry = self._run_once(replace(task, tests=tuple(t for t in task.tests if t not in self.quarantine)))
-        return replace(retry, tests_run=outcome.tests_run + retry.tests_run, seconds=outcome.seconds + retry.seconds,
-                       flaky=tuple(sorted(flaky.items())))
+        return replace(outcome, tests_run=tests_run, seconds=seconds, flaky=tuple(sorted(found.items())))
 
     def _run_once(self, task: Task) -> Outcome:
         watch = checkout_guard.current

@@ -187,6 +187,44 @@ def test_a_kill_by_a_test_that_fails_without_the_mutant_does_not_count(tmp_path,
     assert killers == {"tests/test_maths.py::test_double"}
 
 
+def test_a_retry_without_a_flaky_killer_has_its_own_kill_checked_too(tmp_path) -> None:
+    # Two tests that pass only after a slower one imported a module (as Markdown's fenced-code tests
+    # do): fastest first, each fails under the mutant and in its control run. The first is
+    # quarantined and the mutant runs again; the second's failure there is flaky as well, not a kill.
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("skeleton", files={"pkg/__init__.py": "", "pkg/helper.py": "VALUE = 1\n", "tests/__init__.py": "",
+                                   "pyproject.toml": "[tool.mutagate]\ntimeout-floor = 5\n"})
+    repo.commit("Add maths" + CLAUDE, files={"pkg/maths.py": "def double(x):\n    return x * 2\n"})
+    repo.commit("tests", files={"tests/test_order.py": """
+        import time
+
+        import pkg
+        from pkg.maths import double
+
+
+        def test_0_imports_the_helper():
+            import pkg.helper
+
+            time.sleep(0.2)
+            double(1)
+
+
+        def test_a_needs_the_helper():
+            double(1)
+            assert pkg.helper.VALUE == 1
+
+
+        def test_b_needs_the_helper():
+            double(1)
+            assert pkg.helper.VALUE == 1
+        """})
+    summary, _ = _run(repo)
+    assert summary["mutants"] >= 2 and summary["killed"] == summary["timeout"] == 0  # nothing checks double
+    assert summary["survived"] == summary["mutants"]
+    assert {f["test"] for f in summary["flaky_tests"]} == {"tests/test_order.py::test_a_needs_the_helper",
+                                                           "tests/test_order.py::test_b_needs_the_helper"}
+
+
 def test_kills_by_the_same_test_share_one_control_run_per_fork_server(tmp_path, monkeypatch) -> None:
     # The only test notes every execution: it passes on the unmutated code (the baseline, control
     # runs) and fails under each mutant. Every fork of one server starts from the same state, so the
