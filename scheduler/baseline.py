@@ -101,6 +101,7 @@ Ranges = dict[str, list[tuple[int, int]]]  # file -> line ranges (first, last), 
 # How often a running baseline's complete tests are stored (a run killed outright keeps what was
 # stored last): the shards write them about this often, the driver stores them as often.
 SAVE_SECONDS = float(os.environ.get("MUTAGATE_BASELINE_SAVE_SECONDS", "10"))
+MIN_DEADLINE = 0.5  # seconds: a baseline given less is not started
 _STOP_GRACE = 5.0  # seconds a shard has, after SIGTERM, to write what it measured before it is killed
 
 
@@ -120,6 +121,10 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
     cluster's workers); by default, processes on this machine (`_run_shards`)."""
     if only is not None and not only:
         return Baseline({}, {})
+    if deadline is not None and deadline < MIN_DEADLINE:
+        # Less time than a pytest process takes to start: nothing could be measured, and starting one
+        # would only take the budget's answer past its end (a 2 s hook answered at 4 s).
+        return Baseline({}, {}, cut=True)
     if probes is not None:
         files = sorted(probes)
     include = [str(workdir / f) for f in files]

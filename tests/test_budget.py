@@ -68,13 +68,16 @@ def test_everything():
 
 def _slow_repo(root: Path) -> GitRepo:
     repo = GitRepo(root)
-    repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": ""})
+    # conftest.py notes every pytest process that starts, where a test asks (PYTEST_STARTED).
+    repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": "", "tests/conftest.py":
+                                         "import os\n\nif os.environ.get('PYTEST_STARTED'):\n"
+                                         "    open(os.environ['PYTEST_STARTED'], 'a').write('x')\n"})
     repo.commit(CLAUDE, files={"pkg/stats.py": STATS, "tests/test_stats.py": SLOW_TESTS})
     return repo
 
 
-def _run(repo: GitRepo, db: Path, *flags: str):
-    return run_process(repo.root, db, "--one-per-line", *flags)
+def _run(repo: GitRepo, db: Path, *flags: str, env: dict[str, str] | None = None):
+    return run_process(repo.root, db, "--one-per-line", *flags, env=env)
 
 
 def _statuses(db: Path, run_id: str) -> dict[str, str]:
@@ -129,8 +132,12 @@ def test_a_budget_runs_the_best_mutants_that_fit_and_stores_the_rest_as_not_run(
 
 def test_a_budget_the_baseline_uses_up_measures_nothing_and_no_gate_passes_on_it(slow, tmp_path) -> None:
     db = tmp_path / "results.duckdb"
-    result = _run(slow, db, "--budget", "0.5", "--fail-under", "0")
+    started = tmp_path / "pytest-started"
+    result = _run(slow, db, "--budget", "0.5", "--fail-under", "0", env={"PYTEST_STARTED": str(started)})
     assert result.returncode == 3, (result.stdout, result.stderr)
+    # Less than a pytest process takes to start was left for the baseline: none was started, so the
+    # answer is not held up past the budget waiting for one to stop.
+    assert not started.exists()
     summary = json.loads(result.stdout)
     statuses = _statuses(db, summary["run_id"])
     assert statuses and set(statuses.values()) == {"not_run"}
