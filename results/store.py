@@ -340,6 +340,17 @@ class ResultStore:
             for row in rows
         }
 
+    def operator_timeouts(self) -> dict[str, float]:
+        """Share of each operator's mutants that timed out, over every stored run (forecasts: a
+        timeout costs its whole timeout)."""
+        with connect(self.path) as con:
+            rows = con.execute(
+                "SELECT m.operator, avg(CASE WHEN o.status = 'timeout' THEN 1.0 ELSE 0.0 END)"
+                " FROM outcomes o JOIN mutants m USING (run_id, mutant_id) WHERE o.status <> 'not_run'"
+                " GROUP BY m.operator"
+            ).fetchall()
+        return {operator: float(rate) for operator, rate in rows if rate}
+
     def operator_survival(self) -> dict[str, float]:
         """Share of each operator's mutants that survived, over every stored run (PR-mode priority)."""
         with connect(self.path) as con:

@@ -81,6 +81,7 @@ class RunOptions:
     budget: Budget | None = None  # --budget: mutants past it are stored as not_run
     coverage_map: bool = False  # baseline under coverage, its map of every line stored for later runs (else probes)
     survival: dict[str, float] = field(default_factory=dict)  # operator -> survival rate in stored runs (forecasts)
+    timeouts: dict[str, float] = field(default_factory=dict)  # operator -> timeout rate in stored runs (forecasts)
     plan: ShardPlan | None = None  # --shard K/N: the part this run is, of which whole run (stored with it)
     # Where the baseline's shards run (a Ray run's: on the cluster's workers, see baseline_ray.py); None:
     # processes on this machine, one per core.
@@ -188,7 +189,8 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
                                runtime.pytest_args, options.no_bail)
         ledger = Ledger(store, run_id)
         phases = Phases(planned, baseline, policy, ledger, progress, options.budget,
-                        Expectation(baseline, policy, options.survival, options.confirm), options.jobs,
+                        Expectation(baseline, policy, options.survival, options.confirm,
+                                    timeouts=options.timeouts), options.jobs,
                         getattr(warm, "warming", 0) > 0)
         try:
             to_run = phases.settle_without_running(store)
@@ -536,9 +538,10 @@ class Expectation:
     """What a mutant is expected to cost, all phases together: killed (most often by its first test:
     they run fastest first; then the same test again on the unmutated code, the kill's control run,
     made once per worker's server for kills by the same first test: `control_share`),
-    or a survivor that runs every covering test and then its confirmation, weighed by its operator's
-    survival rate in stored runs. Each pytest process costs `start` (a fresh run: an import-time
-    mutant, twice if it survives), each test its duration in the baseline plus PER_TEST_SECONDS. The
+    or a survivor that runs every covering test and then its confirmation, or a timeout that costs its
+    timeout, weighed by its operator's survival and timeout rates in stored runs. Each pytest process
+    costs `start` (a fresh run: an import-time mutant, twice if it survives), each test its duration in
+    the baseline plus PER_TEST_SECONDS. The
     forecast and the ETA add these up; the budget keeps the pessimistic `task_seconds` (it must not
     start what cannot finish)."""
 
@@ -547,6 +550,9 @@ class Expectation:
     survival: dict[str, float]
     confirm: str  # smart | full | off
     control_share: dict[str, float] = field(default_factory=dict)  # first test -> kills that pay a control run
+    # operator -> its mutants' timeout rate in stored runs: a looping mutant costs its whole timeout
+    # (sqlite-utils' PR: 2-3 of them at 2 s each, which the forecast left out).
+    timeouts: dict[str, float] = field(default_factory=dict)
 
     def sharing_controls(self, tasks: list[Task], jobs: int) -> Expectation:
         """Of n kills whose first test is t, about min(jobs, n) make a control run (worker.py keeps
@@ -575,7 +581,8 @@ class Expectation:
         killed = self._run(task, tests[:1]) + self._control(tests[:1])
         confirmation = self._confirmation(task) if later and not task.full_suite else 0.0
         survived = self._run(task, tests + task.then) + confirmation
-        return (1.0 - survives) * killed + survives * survived
+        times_out = min(self.timeouts.get(task.mutant.operator, 0.0), 1.0 - survives)
+        return (1.0 - survives - times_out) * killed + survives * survived + times_out * task.timeout
 
     def spent(self, task: Task, outcome: Outcome) -> float:
         """What `task` cost by this model, now that its verdict is known (the ETA's pace): a kill in its

@@ -87,6 +87,7 @@ def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRu
     config = load_config(request.repo.root)
     db = default_db(request.db, request.repo, create=False)
     history = ResultStore(db).operator_survival() if db.is_file() else {}
+    timeouts = ResultStore(db).operator_timeouts() if db.is_file() else {}
     retest = _retest_plan(request, db)
     if retest is not None or request.mutants:
         # Named mutants may sit on any line, human ones too: every mutant of their files, then only them.
@@ -118,7 +119,7 @@ def prepare_run(request: RunRequest, started: float | None = None) -> PreparedRu
                          fresh_baseline=request.fresh_baseline, run_id=new_run_id(),
                          coverage_map=coverage_map,
                          budget=Budget(seconds, started, jobs, history) if seconds is not None else None,
-                         survival=history)
+                         survival=history, timeouts=timeouts)
     threshold = request.fail_under if request.fail_under is not None else config.fail_under
     return PreparedRun(workload, options, threshold, retest)
 

@@ -33,3 +33,15 @@ def test_kills_by_one_first_test_pay_one_control_run_per_worker(kills: int, jobs
     # a kill whose first test no other task shares pays its whole control run
     alone = Task(replace(MUTANT, id="other"), (OTHER,), 10.0, "patch")
     assert kill_price(expected, alone) == pytest.approx(2 * (FORK_SECONDS + 0.5 + PER_TEST_SECONDS))
+
+
+def test_a_timeout_is_priced_at_its_operators_timeout_rate() -> None:
+    task = Task(MUTANT, (FAST, OTHER), 10.0, "patch")
+    plain = Expectation(BASELINE, TimeoutPolicy(10.0, 2.0, 0.5), {"number": 0.0}, "smart")
+    looping = replace(plain, timeouts={"number": 0.25})
+    # A quarter of this operator's stored mutants timed out: a quarter of its 10 s timeout, the rest a kill.
+    assert looping.seconds(task, later=False) == pytest.approx(0.75 * plain.seconds(task, later=False) + 0.25 * 10.0)
+    # Survival and timeouts never add up past every mutant.
+    both = replace(plain, survival={"number": 0.9}, timeouts={"number": 0.5})
+    assert both.seconds(task, later=False) == pytest.approx(
+        0.9 * replace(plain, survival={"number": 1.0}).seconds(task, later=False) + 0.1 * 10.0)
