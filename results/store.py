@@ -342,21 +342,19 @@ class ResultStore:
 
     def operator_timeouts(self) -> dict[str, float]:
         """Share of each operator's mutants that timed out, over every stored run (forecasts: a
-        timeout costs its whole timeout)."""
-        with connect(self.path) as con:
-            rows = con.execute(
-                "SELECT m.operator, avg(CASE WHEN o.status = 'timeout' THEN 1.0 ELSE 0.0 END)"
-                " FROM outcomes o JOIN mutants m USING (run_id, mutant_id) WHERE o.status <> 'not_run'"
-                " GROUP BY m.operator"
-            ).fetchall()
-        return {operator: float(rate) for operator, rate in rows if rate}
+        timeout costs its whole timeout); operators that never did are left out."""
+        return {operator: rate for operator, rate in self._operator_share(("timeout",)).items() if rate}
 
     def operator_survival(self) -> dict[str, float]:
         """Share of each operator's mutants that survived, over every stored run (PR-mode priority)."""
+        return self._operator_share(("survived", "no_coverage"))
+
+    def _operator_share(self, statuses: tuple[str, ...]) -> dict[str, float]:
+        """Per operator, the share of its measured mutants (not_run left out) with one of `statuses`."""
         with connect(self.path) as con:
             rows = con.execute(
-                "SELECT m.operator, avg(CASE WHEN o.status IN ('survived', 'no_coverage') THEN 1.0 ELSE 0.0 END)"
+                "SELECT m.operator, avg(CASE WHEN list_contains(?, o.status) THEN 1.0 ELSE 0.0 END)"
                 " FROM outcomes o JOIN mutants m USING (run_id, mutant_id) WHERE o.status <> 'not_run'"
-                " GROUP BY m.operator"
+                " GROUP BY m.operator", [list(statuses)]
             ).fetchall()
         return {operator: float(rate) for operator, rate in rows}

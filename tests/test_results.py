@@ -93,6 +93,24 @@ def real_run(sample_run_shared) -> tuple[GitRepo, Path, dict]:
     return sample_run_shared.repo, sample_run_shared.db, sample_run_shared.summary
 
 
+def test_operator_rates_of_a_real_run_are_its_stored_verdicts(real_run) -> None:
+    _, db, summary = real_run
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT m.operator, o.status FROM outcomes o JOIN mutants m USING (run_id, mutant_id) "
+                           "WHERE o.run_id = ?", [summary["run_id"]]).fetchall()
+    by_operator: dict[str, list[str]] = {}
+    for operator, status in rows:
+        by_operator.setdefault(operator, []).append(status)
+    store = ResultStore(db)
+    survival, timeouts = store.operator_survival(), store.operator_timeouts()
+    assert summary["timeout"] and timeouts  # the sample has a mutant that loops
+    for operator, statuses in by_operator.items():
+        assert survival[operator] == pytest.approx(
+            sum(s in ("survived", "no_coverage") for s in statuses) / len(statuses))
+        share = sum(s == "timeout" for s in statuses) / len(statuses)
+        assert timeouts.get(operator, 0.0) == pytest.approx(share) and (operator in timeouts) == (share > 0)
+
+
 def _report(real_run, fmt: str, *extra: str) -> str:
     repo, db, _ = real_run
     result = mutagate("report", "--format", fmt, "--db", str(db), *extra, cwd=repo.root)
