@@ -150,3 +150,55 @@ def test_a_suite_of_one_test_runs_unforked_as_shard_0_and_the_other_shard_is_emp
     baseline = run_baseline(runtime, root, ["pkg/mod.py"], shards=2, probes=PROBES)
     assert baseline.order == ("tests/test_one.py::test_double",)
     assert baseline.line_tests == {("pkg/mod.py", 2): {"tests/test_one.py::test_double"}}
+
+
+CONFTEST = """\
+import atexit
+import os
+from pathlib import Path
+
+import pytest
+
+LOG = Path(os.environ["NOTES"])
+
+
+def note(kind):
+    with LOG.open("a") as handle:
+        handle.write(f"{kind} - {os.getpid()}\\n")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_resource():
+    yield
+    note("teardown")  # a session fixture's teardown: each shard that ran tests still ends its session
+
+
+def pytest_sessionfinish(session):
+    note("sessionfinish")
+
+
+atexit.register(note, "atexit")  # the interpreter's own end: skipped once the result is written
+"""
+
+
+def test_the_baseline_processes_end_once_their_results_are_written(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shards' parent ran no test: it ends when its children have, without pytest's session end;
+    each shard ends its pytest session (session fixtures torn down) and then its process, with no
+    interpreter teardown (which the run would wait for: 0.5 s on dateutil)."""
+    root = tmp_path / "ends"
+    project(root)
+    (root / "tests" / "conftest.py").write_text(CONFTEST)
+    log = tmp_path / "notes.txt"
+    monkeypatch.setenv("NOTES", str(log))
+    runtime = make_runtime(tmp_path / "scratch", None, ("pytest",), ())
+    baseline = run_baseline(runtime, root, ["pkg/mod.py"], shards=2, probes=PROBES)
+    assert len(baseline.order) == 22
+    events: dict[str, set[int]] = {}
+    for line in log.read_text().splitlines():
+        kind, _, pid = line.split()
+        events.setdefault(kind, set()).add(int(pid))
+    shards = events["run"]
+    assert len(shards) == 2
+    assert events["teardown"] == shards and events["sessionfinish"] == shards  # not the parent's
+    assert "atexit" not in events

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .common import PYTEST_FLAGS, _Collector, _installed_modules
+from .common import PYTEST_FLAGS, _Collector, _installed_modules, leave
 from .forked_shards import ForkedShards
 from .probes import IMPORT_TIME, Probes
 from .spawns import TEST_VAR, SpawnCount
@@ -312,8 +312,6 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
             cov.stop()
     for stop in _STOPS:  # what was measured is written, whatever comes now
         signal.signal(stop, signal.SIG_IGN)
-    if forks is not None and forked.role == "parent":  # each shard wrote its own result
-        return 1 if forked.children_failed else 0
     result = {**so_far(code), "modules": _installed_modules(), "wall": time.perf_counter() - started}
     if forks is not None and forked.role == "alone":
         # Not forked (nothing or one test to run, collection errors): this is shard 0, the rest are empty.
@@ -324,7 +322,7 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
         result = complete.only_complete(result)
         open(out + ".partial", "w").close()  # said apart, so the driver need not read a large result to know
     _write(out, result)
-    return 0
+    leave(0)
 
 
 class _CollectionEnd:

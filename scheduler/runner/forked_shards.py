@@ -20,21 +20,22 @@ from collections.abc import Callable
 
 import pytest
 
+from .common import leave
+
 _DONE = -1
 _PR_SET_PDEATHSIG = 1
 
 
 class ForkedShards:
     """A pytest plugin: `pytest_runtestloop` forks the children. `role` is then "child" in each
-    child (`on_child(its index)` has run), "parent" in the parent (`children_failed`: a child ended
-    without exit code 0), and stays "alone" where nothing was forked (no test or one to run,
+    child (`on_child(its index)` has run), the parent ends once they have (exit code 1 if one
+    ended without exit code 0), and it stays "alone" where nothing was forked (no test or one to run,
     collection errors, --collect-only): that process ran what there was, as shard 0."""
 
     def __init__(self, count: int, on_child: Callable[[int], None]) -> None:
         self.count = count
         self.on_child = on_child
         self.role = "alone"
-        self.children_failed = False
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> object:
@@ -57,9 +58,10 @@ class ForkedShards:
             pids.append(pid)
         os.close(read)
         os.close(write)
-        self.role = "parent"
-        self._wait(pids)
-        return True
+        failed = self._wait(pids)
+        # Each child wrote its result: this process ran no test, and its session's end (0.15 s on
+        # dateutil) and teardown would only keep the run waiting.
+        leave(1 if failed else 0)
 
     def _child(self, session: pytest.Session, index: int, modules: list[list[pytest.Item]], read: int) -> None:
         _die_with_parent()
@@ -77,9 +79,10 @@ class ForkedShards:
                 raise session.Interrupted(session.shouldstop)
             item = following
 
-    def _wait(self, pids: list[int]) -> None:
-        """Until every child has ended. A stop that reaches only this process (the driver's SIGTERM)
-        is passed on: each child then writes the tests it measured whole."""
+    def _wait(self, pids: list[int]) -> bool:
+        """Until every child has ended; whether one ended without exit code 0. A stop that reaches
+        only this process (the driver's SIGTERM) is passed on: each child then writes the tests it
+        measured whole."""
         def forward(signum: int, frame: object) -> None:
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
@@ -87,6 +90,7 @@ class ForkedShards:
 
         previous = {stop: signal.signal(stop, forward) for stop in (signal.SIGINT, signal.SIGTERM)
                     if signal.getsignal(stop) is not signal.SIG_IGN}
+        failed = False
         try:
             for pid in pids:
                 while True:
@@ -95,11 +99,11 @@ class ForkedShards:
                         break
                     except InterruptedError:
                         continue
-                if os.waitstatus_to_exitcode(status) != 0:
-                    self.children_failed = True
+                failed = failed or os.waitstatus_to_exitcode(status) != 0
         finally:
             for stop, handler in previous.items():
                 signal.signal(stop, handler)
+        return failed
 
 
 class _Pulled:
