@@ -50,7 +50,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench_suite import Region, ai_lines, build_history, plain_pytest, run_mutagate
+from bench_suite import Region, ai_lines, build_history, plain_pytest, pr_against_plain, run_mutagate
 
 HERE = Path(__file__).parent
 CACHE = HERE / ".cache"
@@ -160,9 +160,11 @@ def set_grouping(repo: Path, on: bool) -> None:
     path.write_text("".join(lines) + ("" if on else "group-tables = false\n"))
 
 
-def measure(bed: Bed, repo: Path, jobs: int, groupings: list[str]) -> dict:
-    """Each run once per grouping (`off`: every table row mutated, as before issue 22's item 3);
-    `pr` and `nightly` are the first grouping's, `pr_grouping_on` etc. the others'."""
+def measure(bed: Bed, repo: Path, jobs: int, groupings: list[str], rounds: int) -> dict:
+    """Each run once per grouping (`off`: every table row mutated, as before issue 22's item 3), the
+    PR `rounds` times alternated with plain pytest; `pr` and `nightly` are the first grouping's,
+    `pr_grouping_on` etc. the others'. The first-run case is measured before the alternated rounds,
+    against the plain suite measured before it."""
     plain, plain_warm = plain_pytest(repo), plain_pytest(repo, warm=True)
     dbs = CACHE / f"{bed.name}-dbs"
     shutil.rmtree(dbs, ignore_errors=True)
@@ -179,7 +181,11 @@ def measure(bed: Bed, repo: Path, jobs: int, groupings: list[str]) -> dict:
     for i, grouping in enumerate(groupings):
         set_grouping(repo, grouping == "on")
         suffix = "" if i == 0 else f"_grouping_{grouping}"
-        pr, _ = run_mutagate(repo, jobs, "--base", "pr-base", "--db", str(dbs / f"pr{suffix}.duckdb"), env=machine_cache)
+        (dbs / f"pr{suffix}").mkdir()
+        plain_alternated, pr, _ = pr_against_plain(repo, jobs, rounds, "--base", "pr-base", dbs=dbs / f"pr{suffix}",
+                                                   env=machine_cache)
+        plain = min(plain, plain_alternated)
+        figures["plain_pytest_seconds"] = round(plain, 2)
         pr["ai_lines"] = ai_lines(repo, "--base", "pr-base")
         pr["ratio_to_plain_pytest"] = round(pr["wall_seconds"] / plain, 2)
         pr["ratio_to_warm_plain_pytest"] = round(pr["wall_seconds"] / plain_warm, 2)
@@ -211,6 +217,8 @@ def main() -> None:
     parser.add_argument("--prepare-only", action="store_true", help="build the repo(s), print the path(s)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=HERE / "bench_libs.json")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the PR: this many runs, alternated with plain pytest (the best of each)")
     parser.add_argument("--grouping", nargs="+", choices=["off", "on"], default=["on"],
                         help="table grouping (group-tables) for the runs; `off on` measures both")
     args = parser.parse_args()
@@ -225,7 +233,7 @@ def main() -> None:
     figures["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     figures["jobs"] = args.jobs
     for bed in beds:
-        figures[bed.name] = measure(bed, prepare(bed), args.jobs, args.grouping)
+        figures[bed.name] = measure(bed, prepare(bed), args.jobs, args.grouping, args.rounds)
         print(json.dumps(figures[bed.name], indent=2))
         args.out.write_text(json.dumps(figures, indent=2) + "\n")  # one bed's figures kept if the next fails
 
