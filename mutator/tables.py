@@ -46,8 +46,9 @@ class Row:
     values: tuple[str, ...]  # its string literals' values: what a test naming this row would contain
 
 
-def find_rows(module: cst.Module, first_line: Callable[[cst.CSTNode], int]) -> list[Row]:
-    """Every row of every table in `module`; `first_line(node)` gives a node's first line."""
+def find_rows(module: cst.Module, first_line: Callable[[cst.CSTNode], int], min_rows: int = MIN_ROWS) -> list[Row]:
+    """Every row of every table in `module` (runs of at least `min_rows` rows); `first_line(node)`
+    gives a node's first line."""
     found: list[Row] = []
     for siblings in _sequences(module):
         run: list[cst.CSTNode] = []
@@ -57,7 +58,7 @@ def find_rows(module: cst.Module, first_line: Callable[[cst.CSTNode], int]) -> l
             if this is not None and this == head:
                 run.append(node)
                 continue
-            if head is not None and len(run) >= MIN_ROWS:
+            if head is not None and len(run) >= min_rows:
                 first = first_line(run[0])
                 found.extend(Row(first, len(run), row, _shape(row), _values(row)) for row in run)
             run, head = ([node], this) if this is not None else ([], None)

@@ -19,7 +19,7 @@ DOCUMENTED_PRIORITY = [
     "remove-guard", "swallow-exception", "broaden-except", "remove-raise", "comparison-boundary",
     "slice-off-by-one", "range-off-by-one", "index-off-by-one", "drop-keyword-argument", "dict-get-default",
     "swap-arguments", "method-swap", "sorted-reverse", "min-max", "any-all", "remove-early-return",
-    "comparison-negate", "boolean-operator", "remove-not", "return-value", "arithmetic", "number",
+    "comparison-negate", "boolean-operator", "remove-not", "return-value", "arithmetic", "row-rank", "number",
 ]
 
 

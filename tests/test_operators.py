@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+from mutator.config import Config
 from mutator.generate import generate_file
 from mutator.mutant import apply_mutant
 from mutator.operators.base import REGISTRY
@@ -44,6 +45,9 @@ CASES = [
     ("number", "a = 0\nb = 1\nc = 41\nd = 0x10\n",
      {"a = 1\nb = 1\nc = 41\nd = 0x10\n", "a = 0\nb = 0\nc = 41\nd = 0x10\n", "a = 0\nb = 1\nc = 42\nd = 0x10\n",
       "a = 0\nb = 1\nc = 41\nd = 17\n"}),
+    ("row-rank", "add(A(), 'a', 20)\nadd(B(), 'b', 10)\nadd(C(), 'c', 0)\n",
+     {"add(A(), 'a', 9)\nadd(B(), 'b', 10)\nadd(C(), 'c', 0)\n", "add(A(), 'a', 20)\nadd(B(), 'b', 21)\nadd(C(), 'c', 0)\n",
+      "add(A(), 'a', 20)\nadd(B(), 'b', 10)\nadd(C(), 'c', 11)\n"}),
     ("float", "r = 0.5\n", {"r = 1.5\n"}),
     ("string", "s = 'a'\nt = b\"\"\"x\"\"\"\n", {"s = 'XXaXX'\nt = b\"\"\"x\"\"\"\n", "s = 'a'\nt = b\"\"\"XXxXX\"\"\"\n"}),
     ("boolean-constant", "f(strict=True)\ng(False)\n", {"f(strict=False)\ng(False)\n", "f(strict=True)\ng(True)\n"}),
@@ -130,3 +134,35 @@ def test_examples_in_the_registry_are_real() -> None:
 def test_the_operators_page_lists_every_operator() -> None:
     page = read_doc("operators.md")
     assert [op.name for op in REGISTRY if f"`{op.name}`" not in page] == []
+
+
+def test_a_rows_number_moves_past_its_neighbours_instead_of_n_plus_1() -> None:
+    """Markdown's registries rank rows by a number: `80 -> 81` kept every row's rank (15 equivalent
+    survivors in its nightly, each most of the suite). In a row of similar calls the number goes past
+    its neighbour row's number in the same argument instead; `number` keeps the rest (no neighbour
+    with another value there, another keyword, a sign, a lone call)."""
+    source = src("""
+        register(Code(p), 'code', 80)
+        register(Hash(p, strict=True), 'hash', 70)
+        register(Hash(p), 'setext', 70)
+        register(Quote(p), 'quote', priority=20)
+        register(Para(p), 'para', -5)
+        limit = f(3)
+        """)
+    found = {(m.line, m.operator, m.original, m.replacement)
+             for m in generate_file("m.py", source, {n: "claude-code" for n in range(1, 7)})
+             if m.operator in ("row-rank", "number")}
+    assert found == {
+        (1, "row-rank", "80", "69"),  # past the next row's 70: 'code' now after 'hash'
+        (2, "row-rank", "70", "81"),  # the next row holds the same 70: past the previous row's 80
+        (3, "number", "70", "71"),  # the same 70 before it, a keyword argument after it
+        (4, "number", "20", "21"),  # `priority=` against the neighbours' positional numbers
+        (5, "number", "5", "6"),  # -5: a sign of its own
+        (6, "number", "3", "4"),  # not a row
+    }
+
+
+def test_without_row_rank_number_mutates_the_rows_again() -> None:
+    source = "add(A(), 'a', 20)\nadd(B(), 'b', 10)\n"
+    found = generate_file("m.py", source, {1: "claude-code", 2: "claude-code"}, Config(disable_operators=("row-rank",)))
+    assert {(m.operator, m.replacement) for m in found if m.original in ("20", "10")} == {("number", "21"), ("number", "11")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 
-from mutator.operators import ai_failures, classic  # noqa: F401  (registration)
+from mutator.operators import ai_failures, classic, rows  # noqa: F401  (registration)
 from mutator.operators.base import REGISTRY, Operator
 
 

@@ -1,0 +1,94 @@
+"""`row-rank`: a number in a row of similar calls moved past the same number of its neighbour row.
+
+Registration code ranks its rows by a number (`register(CodeBlockProcessor(p), 'code', 80)` beside
+`'indent', 90` and `'hashheader', 70`). `number`'s `80 -> 81` keeps every row's rank there: an
+equivalent mutant, which survives and costs every test that builds the registry (on Markdown, all
+15 `number` survivors of its nightly, each ~0.75 of the suite). What an agent gets wrong in such a
+table is a row out of place, or a neighbour's value copied with the row: so the row's number goes
+just past its neighbour's (`80 -> 69`, `'code'` now after `'hashheader'`), which a suite that checks
+the order kills, and which stays a wrong value where the column is not a rank (`max_tokens=4096` in
+a row beside `8192` -> 8193). Rows are siblings that call the same function (tables.py); a
+neighbour's counterpart is the number at the same place of its row, in the same argument (the same
+keyword, or both positional); a number keeps `number`'s mutant where no neighbour row holds a
+different one there.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+import libcst as cst
+
+from mutator.mutant import Edit
+from mutator.operators.base import Ctx, Preparer, operator
+from mutator.tables import Row, find_rows, positions
+
+NAME = "row-rank"
+
+
+def _literal(node: cst.Integer) -> int:
+    return int(ast.literal_eval(node.value))
+
+
+def _past(value: int, neighbour: int) -> int | None:
+    """A value on the other side of `neighbour` from `value`; None if there is none (equal, or it would
+    go below zero, where the literal would change its sign)."""
+    if neighbour > value:
+        return neighbour + 1
+    if neighbour < value and neighbour >= 1:
+        return neighbour - 1
+    return None
+
+
+def _mark_rows(module: cst.Module, ctx: Ctx) -> None:
+    """ctx.facts[NAME]: id() of each number in a row -> its replacement."""
+    targets: dict[int, int] = {}
+    tables: dict[int, list[Row]] = {}
+    for row in find_rows(module, lambda node: ctx.span(node)[0], min_rows=2):
+        tables.setdefault(row.table_line, []).append(row)
+    for rows in tables.values():
+        places = [{path: node for node, path in positions(row).items()} for row in rows]
+        for at, mine in enumerate(places):
+            neighbours = [places[i] for i in (at + 1, at - 1) if 0 <= i < len(places)]  # the next row first
+            for path, node in mine.items():
+                if not isinstance(node, cst.Integer) or not path:
+                    continue
+                for theirs in neighbours:
+                    counterpart = theirs.get(path)
+                    if isinstance(counterpart, cst.Integer) and _same_slot(mine[path[:-1]], theirs.get(path[:-1])):
+                        value = _past(_literal(node), _literal(counterpart))
+                        if value is not None:
+                            targets[id(node)] = value
+                            break
+    ctx.facts[NAME] = targets
+
+
+def _same_slot(holder: cst.CSTNode, other: cst.CSTNode | None) -> bool:
+    """Two numbers at one place of their rows hold the same slot: the same keyword argument, or both
+    positional, or in the same kind of container. A minus sign makes a number a slot of its own."""
+    if isinstance(holder, cst.UnaryOperation) or type(holder) is not type(other):
+        return False
+    if isinstance(holder, cst.Arg):
+        assert isinstance(other, cst.Arg)
+        return (holder.keyword.value if holder.keyword else None) == (other.keyword.value if other.keyword else None)
+    return True
+
+
+ROWS = Preparer(cst.Module, _mark_rows)  # ctx.facts["row-rank"]
+
+
+def row_ranked(node: cst.Integer, ctx: Ctx) -> bool:
+    """Whether `row-rank` mutates this number (then `number`'s `n + 1` would be its equivalent twin)."""
+    return id(node) in ctx.facts.get(NAME, {})
+
+
+@operator(
+    NAME, "constant", cst.Integer,
+    ("register(Code(), 'code', 80)\nregister(Hash(), 'hash', 70)", "register(Code(), 'code', 69)\nregister(Hash(), 'hash', 70)"),
+    ai=True, rank=215, prepares=(ROWS,),
+)
+def row_rank(node: cst.Integer, ctx: Ctx) -> Iterator[Edit]:
+    value = ctx.facts.get(NAME, {}).get(id(node))
+    if value is not None:
+        yield ctx.replace(node, str(value))
