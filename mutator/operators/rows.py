@@ -22,7 +22,7 @@ import libcst as cst
 
 from mutator.mutant import Edit
 from mutator.operators.base import Ctx, Preparer, operator
-from mutator.tables import Row, find_rows, positions
+from mutator.tables import node_positions, sibling_runs
 
 NAME = "row-rank"
 
@@ -42,21 +42,19 @@ def _past(value: int, neighbour: int) -> int | None:
 
 
 def _mark_rows(module: cst.Module, ctx: Ctx) -> None:
-    """ctx.facts[NAME]: id() of each number in a row -> its replacement."""
+    """ctx.facts[NAME]: id() of each number in a row -> its replacement. A table nested in another's
+    rows comes after it, and claims its own numbers."""
     targets: dict[int, int] = {}
-    tables: dict[int, list[Row]] = {}
-    for row in find_rows(module, lambda node: ctx.span(node)[0], min_rows=2):
-        tables.setdefault(row.table_line, []).append(row)
-    for rows in tables.values():
-        places = [{path: node for node, path in positions(row).items()} for row in rows]
+    for run in sibling_runs(module):
+        places = [{path: node for node, path in node_positions(row).items()} for row in run]
         for at, mine in enumerate(places):
             neighbours = [places[i] for i in (at + 1, at - 1) if 0 <= i < len(places)]  # the next row first
             for path, node in mine.items():
-                if not isinstance(node, cst.Integer) or not path:
+                if not isinstance(node, cst.Integer) or len(path) < 2:
                     continue
                 for theirs in neighbours:
                     counterpart = theirs.get(path)
-                    if isinstance(counterpart, cst.Integer) and _same_slot(mine[path[:-1]], theirs.get(path[:-1])):
+                    if isinstance(counterpart, cst.Integer) and _same_slot(mine, theirs, path):
                         value = _past(_literal(node), _literal(counterpart))
                         if value is not None:
                             targets[id(node)] = value
@@ -64,15 +62,32 @@ def _mark_rows(module: cst.Module, ctx: Ctx) -> None:
     ctx.facts[NAME] = targets
 
 
-def _same_slot(holder: cst.CSTNode, other: cst.CSTNode | None) -> bool:
-    """Two numbers at one place of their rows hold the same slot: the same keyword argument, or both
-    positional, or in the same kind of container. A minus sign makes a number a slot of its own."""
-    if isinstance(holder, cst.UnaryOperation) or type(holder) is not type(other):
-        return False
-    if isinstance(holder, cst.Arg):
-        assert isinstance(other, cst.Arg)
-        return (holder.keyword.value if holder.keyword else None) == (other.keyword.value if other.keyword else None)
-    return True
+def _same_slot(mine: dict, theirs: dict, path: tuple[int, ...]) -> bool:
+    """Two numbers at one place of their rows hold the same slot: an argument of calls with as many
+    positional arguments and no unpacking (the same keyword, or both positional), or an element of
+    containers of one kind and length, or a dict entry's key or value. Anything else (a slice's bound, an operand, a number with a
+    sign) is not a row's value: `number` keeps it."""
+    holder, other = mine[path[:-1]], theirs.get(path[:-1])
+    outer, other_outer = mine[path[:-2]], theirs.get(path[:-2])
+    if isinstance(holder, cst.Arg) and isinstance(other, cst.Arg):
+        return (_keyword(holder) == _keyword(other) and isinstance(outer, cst.Call)
+                and isinstance(other_outer, cst.Call) and _arity(outer) == _arity(other_outer) is not None)
+    if isinstance(holder, cst.Element) and isinstance(other, cst.Element):
+        return (type(outer) is type(other_outer) and isinstance(outer, (cst.Tuple, cst.List, cst.Set))
+                and len(outer.elements) == len(other_outer.elements))
+    # A dict entry's key or value (the same place in both: the key first).
+    return isinstance(holder, cst.DictElement) and isinstance(other, cst.DictElement)
+
+
+def _keyword(arg: cst.Arg) -> str | None:
+    return arg.keyword.value if arg.keyword else None
+
+
+def _arity(call: cst.Call) -> int | None:
+    """Positional arguments of `call`; None if it unpacks any (`*args`, `**kw`)."""
+    if any(arg.star for arg in call.args):
+        return None
+    return sum(arg.keyword is None for arg in call.args)
 
 
 ROWS = Preparer(cst.Module, _mark_rows)  # ctx.facts["row-rank"]

@@ -312,6 +312,8 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
             cov.stop()
     for stop in _STOPS:  # what was measured is written, whatever comes now
         signal.signal(stop, signal.SIG_IGN)
+    if forks is not None and forked.role == "parent":  # stopped while forking: the shards write their own
+        leave(1)
     result = {**so_far(code), "modules": _installed_modules(), "wall": time.perf_counter() - started}
     if forks is not None and forked.role == "alone":
         # Not forked (nothing or one test to run, collection errors): this is shard 0, the rest are empty.

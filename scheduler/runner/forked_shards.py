@@ -28,9 +28,10 @@ _PR_SET_PDEATHSIG = 1
 
 class ForkedShards:
     """A pytest plugin: `pytest_runtestloop` forks the children. `role` is then "child" in each
-    child (`on_child(its index)` has run), the parent ends once they have (exit code 1 if one
-    ended without exit code 0), and it stays "alone" where nothing was forked (no test or one to run,
-    collection errors, --collect-only): that process ran what there was, as shard 0."""
+    child (`on_child(its index)` has run) and "parent" in the process that forked them, which ends
+    once they have (exit code 1 if one ended without exit code 0; it returns from pytest only if
+    stopped while forking, and writes nothing then); it stays "alone" where nothing was forked (no
+    test or one to run, collection errors, --collect-only): that process ran what there was, as shard 0."""
 
     def __init__(self, count: int, on_child: Callable[[int], None]) -> None:
         self.count = count
@@ -49,6 +50,7 @@ class ForkedShards:
         for number in [*range(len(modules)), *([_DONE] * self.count)]:
             os.write(write, struct.pack("i", number))
         pids = []
+        self.role = "parent"  # from here on, this process writes no result (a stop now must not make it shard 0)
         for index in range(self.count):
             pid = os.fork()
             if pid == 0:
@@ -60,7 +62,7 @@ class ForkedShards:
         os.close(write)
         failed = self._wait(pids)
         # Each child wrote its result: this process ran no test, and its session's end (0.15 s on
-        # dateutil) and teardown would only keep the run waiting.
+        # dateutil) and its interpreter's teardown would only keep the run waiting.
         leave(1 if failed else 0)
 
     def _child(self, session: pytest.Session, index: int, modules: list[list[pytest.Item]], read: int) -> None:
@@ -82,27 +84,26 @@ class ForkedShards:
     def _wait(self, pids: list[int]) -> bool:
         """Until every child has ended; whether one ended without exit code 0. A stop that reaches
         only this process (the driver's SIGTERM) is passed on: each child then writes the tests it
-        measured whole."""
+        measured whole. The stops stay passed on (to children that are gone) until this process
+        ends: a late one must not stop pytest here, whose interrupted session would write over
+        the children's results."""
         def forward(signum: int, frame: object) -> None:
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signum)
 
-        previous = {stop: signal.signal(stop, forward) for stop in (signal.SIGINT, signal.SIGTERM)
-                    if signal.getsignal(stop) is not signal.SIG_IGN}
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(stop) is not signal.SIG_IGN:
+                signal.signal(stop, forward)
         failed = False
-        try:
-            for pid in pids:
-                while True:
-                    try:
-                        _, status = os.waitpid(pid, 0)
-                        break
-                    except InterruptedError:
-                        continue
-                failed = failed or os.waitstatus_to_exitcode(status) != 0
-        finally:
-            for stop, handler in previous.items():
-                signal.signal(stop, handler)
+        for pid in pids:
+            while True:
+                try:
+                    _, status = os.waitpid(pid, 0)
+                    break
+                except InterruptedError:
+                    continue
+            failed = failed or os.waitstatus_to_exitcode(status) != 0
         return failed
 
 
