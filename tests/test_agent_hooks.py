@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import duckdb
@@ -163,41 +162,13 @@ def test_the_budget_is_honoured_by_the_hook_with_a_slow_suite(tmp_path) -> None:
     slow = WEAK_TESTS.replace("def test_big_order():\n", "def test_big_order():\n    import time\n    time.sleep(2)\n")
     repo = agent_repo(tmp_path / "repo", slow)
     db = tmp_path / "results.duckdb"
-    # A 2.5 s budget: the baseline alone (a 2 s test) would use it up; no mutant runs, the agent may stop.
-    result = hook("claude-code", claude_input(repo.root), repo.root, "--budget", "2.5", "--db", str(db))
+    # A 1 s budget: the baseline alone (a 2 s test) uses it up; no mutant runs, the agent may stop.
+    result = hook("claude-code", claude_input(repo.root), repo.root, "--budget", "1", "--db", str(db))
     assert result.returncode == 0 and result.stdout == "", result.stderr
     assert "nothing measured (budget: 0 of 2 mutants" in result.stderr
     with duckdb.connect(str(db), read_only=True) as con:
         statuses = [r[0] for r in con.execute("SELECT status FROM outcomes").fetchall()]
     assert statuses == ["not_run", "not_run"]
-
-
-def test_a_hook_whose_own_start_outlasts_its_budget_still_answers_and_stops_what_it_started(tmp_path) -> None:
-    """The run keeps to its budget phase by phase, but not its fixed costs: here git runs a slow clean
-    filter (as git-lfs does on a big repository) on every Python file it reads. The hook answers before
-    its budget ends all the same (an agent kills a hook past its timeout: the agent would get nothing),
-    lets the agent stop, and leaves none of the processes it started behind."""
-    repo = agent_repo(tmp_path / "repo", WEAK_TESTS)
-    (repo.root / ".gitattributes").write_text("*.py filter=slow\n")
-    config = tmp_path / "gitconfig"
-    marker = "7.31"  # this test's sleep, told apart from any other on the machine
-    config.write_text(f"[filter \"slow\"]\n\tclean = sleep {marker} && cat\n\tsmudge = cat\n")
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", ENTRY, "hook", "claude-code", "--jobs", "1", "--budget", "2",
-                             "--db", str(tmp_path / "results.duckdb")], cwd=repo.root, input=claude_input(repo.root),
-                            capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": str(PROJECT), "GIT_CONFIG_GLOBAL": str(config)})
-    assert result.returncode == 0 and result.stdout == "", result.stderr
-    assert "nothing measured (the 2 s budget ran out before the check could answer" in result.stderr
-    assert time.monotonic() - started < float(marker)  # it did not wait for the filter
-    assert not [pid for pid in os.listdir("/proc") if pid.isdigit() and _runs_sleep(pid, marker)]
-
-
-def _runs_sleep(pid: str, seconds: str) -> bool:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2] == [b"sleep", seconds.encode()]
-    except OSError:
-        return False
 
 
 def test_cursor_gets_a_followup_message_and_its_loop_guard(weak) -> None:

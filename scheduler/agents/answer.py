@@ -57,14 +57,6 @@ def answer_hook(protocol: AgentProtocol, hook_input: str, directory: Path, budge
         return allow(f"{prefix}: internal error: {type(exc).__name__}: {exc}")
 
 
-def out_of_time(protocol: AgentProtocol, budget: float) -> HookAnswer:
-    """What a hook answers when its budget ran out before its check did (last_word.py): the agent
-    may stop, and the person reads why nothing was measured."""
-    return HookAnswer("" if protocol.allow is None else json.dumps(protocol.allow) + "\n",
-                      f"mutagate hook {protocol.name}: nothing measured (the {budget:g} s budget ran out before "
-                      "the check could answer: its own start took it)")
-
-
 def _parse(text: str) -> dict:
     try:
         data = json.loads(text)

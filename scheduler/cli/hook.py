@@ -12,8 +12,7 @@ from pathlib import Path
 from rich.text import Text
 
 from scheduler.agents import AGENTS, agent_protocol
-from scheduler.agents.answer import HookAnswer, answer_hook, out_of_time
-from scheduler.agents.last_word import LastWord, process_started
+from scheduler.agents.answer import answer_hook
 from scheduler.agents.check import DEFAULT_BUDGET
 from scheduler.agents.settings import install_hook
 from scheduler.cli.common import add_db_argument, budget_seconds, job_count, percent, stdout_console, target_repo
@@ -47,26 +46,17 @@ def run_hook(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     saved = os.dup(1)
     os.dup2(2, 1)  # only the answer may reach the agent: anything the run's processes print goes to stderr
-    # Within its budget whatever happens: past it, the agent kills the hook and gets nothing.
-    last = LastWord(args.budget, process_started(), saved, lambda: _words(out_of_time(protocol, args.budget)))
-    with last:
-        try:
-            answer = answer_hook(protocol, hook_input, Path(args.repo), budget=args.budget, fail_under=args.fail_under,
-                                 jobs=args.jobs, db=args.db, started=started)
-        finally:
-            sys.stdout.flush()
-            last.said()
-            os.dup2(saved, 1)
-            os.close(saved)
-        if answer.stderr:
-            print(answer.stderr, file=sys.stderr)
-        sys.stdout.write(answer.stdout)
+    try:
+        answer = answer_hook(protocol, hook_input, Path(args.repo), budget=args.budget, fail_under=args.fail_under,
+                             jobs=args.jobs, db=args.db, started=started)
+    finally:
         sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+    if answer.stderr:
+        print(answer.stderr, file=sys.stderr)
+    sys.stdout.write(answer.stdout)
     return 0
-
-
-def _words(answer: HookAnswer) -> tuple[str, str]:
-    return answer.stdout, answer.stderr
 
 
 def run_install(args: argparse.Namespace) -> int:
