@@ -15,20 +15,15 @@ different one there.
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
 import libcst as cst
 
 from mutator.mutant import Edit
-from mutator.operators.base import Ctx, Preparer, operator
+from mutator.operators.base import Ctx, Preparer, int_value, operator
 from mutator.tables import node_positions, sibling_runs
 
 NAME = "row-rank"
-
-
-def _literal(node: cst.Integer) -> int:
-    return int(ast.literal_eval(node.value))
 
 
 def _past(value: int, neighbour: int) -> int | None:
@@ -55,7 +50,7 @@ def _mark_rows(module: cst.Module, ctx: Ctx) -> None:
                 for theirs in neighbours:
                     counterpart = theirs.get(path)
                     if isinstance(counterpart, cst.Integer) and _same_slot(mine, theirs, path):
-                        value = _past(_literal(node), _literal(counterpart))
+                        value = _past(int_value(node), int_value(counterpart))
                         if value is not None:
                             targets[id(node)] = value
                             break
@@ -64,9 +59,9 @@ def _mark_rows(module: cst.Module, ctx: Ctx) -> None:
 
 def _same_slot(mine: dict, theirs: dict, path: tuple[int, ...]) -> bool:
     """Two numbers at one place of their rows hold the same slot: an argument of calls with as many
-    positional arguments and no unpacking (the same keyword, or both positional), or an element of
-    containers of one kind and length, or a dict entry's key or value. Anything else (a slice's bound, an operand, a number with a
-    sign) is not a row's value: `number` keeps it."""
+    positional arguments and no unpacking (the same keyword, or both positional), an element of
+    containers of one kind and length, or a dict entry's key or value. Anything else (a slice's
+    bound, an operand, a number with a sign) is not a row's value: `number` keeps it."""
     holder, other = mine[path[:-1]], theirs.get(path[:-1])
     outer, other_outer = mine[path[:-2]], theirs.get(path[:-2])
     if isinstance(holder, cst.Arg) and isinstance(other, cst.Arg):
