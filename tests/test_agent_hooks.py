@@ -7,11 +7,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from scheduler.runner.reaper import children
 from tests.cli import ENTRY, PROJECT, assert_bad_input, mutagate
 from tests.gitrepo import GitRepo
 
@@ -162,13 +164,99 @@ def test_the_budget_is_honoured_by_the_hook_with_a_slow_suite(tmp_path) -> None:
     slow = WEAK_TESTS.replace("def test_big_order():\n", "def test_big_order():\n    import time\n    time.sleep(2)\n")
     repo = agent_repo(tmp_path / "repo", slow)
     db = tmp_path / "results.duckdb"
-    # A 1 s budget: the baseline alone (a 2 s test) uses it up; no mutant runs, the agent may stop.
-    result = hook("claude-code", claude_input(repo.root), repo.root, "--budget", "1", "--db", str(db))
+    # A 2.5 s budget, counted from the hook's start: the baseline may take half of what is left when it
+    # starts, not the 2 s test; no mutant runs, the agent may stop.
+    result = hook("claude-code", claude_input(repo.root), repo.root, "--budget", "2.5", "--db", str(db))
     assert result.returncode == 0 and result.stdout == "", result.stderr
     assert "nothing measured (budget: 0 of 2 mutants" in result.stderr
     with duckdb.connect(str(db), read_only=True) as con:
         statuses = [r[0] for r in con.execute("SELECT status FROM outcomes").fetchall()]
     assert statuses == ["not_run", "not_run"]
+
+
+def test_a_hook_whose_check_outlasts_its_budget_answers_on_time_and_leaves_nothing_running(tmp_path) -> None:
+    """The run keeps to its budget phase by phase, but not its fixed costs: here git runs a slow clean
+    filter (as git-lfs does on a big repository) on every Python file it reads. The hook answers before
+    its budget ends all the same (an agent kills a hook past its timeout, and then gets nothing), lets
+    the agent stop, and what the check started is stopped after it."""
+    repo = agent_repo(tmp_path / "repo", WEAK_TESTS)
+    (repo.root / ".gitattributes").write_text("*.py filter=slow\n")
+    config = tmp_path / "gitconfig"
+    marker = "37.31"  # this test's sleep, told apart from any other on the machine
+    config.write_text(f"[filter \"slow\"]\n\tclean = sleep {marker} && cat\n\tsmudge = cat\n")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT), "GIT_CONFIG_GLOBAL": str(config)}
+    for agent, hook_input, allow in (("claude-code", claude_input(repo.root), ""),
+                                     ("cursor", cursor_input(repo.root), "{}\n")):
+        started = time.monotonic()
+        result = subprocess.run([sys.executable, "-c", ENTRY, "hook", agent, "--jobs", "1", "--budget", "2",
+                                 "--db", str(tmp_path / "results.duckdb")], cwd=repo.root, input=hook_input,
+                                capture_output=True, text=True, timeout=120, env=env)
+        assert time.monotonic() - started < float(marker)  # it did not wait for git's filter
+        assert result.returncode == 0 and result.stdout == allow, result.stderr
+        assert (f"mutagate hook {agent}: the check gave no answer within the 2 s budget; it was stopped"
+                in result.stderr), result.stderr
+        assert "Traceback" not in result.stderr
+    assert _eventually(lambda: not _sleeping(marker)), "git's filter was left running"
+
+
+def test_a_hook_the_agent_kills_still_stops_its_check_which_stores_what_it_measured(tmp_path) -> None:
+    """An agent that gives up on a hook kills it: the check it started is stopped as SIGTERM stops a
+    run (the run stored as interrupted, the checkout as it was), and none of its processes lives on."""
+    running = tmp_path / "baseline-running"  # the slow test says when the baseline has reached it
+    slow = WEAK_TESTS.replace("def test_big_order():\n", "def test_big_order():\n    import pathlib, time\n"
+                              f"    pathlib.Path({str(running)!r}).touch()\n    time.sleep(5)\n")
+    repo = agent_repo(tmp_path / "repo", slow)
+    before = repo.git("status", "--porcelain")
+    db = tmp_path / "results.duckdb"
+    agent = subprocess.Popen([sys.executable, "-c", ENTRY, "hook", "claude-code", "--jobs", "1", "--budget", "60",
+                              "--db", str(db)], cwd=repo.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    agent.stdin.write(claude_input(repo.root).encode())
+    agent.stdin.close()
+    below: set[int] = set()
+
+    def at_work() -> bool:  # the keeper, the check, and the baseline's processes
+        below.update(_descendants(agent.pid))
+        return running.exists()
+
+    assert _eventually(at_work), "the baseline never reached the slow test"
+    agent.kill()
+    agent.wait()
+    assert _eventually(lambda: not [pid for pid in below if Path(f"/proc/{pid}").exists()]), \
+        "the check outlived its hook"
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    assert repo.git("status", "--porcelain") == before
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        for child in children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _eventually(condition, seconds: float = 30.0) -> bool:
+    """True once `condition()` holds, asking again for up to `seconds`."""
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _sleeping(seconds: str) -> list[str]:
+    def runs_sleep(pid: str) -> bool:
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:2] == [b"sleep", seconds.encode()]
+        except OSError:
+            return False
+
+    return [pid for pid in os.listdir("/proc") if pid.isdigit() and runs_sleep(pid)]
 
 
 def test_cursor_gets_a_followup_message_and_its_loop_guard(weak) -> None:

@@ -34,7 +34,7 @@ def answer_hook(protocol: AgentProtocol, hook_input: str, directory: Path, budge
                 fail_under: float | None = None, jobs: int | None = None, db: Path | None = None,
                 started: float | None = None) -> HookAnswer:
     def allow(note: str = "") -> HookAnswer:
-        return HookAnswer("" if protocol.allow is None else json.dumps(protocol.allow) + "\n", note)
+        return allowed(protocol, note)
 
     prefix = f"mutagate hook {protocol.name}"
     try:
@@ -55,6 +55,11 @@ def answer_hook(protocol: AgentProtocol, hook_input: str, directory: Path, budge
         return allow(f"{prefix}: {exc}")
     except Exception as exc:  # noqa: BLE001 - a hook's own fault never blocks the agent
         return allow(f"{prefix}: internal error: {type(exc).__name__}: {exc}")
+
+
+def allowed(protocol: AgentProtocol, note: str = "") -> HookAnswer:
+    """The answer that lets the agent stop, with `note` for the person (on stderr)."""
+    return HookAnswer("" if protocol.allow is None else json.dumps(protocol.allow) + "\n", note)
 
 
 def _parse(text: str) -> dict:

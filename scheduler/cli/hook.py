@@ -4,18 +4,19 @@ protocol on stdout), and `mutagate hook install AGENT`: the hook added to the ag
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from pathlib import Path
+from typing import NoReturn
 
 from rich.text import Text
 
 from scheduler.agents import AGENTS, agent_protocol
-from scheduler.agents.answer import answer_hook
+from scheduler.agents.answer import HookAnswer, allowed, answer_hook
 from scheduler.agents.check import DEFAULT_BUDGET
+from scheduler.agents.on_time import answer_on_time, process_started
 from scheduler.agents.settings import install_hook
 from scheduler.cli.common import add_db_argument, budget_seconds, job_count, percent, stdout_console, target_repo
+from scheduler.runner.reaper import leave
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -37,26 +38,24 @@ def register(commands: argparse._SubParsersAction) -> None:
     install.set_defaults(handler=run_install)
 
 
-def run_hook(args: argparse.Namespace) -> int:
-    """Always exit 0: the answer is on stdout in the agent's protocol, and an error is one line on
-    stderr that lets the agent stop."""
-    started = time.monotonic()
+def run_hook(args: argparse.Namespace) -> NoReturn:
+    """Always exits 0: the answer is on stdout in the agent's protocol, and an error is one line on
+    stderr that lets the agent stop. The check runs apart from this process, which answers within
+    the budget whatever the check does (scheduler/agents/on_time.py)."""
+    started = process_started()  # the interpreter's start counts: the agent's clock began before it
     protocol = agent_protocol(args.protocol_name)
     hook_input = sys.stdin.read()
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)  # only the answer may reach the agent: anything the run's processes print goes to stderr
-    try:
-        answer = answer_hook(protocol, hook_input, Path(args.repo), budget=args.budget, fail_under=args.fail_under,
-                             jobs=args.jobs, db=args.db, started=started)
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+
+    def check() -> HookAnswer:
+        return answer_hook(protocol, hook_input, Path(args.repo), budget=args.budget, fail_under=args.fail_under,
+                           jobs=args.jobs, db=args.db, started=started)
+
+    answer = answer_on_time(check, lambda why: allowed(protocol, f"mutagate hook {protocol.name}: {why}; the agent may stop"),
+                            started, args.budget)
     if answer.stderr:
         print(answer.stderr, file=sys.stderr)
     sys.stdout.write(answer.stdout)
-    return 0
+    leave(0)  # the agent waits for the process's end, not only its answer: no interpreter teardown (0.05-0.1 s)
 
 
 def run_install(args: argparse.Namespace) -> int:

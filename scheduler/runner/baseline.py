@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .common import PYTEST_FLAGS, _Collector, _installed_modules, leave
+from .common import PYTEST_FLAGS, _Collector, _installed_modules
 from .forked_shards import ForkedShards
 from .probes import IMPORT_TIME, Probes
+from .reaper import leave
 from .spawns import TEST_VAR, SpawnCount
 
 if TYPE_CHECKING:

@@ -3,7 +3,6 @@ forking a child into its own process group and temporary folder, then killing an
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import gc
 import importlib.util
@@ -15,7 +14,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 import pytest
 
@@ -96,19 +95,6 @@ def read_requests(requests: Iterable[str]) -> Iterator[dict]:
         if not line.strip():
             continue
         yield json.loads(line)
-
-
-def leave(code: int) -> NoReturn:
-    """End this process now, its result written: without the interpreter's teardown (freeing a
-    collected suite: 0.2-0.4 s per baseline shard on dateutil, while the run waited). The atexit
-    handlers still run: they stop what the tests or conftest started (a pool, a server) and flush
-    what they wrote, as at a normal exit."""
-    with contextlib.suppress(BaseException):
-        atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(code)
 
 
 # --- forked children -----------------------------------------------------------------------------

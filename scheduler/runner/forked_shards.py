@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import pytest
 
-from .common import leave
+from .reaper import leave
 
 _DONE = -1
 _PR_SET_PDEATHSIG = 1

@@ -1,4 +1,4 @@
-"""No process a mutant or a test starts outlives its run.
+"""No process a mutant or a test starts outlives its run; and a process whose work is done ends at once.
 
 A process group kill misses what left the group: `Popen(start_new_session=True)`, a double-forked
 daemon. On Linux a process that owns mutants becomes a *child subreaper* (PR_SET_CHILD_SUBREAPER):
@@ -12,11 +12,13 @@ driver around the whole run.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
 import sys
 import time
+from typing import NoReturn
 
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -91,3 +93,16 @@ def kill_strays(keep: set[int] = frozenset(), rounds: int = 50) -> list[int]:
             killed.append(pid)
         time.sleep(0.001)  # the killed processes' children are re-parented to us: look again
     return killed
+
+
+def leave(code: int) -> NoReturn:
+    """End this process now, its result written: without the interpreter's teardown (freeing a
+    collected suite: 0.2-0.4 s per baseline shard on dateutil, while the run waited). The atexit
+    handlers still run: they stop what the tests or conftest started (a pool, a server) and flush
+    what they wrote, as at a normal exit."""
+    with contextlib.suppress(BaseException):
+        atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
