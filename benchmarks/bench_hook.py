@@ -3,9 +3,11 @@
 For each real-library bed (dateutil from bench_suite.py, sqlite-utils and Markdown from bench_libs.py)
 the PR's commit is made uncommitted again (`git reset --soft pr-base`): the state an agent leaves when
 it stops. Then `mutagate hook claude-code` answers Claude Code's real Stop event on stdin, once with the
-default budget (60 s) and once with a budget of half the plain suite's time, which the baseline alone
-cannot fit (it is cut: the tests nearest the change first). Measured: the hook's wall time against its
-budget, what it answered, and how much it measured.
+default budget (60 s), once with a budget of half the plain suite's time, which the baseline alone
+cannot fit (it is cut: the tests nearest the change first), and once with 1 s, which even the check's
+start (interpreter, libcst's parse, the snapshot) cannot fit: the hook answers without the check
+(scheduler/agents/on_time.py). Measured: the hook's wall time against its budget, what it answered,
+the note it left on stderr, and how much it measured.
 
     python benchmarks/bench_hook.py                 # every bed; writes bench_hook.json
     python benchmarks/bench_hook.py --lib markdown
@@ -31,6 +33,7 @@ from bench_run import git
 
 HERE = Path(__file__).parent
 DEFAULT_BUDGET = 60.0  # scheduler.agents.check.DEFAULT_BUDGET
+START_BUDGET = 1.0  # less than the check's own start takes on these beds
 
 
 def dateutil_repo(into: Path) -> Path:
@@ -65,7 +68,8 @@ def answer(repo: Path, budget: float, db: Path) -> dict:
     reply = json.loads(done.stdout) if done.stdout.strip() else {}
     figures = {"budget_seconds": budget, "wall_seconds": round(wall, 2), "within_budget": wall <= budget,
                "exit_code": done.returncode, "decision": reply.get("decision", "allow"),
-               "reason_first_line": (reply.get("reason") or "").splitlines()[0][:200] if reply.get("reason") else ""}
+               "reason_first_line": (reply.get("reason") or "").splitlines()[0][:200] if reply.get("reason") else "",
+               "note": (done.stderr.strip().splitlines() or [""])[-1][:240]}
     if db.is_file():
         with duckdb.connect(str(db), read_only=True) as con:
             row = con.execute("SELECT run_id FROM runs ORDER BY started DESC LIMIT 1").fetchone()
@@ -82,7 +86,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "bench_hook.json")
     args = parser.parse_args()
     names = args.lib or ["dateutil", *sorted(bench_libs.BEDS)]
-    results: dict = {"what": "mutagate hook claude-code on an uncommitted PR, default and tight budgets",
+    results: dict = {"what": "mutagate hook claude-code on an uncommitted PR: default, tight and 1 s budgets",
                      "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
     with tempfile.TemporaryDirectory(prefix="mutagate-bench-hook-") as scratch:
         for name, repo in beds(names, Path(scratch)).items():
@@ -93,6 +97,7 @@ def main() -> None:
                 "plain_pytest_seconds": round(plain, 2),
                 "default_budget": answer(repo, DEFAULT_BUDGET, Path(scratch) / f"{name}-default.duckdb"),
                 "half_the_suite": answer(repo, tight, Path(scratch) / f"{name}-tight.duckdb"),
+                "under_its_start": answer(repo, START_BUDGET, Path(scratch) / f"{name}-start.duckdb"),
             }
             print(json.dumps({name: results[name]}, indent=2), flush=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
