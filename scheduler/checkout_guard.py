@@ -22,6 +22,7 @@ import stat
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,15 +107,31 @@ class Damage:
     changed: tuple[str, ...]  # modified or removed, then put back
     created: tuple[str, ...]  # new files, then removed
     unrestorable: tuple[str, ...]  # too large to have been kept
+    newer: tuple[str, ...] = ()  # changed after the checkout was handed back (`released`): left as they are
+
+
+def _never() -> float | None:
+    return None
+
+
+# When the checkout was handed back to its owner before the run's end (time.time(); None: it was not):
+# a stop hook that answered at its deadline lets the agent edit again while the stopped check cleans up
+# (scheduler/agents/on_time.py). A change made after that moment is the agent's, not a mutant's.
+released: Callable[[], float | None] = _never
+_CLOCK_SLACK = 0.01  # a file system's timestamps may trail the clock by a tick
 
 
 def verify_and_restore(before: Fingerprint) -> Damage:
-    """Compare the checkout with its fingerprint and put back every difference."""
+    """Compare the checkout with its fingerprint and put back every difference, except what changed
+    after the checkout was `released`."""
     after = take(before.root, before.own)
-    changed, unrestorable = [], []
+    changed, unrestorable, newer = [], [], []
     for path, entry in before.entries.items():
         now = after.entries.get(path)
         if now is not None and now.digest == entry.digest and now.mode == entry.mode:
+            continue
+        if _changed_since_release(before.root / path):
+            newer.append(path)
             continue
         data = entry.data if entry.data is not None else (
             _git(before.root, "cat-file", "blob", entry.blob) if entry.blob else None)
@@ -123,12 +140,31 @@ def verify_and_restore(before: Fingerprint) -> Damage:
             continue
         _put_back(before.root / path, data, entry.mode)
         changed.append(path)
-    created = [p for p in after.entries if p not in before.entries]
-    for path in created:
+    created = []
+    for path in (p for p in after.entries if p not in before.entries):
         target = before.root / path
-        if target.is_symlink() or target.is_file():
+        if _changed_since_release(target):
+            newer.append(path)
+        elif target.is_symlink() or target.is_file():
             target.unlink()
-    return Damage(tuple(changed), tuple(created), tuple(unrestorable))
+            created.append(path)
+    return Damage(tuple(changed), tuple(created), tuple(unrestorable), tuple(newer))
+
+
+def _changed_since_release(target: Path) -> bool:
+    """Written, created or renamed after `released()` (its status-change time, which no process sets
+    at will as it can a modification time); removed, when its folder changed after it."""
+    moment = released()
+    if moment is None:
+        return False
+    try:
+        changed = target.lstat().st_ctime
+    except OSError:
+        try:
+            changed = target.parent.lstat().st_ctime
+        except OSError:
+            return False
+    return changed >= moment - _CLOCK_SLACK
 
 
 def _put_back(target: Path, data: bytes, mode: int) -> None:

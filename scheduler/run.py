@@ -31,6 +31,7 @@ from scheduler.plan import (PlannedMutant, TimeoutPolicy, confirmation_task, con
 from scheduler.provenance import TOOL_VERSION, current_branch, new_run_id
 from scheduler.runtime import Runtime, make_runtime
 from scheduler import checkout_guard
+from scheduler.held_signals import held_signals
 from scheduler.runner.reaper import become_subreaper, children, kill_strays
 from scheduler.scratch import new_scratch, remove_scratch
 from scheduler.workcopy import make_snapshot, restore_if_dirty
@@ -226,13 +227,14 @@ def execute_run(workload: Workload, options: RunOptions, progress: Progress = Pr
         status = RunStatus.REFUSED  # the input's fault (a failing baseline, no tests): nothing was interrupted
         raise
     finally:
-        if warm is not None:  # stopped before the mutants' phase took it over
-            warm.close()
-        kill_strays(own_children)
-        _guard_checkout(checkout)
-        store.finish_run(run_id, status, description, timings)
-        if not options.keep_scratch:
-            remove_scratch(scratch)
+        with held_signals():  # a stop that lands now waits for the checkout and the store to be whole
+            if warm is not None:  # stopped before the mutants' phase took it over
+                warm.close()
+            kill_strays(own_children)
+            _guard_checkout(checkout)
+            store.finish_run(run_id, status, description, timings)
+            if not options.keep_scratch:
+                remove_scratch(scratch)
 
 
 def _guard_checkout(before: checkout_guard.Fingerprint) -> None:

@@ -79,11 +79,11 @@ def hook(agent: str, stdin: str, cwd: Path, *flags: str) -> subprocess.Completed
                           env={**os.environ, "PYTHONPATH": str(PROJECT)})
 
 
-def agent_repo(root: Path, tests: str) -> GitRepo:
-    """A human's committed project, and an agent's uncommitted change to it with `tests`."""
+def agent_repo(root: Path, tests: str, more: dict[str, str] | None = None) -> GitRepo:
+    """A human's committed project (with `more` files), and an agent's uncommitted change to it with `tests`."""
     repo = GitRepo(root)
     repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/prices.py": PRICES_BEFORE,
-                                         "tests/test_prices.py": TESTS_BEFORE})
+                                         "tests/test_prices.py": TESTS_BEFORE, **(more or {})})
     repo.write("pkg/prices.py", PRICES_AFTER)
     repo.write("tests/test_prices.py", tests)
     return repo
@@ -227,6 +227,38 @@ def test_a_hook_the_agent_kills_still_stops_its_check_which_stores_what_it_measu
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
     assert repo.git("status", "--porcelain") == before
+
+
+def test_after_a_late_answer_the_agent_edits_again_and_its_edits_stay(tmp_path) -> None:
+    """The hook answered at its deadline while its stopped check still cleans up (here a conftest holds
+    the baseline's end for 3 s). The agent edits at once: its edits and new files stay, and what the
+    baseline's test wrote into the checkout before the answer is still put back."""
+    repo_root = tmp_path / "repo"
+    slow = WEAK_TESTS.replace("def test_big_order():\n", "def test_big_order():\n    import pathlib, time\n"
+                              f"    pathlib.Path({str(repo_root / 'NOTES')!r}).write_text('a test wrote here')\n"
+                              "    time.sleep(8)\n")
+    repo = agent_repo(repo_root, slow, {"NOTES": "the user's notes\n",
+                                        "conftest.py": "import time\n\n\ndef pytest_sessionfinish():\n    time.sleep(3)\n"})
+    db = tmp_path / "results.duckdb"
+    hook = subprocess.Popen([sys.executable, "-c", ENTRY, "hook", "claude-code", "--jobs", "1", "--budget", "6",
+                             "--db", str(db)], cwd=repo.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT), "MUTAGATE_READONLY_CHECKOUT": "0"})
+    below: set[int] = set()
+    hook.stdin.write(claude_input(repo.root))
+    hook.stdin.close()
+    while hook.poll() is None:  # everything the hook starts, to wait for its end below
+        below.update(_descendants(hook.pid))
+        time.sleep(0.05)
+    stdout, stderr = hook.stdout.read(), hook.stderr.read()
+    assert hook.returncode == 0 and stdout == "", stderr
+    assert "it was stopped and cleans up on its own" in stderr, stderr
+    (repo.root / "pkg/prices.py").write_text("def discount(price, rate):\n    return price  # the agent again\n")
+    (repo.root / "pkg/more.py").write_text("MORE = 1\n")
+    assert _eventually(lambda: not [pid for pid in below if Path(f"/proc/{pid}").exists()], seconds=60)
+    assert (repo.root / "NOTES").read_text() == "the user's notes\n"  # the test's write, from before the answer
+    assert (repo.root / "pkg/prices.py").read_text().endswith("# the agent again\n")
+    assert (repo.root / "pkg/more.py").exists()
 
 
 def _descendants(pid: int) -> set[int]:

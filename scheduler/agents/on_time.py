@@ -8,11 +8,13 @@ the process the agent started only waits for the answer, and the check runs two 
     hook (the agent's pipes) ── keeper (its own session, subreaper) ── check (its output to a file)
 
 The check's answer comes back on a pipe as one JSON line; what it prints goes to an unlinked file that
-the hook copies to its stderr as it grows. At the deadline the hook answers without it (`late`) and
-is free to exit. The keeper sees the hook gone (its pipe's end: also when the agent killed the hook)
-and stops the check as SIGTERM stops any run — what was measured stored, the user's checkout verified
-and restored, the run's processes ended — then kills whatever is left below it. Neither holds the
-agent's pipes, so that clean-up does not keep the agent waiting.
+the hook copies to its stderr as it grows. STOP_AHEAD_SECONDS before the deadline the hook asks the
+keeper to stop the check, as SIGTERM stops any run: its processes ended, the user's checkout verified
+and restored, what it measured stored. The hook answers when the check has ended, or at the deadline
+(`late`), whichever comes first, and is free to exit; a clean-up still going on then goes on below the
+keeper, away from the agent's pipes, and leaves alone what changed in the checkout after the answer
+(the agent's next edits: checkout_guard.released). The keeper also stops the check when the agent
+kills the hook, and kills whatever is left below it once the check has ended (or 30 s after the stop).
 
 A timer thread in the hook's own process was tried first and taken back: it cannot preempt native
 code (libcst's parse), and killing the run's processes under the run's feet let it read a killed git
@@ -23,27 +25,34 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mmap
 import os
 import select
 import signal
+import struct
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from typing import IO, NoReturn
 
+from scheduler import checkout_guard
 from scheduler.agents.answer import HookAnswer
 from scheduler.runner.reaper import become_subreaper, kill_strays, leave
 
-MARGIN_SECONDS = 0.1  # kept back from the deadline: writing the answer and the hook's own exit
-GRACE_SECONDS = 30.0  # a stopped check's clean-up (well under a second when measured); then it is killed
+MARGIN_SECONDS = 0.1  # kept back from the budget: writing the answer and the hook's own exit
+STOP_AHEAD_SECONDS = 1.0  # the check's clean-up after a stop (0.5 s measured mid-baseline), within the budget: at most half of it
+GRACE_SECONDS = 30.0  # a stopped check's clean-up past the answer; then it is killed
 TICK_SECONDS = 0.05  # how often the hook copies the check's output, and the keeper looks at the check
-ANSWERED = 0  # the check's exit code once its answer is on the pipe
+ANSWERED, STOPPED = 0, 3  # the check's exit codes: its answer is on the pipe; a stop ended it
+SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+_MOMENT = struct.Struct("d")  # the answer's time.time(), shared with the check (0: not answered yet)
 
 
 def process_started() -> float:
     """When this process started (its interpreter's start and imports count against a budget too), on
-    time.monotonic()'s clock; now where /proc is missing."""
+    time.monotonic()'s clock; now where /proc is missing or says something unlikely."""
     try:
         with open("/proc/self/stat", "rb") as handle:
             stat = handle.read()
@@ -53,7 +62,7 @@ def process_started() -> float:
         age = uptime - ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return time.monotonic()
-    return time.monotonic() - max(0.0, age)
+    return time.monotonic() - (age if 0.0 <= age <= 60.0 else 0.0)  # a time namespace may skew it
 
 
 def answer_on_time(work: Callable[[], HookAnswer], late: Callable[[str], HookAnswer], started: float,
@@ -62,67 +71,95 @@ def answer_on_time(work: Callable[[], HookAnswer], late: Callable[[str], HookAns
     `budget` seconds from `started` (time.monotonic(); None: no limit), or ended without one. The
     caller's SIGTERM handler is the check's: it must stop a run as Ctrl-C does (the CLI's does)."""
     deadline = None if budget is None else started + budget - MARGIN_SECONDS
+    stop_at = None if budget is None else max(started + budget / 2, deadline - STOP_AHEAD_SECONDS)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # nothing buffered here may be written twice by the children
     answers, answer_end = os.pipe()
-    life, life_end = os.pipe()  # the hook holds the only write end: the keeper reads its closing
+    life, life_end = os.pipe()  # the hook holds the only write end: a byte asks for a stop, its closing too
     output = tempfile.TemporaryFile()
+    answered_at = mmap.mmap(-1, _MOMENT.size)  # shared with both children
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)  # no stop may reach the keeper before it ignores them
     keeper = os.fork()
     if keeper == 0:
         os.close(answers)
         os.close(life_end)
-        _keep(life, answer_end, output, work)
+        _keep(life, answer_end, output, answered_at, before, work)
+    signal.pthread_sigmask(signal.SIG_SETMASK, before)
     os.close(answer_end)
     os.close(life)
+    reader = _Reader(answers, output)
+    stopped = False
     try:
-        line, copied = _first_line(answers, output, deadline)
+        line = reader.line(stop_at)
+        if line is None and stop_at is not None:
+            os.write(life_end, b"s")
+            stopped = True
+            line = reader.line(deadline)
     finally:
-        os.close(life_end)  # answered or given up: the keeper stops the check if it still runs
+        answered_at[:] = _MOMENT.pack(time.time())  # from now on, what changes in the checkout is the agent's
+        os.close(life_end)  # the keeper stops the check if it still runs
         os.close(answers)
-    _copy(output, copied)
+    if deadline is None or time.monotonic() < deadline:
+        reader.copy()  # the rest of what it printed, if there is time for it
     output.close()
     with contextlib.suppress(ChildProcessError):
         os.waitpid(keeper, os.WNOHANG)  # usually still at work: then init reaps it
-    if line is None:
-        return late(f"the check gave no answer within the {budget:g} s budget; it was stopped, and stores what it "
-                    "measured and cleans up on its own")
-    message = json.loads(line) if line else {"ended": "its keeper ended"}
-    if "ended" in message:
-        return late(f"the check ended without an answer ({message['ended']})")
-    return HookAnswer(message["stdout"], message["stderr"])
+    return _answer(line, stopped, late, budget)
 
 
-def _first_line(answers: int, output: IO[bytes], deadline: float | None) -> tuple[bytes | None, int]:
-    """The first whole line on `answers` (b"": every writer left without one; None: the deadline came
-    first), copying the check's output to stderr meanwhile; and how much of it was copied."""
-    received, copied = b"", 0
-    while True:
-        wait = TICK_SECONDS if deadline is None else min(TICK_SECONDS, deadline - time.monotonic())
-        if wait <= 0:
-            return None, copied
-        ready, _, _ = select.select([answers], [], [], wait)
-        copied = _copy(output, copied)
-        if not ready:
-            continue
-        chunk = os.read(answers, 1 << 16)
-        if not chunk:
-            return b"", copied
-        received += chunk
-        if b"\n" in received:
-            return received.split(b"\n", 1)[0], copied
+def _answer(line: bytes | None, stopped: bool, late: Callable[[str], HookAnswer], budget: float | None) -> HookAnswer:
+    try:
+        message = json.loads(line) if line else None
+    except ValueError:
+        return late("the check's answer came cut short")
+    ended = "nothing came back" if message is None else message.get("ended")
+    if ended is None:
+        return HookAnswer(message["stdout"], message["stderr"])
+    if stopped and ended in ("stopped", "nothing came back"):
+        cleaned = "and has cleaned up" if ended == "stopped" else "and cleans up on its own"
+        return late(f"the check gave no answer within the {budget:g} s budget; it was stopped {cleaned} (what it "
+                    "measured is stored)")
+    return late(f"the check ended without an answer ({ended})")
 
 
-def _copy(output: IO[bytes], copied: int) -> int:
-    """What the check printed since `copied`, onto this process's stderr; the new offset."""
-    while chunk := os.pread(output.fileno(), 1 << 16, copied):
-        with contextlib.suppress(OSError):  # the person's terminal gone: the answer still matters
-            os.write(2, chunk)
-        copied += len(chunk)
-    return copied
+class _Reader:
+    """The first whole line on the answers' pipe, and the check's output copied to stderr meanwhile."""
+
+    def __init__(self, answers: int, output: IO[bytes]) -> None:
+        self.answers, self.output = answers, output
+        self.received = b""
+        self.copied = 0
+
+    def line(self, until: float | None) -> bytes | None:
+        """The line (b"": every writer left without one), or None if `until` (time.monotonic()) came first."""
+        while True:
+            wait = TICK_SECONDS if until is None else min(TICK_SECONDS, until - time.monotonic())
+            if wait <= 0:
+                return None
+            ready, _, _ = select.select([self.answers], [], [], wait)
+            self.copy()
+            if not ready:
+                continue
+            chunk = os.read(self.answers, 1 << 16)
+            if not chunk:
+                return b""
+            self.received += chunk
+            if b"\n" in self.received:
+                return self.received.split(b"\n", 1)[0]
+
+    def copy(self) -> None:
+        """What the check printed since the last copy, up to the file's size now (it may keep growing)."""
+        end = os.fstat(self.output.fileno()).st_size
+        while self.copied < end and (chunk := os.pread(self.output.fileno(), min(1 << 16, end - self.copied),
+                                                       self.copied)):
+            with contextlib.suppress(OSError):  # the person's terminal gone: the answer still matters
+                os.write(2, chunk)
+            self.copied += len(chunk)
 
 
-def _keep(life: int, answer_end: int, output: IO[bytes], work: Callable[[], HookAnswer]) -> NoReturn:
-    """The keeper's life, in the hook's first child; it never returns into the caller's code."""
+def _keep(life: int, answer_end: int, output: IO[bytes], answered_at: mmap.mmap, mask: set[signal.Signals],
+          work: Callable[[], HookAnswer]) -> NoReturn:
+    """The keeper's life, in the hook's first child, its stops held; it never returns into the caller's code."""
     try:
         os.setsid()  # out of the agent's process group: a kill of the hook's group leaves the clean-up be
         become_subreaper()  # what the check starts and leaves behind comes here, to be killed at the end
@@ -130,9 +167,11 @@ def _keep(life: int, answer_end: int, output: IO[bytes], work: Callable[[], Hook
         check = os.fork()
         if check == 0:
             os.close(life)
-            _check(answer_end, output, work)
-        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # the hook's own handlers: a stop stops the run
+            _check(answer_end, output, answered_at, work)
+        for signum in SIGNALS:
             signal.signal(signum, signal.SIG_IGN)  # it ends with the check, or with the grace
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         status = _watch(check, life)
         kill_strays()
         if status is not None and not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == ANSWERED):
@@ -142,8 +181,8 @@ def _keep(life: int, answer_end: int, output: IO[bytes], work: Callable[[], Hook
 
 
 def _watch(check: int, life: int) -> int | None:
-    """The check's wait status once it ended; None if it outlived GRACE_SECONDS after the hook's end
-    (then it is killed with the rest). The hook's end (answered, or gone) sends the check a SIGTERM."""
+    """The check's wait status once it ended; None if it outlived GRACE_SECONDS after its stop (then it
+    is killed with the rest). A byte from the hook, or the hook's end, sends the check its SIGTERM."""
     stopped_at: float | None = None
     while True:
         pid, status = os.waitpid(check, os.WNOHANG)
@@ -151,7 +190,8 @@ def _watch(check: int, life: int) -> int | None:
             return status
         if stopped_at is None:
             ready, _, _ = select.select([life], [], [], TICK_SECONDS)
-            if ready and not os.read(life, 1):
+            if ready:
+                os.read(life, 1)
                 stopped_at = time.monotonic()
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(check, signal.SIGTERM)  # a check that answered ignores it
@@ -161,20 +201,24 @@ def _watch(check: int, life: int) -> int | None:
             time.sleep(TICK_SECONDS)
 
 
-def _check(answer_end: int, output: IO[bytes], work: Callable[[], HookAnswer]) -> NoReturn:
+def _check(answer_end: int, output: IO[bytes], answered_at: mmap.mmap, work: Callable[[], HookAnswer]) -> NoReturn:
     """The check's life, in the keeper's child: the hook's own signal handlers (SIGTERM stops the run
-    as Ctrl-C does) and its output to the shared file."""
+    as Ctrl-C does), its output to the shared file, and a checkout that is the agent's again once the
+    hook has answered."""
     code = 1
     try:
         os.dup2(output.fileno(), 1)
         os.dup2(output.fileno(), 2)
+        checkout_guard.released = lambda: _MOMENT.unpack(answered_at[:])[0] or None
         answer = work()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_IGN)  # answered: the keeper's stop is for a check still at work
         _say(answer_end, {"stdout": answer.stdout, "stderr": answer.stderr})
         code = ANSWERED
-    except BaseException:  # noqa: BLE001 - stopped at the deadline (the run cleaned up): nobody to answer
-        pass
+    except KeyboardInterrupt:  # stopped (the run cleaned up as it unwound): the keeper says so
+        code = STOPPED
+    except BaseException:  # noqa: BLE001 - the keeper says it ended without an answer; this says why
+        traceback.print_exc()
     finally:
         leave(code)
 
@@ -196,4 +240,5 @@ def _to_devnull(*fds: int) -> None:
 def _how(status: int) -> str:
     if os.WIFSIGNALED(status):
         return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
-    return f"exit code {os.waitstatus_to_exitcode(status)}"
+    code = os.waitstatus_to_exitcode(status)
+    return "stopped" if code == STOPPED else f"exit code {code}"
