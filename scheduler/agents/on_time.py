@@ -148,13 +148,18 @@ class _Reader:
                 return self.received.split(b"\n", 1)[0]
 
     def copy(self) -> None:
-        """What the check printed since the last copy, up to the file's size now (it may keep growing)."""
+        """What the check printed since the last copy, up to the file's size now (it may keep growing),
+        while stderr takes it without blocking: an agent that reads it only at the end must not make the
+        answer late (a pipe with room is writable; a write of at most PIPE_BUF bytes then never blocks)."""
         end = os.fstat(self.output.fileno()).st_size
-        while self.copied < end and (chunk := os.pread(self.output.fileno(), min(1 << 16, end - self.copied),
-                                                       self.copied)):
-            with contextlib.suppress(OSError):  # the person's terminal gone: the answer still matters
-                os.write(2, chunk)
-            self.copied += len(chunk)
+        while self.copied < end and select.select([], [2], [], 0)[1]:
+            chunk = os.pread(self.output.fileno(), min(select.PIPE_BUF, end - self.copied), self.copied)
+            if not chunk:
+                return
+            try:
+                self.copied += os.write(2, chunk)
+            except OSError:  # the person's terminal gone: the answer still matters
+                self.copied += len(chunk)
 
 
 def _keep(life: int, answer_end: int, output: IO[bytes], answered_at: mmap.mmap, mask: set[signal.Signals],
