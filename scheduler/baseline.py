@@ -143,6 +143,8 @@ def run_baseline(runtime: Runtime, workdir: Path, files: list[str], shards: int 
     runtime.remember_modules(result.get("modules", []))
     if (only is not None or skip) and result["exit_code"] == 5:  # every test asked for is gone, or measured
         return Baseline({}, {}, suite=tuple(result.get("suite", ())))
+    if result.get("cut") and not result["tests"]:  # the budget's share ended inside the first test
+        return Baseline({}, {}, cut=True, suite=tuple(result.get("suite", ())))
     if result["exit_code"] == 5 or not result["tests"]:
         raise BadInput("pytest collected no tests: mutagate needs a test suite to measure")
     flaky = _classify_failures(runtime, workdir, result) if result["failed"] else {}

@@ -230,15 +230,15 @@ def test_a_hook_the_agent_kills_still_stops_its_check_which_stores_what_it_measu
 
 
 def test_after_a_late_answer_the_agent_edits_again_and_its_edits_stay(tmp_path) -> None:
-    """The hook answered at its deadline while its stopped check still cleans up (here a conftest holds
-    the baseline's end for 3 s). The agent edits at once: its edits and new files stay, and what the
-    baseline's test wrote into the checkout before the answer is still put back."""
+    """The hook answered at its deadline while its stopped check still cleans up (here a test that
+    holds every stop until its 8 s sleep ends). The agent edits at once: its edits and new files stay,
+    and what the baseline's test wrote into the checkout before the answer is still put back."""
     repo_root = tmp_path / "repo"
-    slow = WEAK_TESTS.replace("def test_big_order():\n", "def test_big_order():\n    import pathlib, time\n"
+    slow = WEAK_TESTS.replace("def test_big_order():\n", "def test_big_order():\n    import pathlib, signal, time\n"
                               f"    pathlib.Path({str(repo_root / 'NOTES')!r}).write_text('a test wrote here')\n"
-                              "    time.sleep(8)\n")
-    repo = agent_repo(repo_root, slow, {"NOTES": "the user's notes\n",
-                                        "conftest.py": "import time\n\n\ndef pytest_sessionfinish():\n    time.sleep(3)\n"})
+                              "    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT, "
+                              "signal.SIGUSR2})\n    time.sleep(8)\n")
+    repo = agent_repo(repo_root, slow, {"NOTES": "the user's notes\n"})
     db = tmp_path / "results.duckdb"
     hook = subprocess.Popen([sys.executable, "-c", ENTRY, "hook", "claude-code", "--jobs", "1", "--budget", "6",
                              "--db", str(db)], cwd=repo.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -253,3 +253,28 @@ def test_a_baseline_that_cannot_fit_measures_the_tests_nearest_the_change_first(
     assert near and near <= {"killed", "survived"} and "killed" in near
     assert {statuses[m] for m, f in files.items() if f == "pkg/far.py"} == {"not_run"}
     assert summary["no_coverage"] == 0
+
+
+def test_a_long_test_is_cut_at_the_baselines_share_not_waited_for(tmp_path: Path) -> None:
+    """A test that alone outlasts the baseline's share of the budget is cut in the middle (its sleep
+    never ends: it writes no mark) and left out of the map, with the tests not run; the test that ended
+    in time counts, its mutants get verdicts, and the mutants only the cut test reaches are not_run."""
+    mark = tmp_path / "the long test ended"
+    long = ("import time\n\nfrom pkg.other import triple\n\n\ndef test_long():\n    assert triple(1) == 3\n"
+            f"    time.sleep(60)\n    open({str(mark)!r}, 'w').close()\n")
+    repo = GitRepo(tmp_path / "repo")
+    repo.commit("human: project", files={"pkg/__init__.py": "", "tests/__init__.py": "", "pkg/other.py": FAR,
+                                         "tests/test_a_long.py": long})
+    repo.commit(CLAUDE, files={"pkg/near.py": NEAR, "pkg/far.py": FAR, "tests/test_z_near.py":
+                               "from pkg.near import double\n\n\ndef test_double():\n    assert double(2) == 4\n"})
+    db = tmp_path / "results.duckdb"
+    result = _run(repo, db, "--budget", "8")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert not mark.exists()
+    assert summary["baseline"]["cut"] is True and summary["baseline"]["measured"] == 1
+    statuses = _statuses(db, summary["run_id"])
+    with duckdb.connect(str(db), read_only=True) as con:
+        files = dict(con.execute("SELECT mutant_id, file FROM mutants WHERE run_id = ?", [summary["run_id"]]).fetchall())
+    assert "killed" in {statuses[m] for m, f in files.items() if f == "pkg/near.py"}
+    assert {statuses[m] for m, f in files.items() if f == "pkg/far.py"} == {"not_run"}

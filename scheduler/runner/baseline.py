@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING
@@ -143,22 +144,63 @@ def _from(value: object, targets: set[str]) -> bool:
         return False
 
 
+# A test still running this share of the baseline's deadline past it is cut: the run's budget keeps the
+# other half of what was left for the mutants, and a budget's wrap-up, so the answer still comes in time.
+CUT_GRACE = 0.5
+
+
+class _Cut(KeyboardInterrupt):
+    """The baseline's share of a time budget ran out in the middle of a test."""
+
+
 class _Deadline:
-    """Stops the suite after the test that ends past `seconds` from the start: a time budget's
-    share for the baseline. The tests not run are simply not in the map."""
+    """Stops the suite once `seconds` from the start have passed (a time budget's share for the
+    baseline): after the test running then. One still running half a share later is cut (SIGUSR2 from
+    a timer to the main thread, which ends the session as Ctrl-C does) and left out of the result
+    with the tests not run: a single long test no longer takes the budget past its end, and a test
+    about to end is not thrown away for a few tenths of a second. Where SIGUSR2 is someone else's (the
+    suite's own handler), only the stop after the test."""
 
     def __init__(self, seconds: float) -> None:
         self.end = time.monotonic() + seconds
+        self.cut_at = self.end + seconds * CUT_GRACE
         self.cut = False
         self.session: pytest.Session | None = None
+        self.running: str | None = None  # the test under way
+        self.unfinished: str | None = None  # the test the deadline cut
+        self._armed_in: int | None = None  # the process whose timer runs (a forked shard arms its own)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
 
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple) -> None:
+        self.running = nodeid
+        if self._armed_in != os.getpid():
+            self._armed_in = os.getpid()
+            self._arm()
+
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
+        self.running = None
         if time.monotonic() > self.end and self.session is not None and not self.session.shouldstop:
             self.session.shouldstop = "mutagate: the time budget's share for the baseline is spent"
             self.cut = True
+
+    def _arm(self) -> None:
+        usr2 = getattr(signal, "SIGUSR2", None)
+        if usr2 is None or signal.getsignal(usr2) not in (signal.SIG_DFL, None):
+            return
+        signal.signal(usr2, self._on_time_up)
+        main = threading.main_thread().ident
+        timer = threading.Timer(max(0.0, self.cut_at - time.monotonic()), signal.pthread_kill, (main, usr2))
+        timer.daemon = True
+        timer.start()
+
+    def _on_time_up(self, signum: int, frame: object) -> None:
+        if self.running is None or self.session is None:
+            return  # between tests: the test before stopped the suite, or the next one's end will
+        self.unfinished, self.cut = self.running, True
+        signal.signal(signum, signal.SIG_IGN)
+        raise _Cut("mutagate: the time budget's share for the baseline is spent")
 
 
 class _Complete:
@@ -195,6 +237,19 @@ class _Complete:
         return {**result, "exit_code": 0, "partial": True, "failed": [], "failures": {},
                 "tests": {t: v for t, v in result["tests"].items() if t in keep},
                 "observers": [t for t in result["observers"] if t in keep], "lines": lines}
+
+
+def _without(result: dict, test: str) -> dict:
+    """`result` without a test cut in the middle: what it ran so far says nothing of what it covers."""
+    lines = {path: {n: [c for c in contexts if c != test] for n, contexts in by_line.items()}
+             for path, by_line in result["lines"].items()}
+    failed = [t for t in result["failed"] if t != test]
+    return {**result, "exit_code": 1 if failed else 0, "tests": {t: v for t, v in result["tests"].items() if t != test},
+            "failed": failed,
+            "failures": {t: why for t, why in result["failures"].items() if t != test},
+            "observers": [t for t in result["observers"] if t != test],
+            "spawns": {t: v for t, v in result.get("spawns", {}).items() if t != test},
+            "lines": {path: {n: c for n, c in by_line.items() if c} for path, by_line in lines.items()}}
 
 
 def _write(path: str, result: dict) -> None:
@@ -321,6 +376,8 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
         out = forks["outs"][0]
         for other in forks["outs"][1:]:
             _write(other, {**_EMPTY, "suite": result["suite"], "startup": result["startup"]})
+    if deadline is not None and deadline.unfinished is not None:
+        result = _without(result, deadline.unfinished)
     if _stopped:  # stopped midway: only the tests measured whole count
         result = complete.only_complete(result)
         open(out + ".partial", "w").close()  # said apart, so the driver need not read a large result to know
