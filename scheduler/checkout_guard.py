@@ -152,19 +152,17 @@ def verify_and_restore(before: Fingerprint) -> Damage:
 
 
 def _changed_since_release(target: Path) -> bool:
-    """Written, created or renamed after `released()` (its status-change time, which no process sets
-    at will as it can a modification time); removed, when its folder changed after it."""
+    """Written, created or renamed after `released()`: its status-change time, which no process sets
+    at will as it can a modification time (local file systems: a network one's clock is the server's).
+    A removed file is put back whenever it went: nothing says who removed it (its folder's time moves
+    with every file in it, the restore's own too), and a deletion left standing may lose a file."""
     moment = released()
     if moment is None:
         return False
     try:
-        changed = target.lstat().st_ctime
+        return target.lstat().st_ctime >= moment - _CLOCK_SLACK
     except OSError:
-        try:
-            changed = target.parent.lstat().st_ctime
-        except OSError:
-            return False
-    return changed >= moment - _CLOCK_SLACK
+        return False
 
 
 def _put_back(target: Path, data: bytes, mode: int) -> None:

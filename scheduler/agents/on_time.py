@@ -71,7 +71,7 @@ def answer_on_time(work: Callable[[], HookAnswer], late: Callable[[str], HookAns
     `budget` seconds from `started` (time.monotonic(); None: no limit), or ended without one. The
     caller's SIGTERM handler is the check's: it must stop a run as Ctrl-C does (the CLI's does)."""
     deadline = None if budget is None else started + budget - MARGIN_SECONDS
-    stop_at = None if budget is None else max(started + budget / 2, deadline - STOP_AHEAD_SECONDS)
+    stop_at = None if budget is None else min(deadline, max(started + budget / 2, deadline - STOP_AHEAD_SECONDS))
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # nothing buffered here may be written twice by the children
     answers, answer_end = os.pipe()
@@ -149,17 +149,30 @@ class _Reader:
 
     def copy(self) -> None:
         """What the check printed since the last copy, up to the file's size now (it may keep growing),
-        while stderr takes it without blocking: an agent that reads it only at the end must not make the
-        answer late (a pipe with room is writable; a write of at most PIPE_BUF bytes then never blocks)."""
+        while stderr takes it without blocking (`write_if_room`)."""
         end = os.fstat(self.output.fileno()).st_size
-        while self.copied < end and select.select([], [2], [], 0)[1]:
+        while self.copied < end:
             chunk = os.pread(self.output.fileno(), min(select.PIPE_BUF, end - self.copied), self.copied)
-            if not chunk:
+            written = write_if_room(2, chunk) if chunk else 0
+            if not written:
                 return
-            try:
-                self.copied += os.write(2, chunk)
-            except OSError:  # the person's terminal gone: the answer still matters
-                self.copied += len(chunk)
+            self.copied += written
+
+
+def write_if_room(fd: int, data: bytes) -> int:
+    """Write up to PIPE_BUF bytes of `data` to `fd` if it takes them without blocking; how many went
+    (all of them, counted as gone, where `fd` is closed or broken: the answer matters more). An agent
+    that reads stderr only at the end must not make the answer late: a pipe select() calls writable
+    has PIPE_BUF bytes of room, and a write of at most that many then never blocks."""
+    data = data[:select.PIPE_BUF]
+    try:
+        if not select.select([], [fd], [], 0)[1]:
+            return 0
+        return os.write(fd, data)
+    except BlockingIOError:
+        return 0
+    except OSError:
+        return len(data)
 
 
 def _keep(life: int, answer_end: int, output: IO[bytes], answered_at: mmap.mmap, mask: set[signal.Signals],
@@ -177,7 +190,7 @@ def _keep(life: int, answer_end: int, output: IO[bytes], answered_at: mmap.mmap,
         for signum in SIGNALS:
             signal.signal(signum, signal.SIG_IGN)  # it ends with the check, or with the grace
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        status = _watch(check, life)
+        status = _watch(check, life, answered_at)
         kill_strays()
         if status is not None and not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == ANSWERED):
             _say(answer_end, {"ended": _how(status)})
@@ -185,25 +198,29 @@ def _keep(life: int, answer_end: int, output: IO[bytes], answered_at: mmap.mmap,
         os._exit(0)
 
 
-def _watch(check: int, life: int) -> int | None:
+def _watch(check: int, life: int, answered_at: mmap.mmap) -> int | None:
     """The check's wait status once it ended; None if it outlived GRACE_SECONDS after its stop (then it
-    is killed with the rest). A byte from the hook, or the hook's end, sends the check its SIGTERM."""
+    is killed with the rest). A byte from the hook, or the hook's end, sends the check its SIGTERM; the
+    hook's end marks the checkout the agent's again if the hook could not (killed by the agent)."""
     stopped_at: float | None = None
+    hook_alive = True
     while True:
         pid, status = os.waitpid(check, os.WNOHANG)
         if pid:
             return status
-        if stopped_at is None:
-            ready, _, _ = select.select([life], [], [], TICK_SECONDS)
-            if ready:
-                os.read(life, 1)
-                stopped_at = time.monotonic()
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(check, signal.SIGTERM)  # a check that answered ignores it
-        elif time.monotonic() - stopped_at > GRACE_SECONDS:
+        if stopped_at is not None and time.monotonic() - stopped_at > GRACE_SECONDS:
             return None
-        else:
-            time.sleep(TICK_SECONDS)
+        ready = select.select([life], [], [], TICK_SECONDS)[0] if hook_alive else time.sleep(TICK_SECONDS)
+        if not ready:
+            continue
+        if not os.read(life, 1):
+            hook_alive = False
+            if not _MOMENT.unpack(answered_at[:])[0]:
+                answered_at[:] = _MOMENT.pack(time.time())
+        if stopped_at is None:
+            stopped_at = time.monotonic()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(check, signal.SIGTERM)  # a check that answered ignores it
 
 
 def _check(answer_end: int, output: IO[bytes], answered_at: mmap.mmap, work: Callable[[], HookAnswer]) -> NoReturn:

@@ -13,7 +13,7 @@ from rich.text import Text
 from scheduler.agents import AGENTS, agent_protocol
 from scheduler.agents.answer import HookAnswer, allowed, answer_hook
 from scheduler.agents.check import DEFAULT_BUDGET
-from scheduler.agents.on_time import answer_on_time, process_started
+from scheduler.agents.on_time import answer_on_time, process_started, write_if_room
 from scheduler.agents.settings import install_hook
 from scheduler.cli.common import add_db_argument, budget_seconds, job_count, percent, stdout_console, target_repo
 from scheduler.runner.reaper import leave
@@ -52,9 +52,12 @@ def run_hook(args: argparse.Namespace) -> NoReturn:
 
     answer = answer_on_time(check, lambda why: allowed(protocol, f"mutagate hook {protocol.name}: {why}; the agent may stop"),
                             started, args.budget)
-    if answer.stderr:
-        print(answer.stderr, file=sys.stderr)
     sys.stdout.write(answer.stdout)
+    sys.stdout.flush()
+    note = (answer.stderr + "\n").encode() if answer.stderr else b""
+    sys.stderr.flush()
+    while note and (written := write_if_room(2, note)):  # after the answer, and only as far as stderr takes it
+        note = note[written:]
     leave(0)  # the agent waits for the process's end, not only its answer: no interpreter teardown (0.05-0.1 s)
 
 
