@@ -70,14 +70,30 @@ def answer(repo: Path, budget: float, db: Path) -> dict:
                "exit_code": done.returncode, "decision": reply.get("decision", "allow"),
                "reason_first_line": (reply.get("reason") or "").splitlines()[0][:200] if reply.get("reason") else "",
                "note": (done.stderr.strip().splitlines() or [""])[-1][:240]}
-    if db.is_file():
-        with duckdb.connect(str(db), read_only=True) as con:
-            row = con.execute("SELECT run_id FROM runs ORDER BY started DESC LIMIT 1").fetchone()
-            if row:
-                counts = dict(con.execute("SELECT status, count(*) FROM outcomes WHERE run_id = ? GROUP BY status",
-                                          [row[0]]).fetchall())
-                figures["verdicts"] = counts
+    figures["verdicts"] = stored_verdicts(db)
     return figures
+
+
+def stored_verdicts(db: Path, patience: float = 30.0) -> dict | None:
+    """The hook's run as stored: a check stopped at the deadline may still be storing it (the database
+    locked, or not yet made), so ask again for a while; None: nothing was stored."""
+    ends = time.monotonic() + patience
+    while True:
+        try:
+            if not db.is_file():
+                return None
+            with duckdb.connect(str(db), read_only=True) as con:
+                row = con.execute("SELECT run_id FROM runs ORDER BY started DESC LIMIT 1").fetchone()
+                if row is None:
+                    return None
+                return dict(con.execute("SELECT status, count(*) FROM outcomes WHERE run_id = ? GROUP BY status",
+                                        [row[0]]).fetchall())
+        except duckdb.CatalogException:  # stopped before its tables were made
+            return None
+        except duckdb.Error:  # locked by the check still cleaning up
+            if time.monotonic() > ends:
+                return None
+            time.sleep(0.5)
 
 
 def main() -> None:

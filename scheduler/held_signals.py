@@ -1,6 +1,6 @@
 """Clean-up that a stop must not cut in two.
 
-SIGTERM and SIGHUP stop a run by raising `Stopped` wherever the run is (scheduler/cli), and the run's
+SIGTERM and SIGHUP stop a run by raising `Stopped` wherever the run is (scheduler/stops.py), and the run's
 clean-up then stops its processes, puts the user's checkout back and stores the run's end. A second
 stop landing inside that clean-up would cut it where it stands: a file of the checkout between its
 removal and its rewrite, a run left `running`. Since a stop hook stops its late check with a SIGTERM
@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-STOPS = (signal.SIGTERM, signal.SIGHUP)
+from scheduler.stops import STOPS
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from results.gate import judge
 from results.survivor_order import kinds_text
 from scheduler.agents.check import DEFAULT_BUDGET, Check, check_changes
 from scheduler.agents.protocol import AgentProtocol
+from scheduler.stops import received
 
 SHOWN = 5  # undetected mutants named in one instruction, best first
 DEFAULT_GATE = 100.0
@@ -54,6 +55,8 @@ def answer_hook(protocol: AgentProtocol, hook_input: str, directory: Path, budge
     except (BadInput, ResultsError) as exc:
         return allow(f"{prefix}: {exc}")
     except Exception as exc:  # noqa: BLE001 - a hook's own fault never blocks the agent
+        if (stopped := received()) is not None:  # the hook's deadline, swallowed by a library (DuckDB)
+            raise stopped from exc
         return allow(f"{prefix}: internal error: {type(exc).__name__}: {exc}")
 
 

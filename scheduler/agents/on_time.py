@@ -42,7 +42,7 @@ from scheduler.agents.answer import HookAnswer
 from scheduler.runner.reaper import become_subreaper, kill_strays, leave
 
 MARGIN_SECONDS = 0.1  # kept back from the budget: writing the answer and the hook's own exit
-STOP_AHEAD_SECONDS = 1.0  # the check's clean-up after a stop (0.5 s measured mid-baseline), within the budget: at most half of it
+STOP_AHEAD_SECONDS = 1.0  # the check's clean-up after a stop (0.5 s measured mid-baseline); at most a quarter of the budget
 GRACE_SECONDS = 30.0  # a stopped check's clean-up past the answer; then it is killed
 TICK_SECONDS = 0.05  # how often the hook copies the check's output, and the keeper looks at the check
 ANSWERED, STOPPED = 0, 3  # the check's exit codes: its answer is on the pipe; a stop ended it
@@ -71,7 +71,7 @@ def answer_on_time(work: Callable[[], HookAnswer], late: Callable[[str], HookAns
     `budget` seconds from `started` (time.monotonic(); None: no limit), or ended without one. The
     caller's SIGTERM handler is the check's: it must stop a run as Ctrl-C does (the CLI's does)."""
     deadline = None if budget is None else started + budget - MARGIN_SECONDS
-    stop_at = None if budget is None else min(deadline, max(started + budget / 2, deadline - STOP_AHEAD_SECONDS))
+    stop_at = None if budget is None else deadline - min(STOP_AHEAD_SECONDS, budget / 4)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # nothing buffered here may be written twice by the children
     answers, answer_end = os.pipe()

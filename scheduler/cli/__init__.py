@@ -6,7 +6,6 @@ import argparse
 import importlib
 import os
 import platform
-import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 from mutator.errors import BadInput
 from results.errors import ResultsError
 from scheduler.cli.common import EXIT_BAD_INPUT, EXIT_FAULT, EXIT_OK
+from scheduler.stops import Stopped, handle_stops, received
 
 # One module per command, each with `register(subparsers)`, which adds the command with a `handler`.
 COMMAND_MODULES = ("blame", "mutants", "run", "weak_tests", "report", "badge", "runs", "show", "apply", "import_mutmut", "merge",
@@ -68,28 +68,11 @@ def version_line() -> str:
     return f"mutagate {TOOL_VERSION} (Python {platform.python_version()}, {where})"
 
 
-class Stopped(KeyboardInterrupt):
-    """SIGTERM (what CI sends a cancelled or timed-out job) or SIGHUP: stopped as Ctrl-C stops a
-    run — workers and their process groups ended, what was measured kept, the run stored as
-    interrupted, scratch removed — then exit 128 + the signal's number."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def _stop(signum: int, _frame: object) -> None:
-    for other in (signal.SIGTERM, signal.SIGHUP):  # a second signal must not cut the clean-up short
-        signal.signal(other, signal.SIG_IGN)
-    raise Stopped(signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv).parse_args(argv)
     if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, _stop)
+        handle_stops()
     try:
         return int(args.handler(args) or EXIT_OK)
     except (BadInput, ResultsError) as exc:
@@ -103,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # an internal fault: one line, exit 1; the traceback on request
+        if (stopped := received()) is not None:  # a stop a library turned into its own error
+            print(f"mutagate: stopped by {stopped}", file=sys.stderr)
+            return 128 + stopped.signum
         if os.environ.get("MUTAGATE_DEBUG"):
             raise
         print(f"mutagate: internal error: {type(exc).__name__}: {exc} (MUTAGATE_DEBUG=1 shows the traceback)",
