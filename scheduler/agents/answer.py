@@ -53,6 +53,8 @@ def answer_hook(protocol: AgentProtocol, hook_input: str, directory: Path, budge
             return allow()
         return HookAnswer(json.dumps(protocol.block(block_reason(check, gate, protocol.name, db))) + "\n")
     except (BadInput, ResultsError) as exc:
+        if (stopped := received()) is not None:  # the hook's deadline, swallowed by a library (DuckDB)
+            raise stopped from exc
         return allow(f"{prefix}: {exc}")
     except Exception as exc:  # noqa: BLE001 - a hook's own fault never blocks the agent
         if (stopped := received()) is not None:  # the hook's deadline, swallowed by a library (DuckDB)

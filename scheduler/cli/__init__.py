@@ -76,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or EXIT_OK)
     except (BadInput, ResultsError) as exc:
+        if (stopped := received()) is not None:  # a stop a library turned into its own error (DuckDB's)
+            return _stopped_by(stopped)
         print(f"mutagate: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt as exc:
@@ -86,14 +88,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # an internal fault: one line, exit 1; the traceback on request
-        if (stopped := received()) is not None:  # a stop a library turned into its own error
-            print(f"mutagate: stopped by {stopped}", file=sys.stderr)
-            return 128 + stopped.signum
         if os.environ.get("MUTAGATE_DEBUG"):
             raise
+        if (stopped := received()) is not None:  # a stop a library turned into its own error (DuckDB's)
+            return _stopped_by(stopped)
         print(f"mutagate: internal error: {type(exc).__name__}: {exc} (MUTAGATE_DEBUG=1 shows the traceback)",
               file=sys.stderr)
         return EXIT_FAULT
+
+
+def _stopped_by(stopped: Stopped) -> int:
+    print(f"mutagate: stopped by {stopped}", file=sys.stderr)
+    return 128 + stopped.signum
 
 
 if __name__ == "__main__":

@@ -144,9 +144,11 @@ def _from(value: object, targets: set[str]) -> bool:
         return False
 
 
-# A test still running this share of the baseline's deadline past it is cut: the run's budget keeps the
-# other half of what was left for the mutants, and a budget's wrap-up, so the answer still comes in time.
+# A test still running this share of the baseline's deadline past it (at least CUT_FLOOR seconds) is cut:
+# the run's budget keeps the other half of what was left for the mutants, and a budget's wrap-up, so the
+# answer still comes in time; the floor lets a short share's first test end rather than measure nothing.
 CUT_GRACE = 0.5
+CUT_FLOOR = 1.0
 
 
 class _Cut(KeyboardInterrupt):
@@ -155,7 +157,7 @@ class _Cut(KeyboardInterrupt):
 
 class _Deadline:
     """Stops the suite once `seconds` from the start have passed (a time budget's share for the
-    baseline): after the test running then. One still running half a share later is cut (SIGUSR2 from
+    baseline): after the test running then. One still running half a share (at least 1 s) later is cut (SIGUSR2 from
     a timer to the main thread, which ends the session as Ctrl-C does) and left out of the result
     with the tests not run: a single long test no longer takes the budget past its end, and a test
     about to end is not thrown away for a few tenths of a second. Where SIGUSR2 is someone else's (the
@@ -163,12 +165,13 @@ class _Deadline:
 
     def __init__(self, seconds: float) -> None:
         self.end = time.monotonic() + seconds
-        self.cut_at = self.end + seconds * CUT_GRACE
+        self.cut_at = self.end + max(seconds * CUT_GRACE, CUT_FLOOR)
         self.cut = False
         self.session: pytest.Session | None = None
         self.running: str | None = None  # the test under way
         self.unfinished: str | None = None  # the test the deadline cut
         self._armed_in: int | None = None  # the process whose timer runs (a forked shard arms its own)
+        self._timer: threading.Timer | None = None
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
@@ -179,6 +182,7 @@ class _Deadline:
             self._armed_in = os.getpid()
             self._arm()
 
+    @pytest.hookimpl(tryfirst=True)  # before a checkpoint is written: a cut then would throw a whole test away
     def pytest_runtest_logfinish(self, nodeid: str, location: tuple) -> None:
         self.running = None
         if time.monotonic() > self.end and self.session is not None and not self.session.shouldstop:
@@ -190,14 +194,26 @@ class _Deadline:
         if usr2 is None or signal.getsignal(usr2) not in (signal.SIG_DFL, None):
             return
         signal.signal(usr2, self._on_time_up)
-        main = threading.main_thread().ident
-        timer = threading.Timer(max(0.0, self.cut_at - time.monotonic()), signal.pthread_kill, (main, usr2))
-        timer.daemon = True
-        timer.start()
+        self._timer = threading.Timer(max(0.0, self.cut_at - time.monotonic()), self._fire,
+                                      (threading.main_thread().ident, usr2))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self, main: int, usr2: int) -> None:
+        if signal.getsignal(usr2) == self._on_time_up:  # a test may have taken SIGUSR2 since: then no cut
+            signal.pthread_kill(main, usr2)
+
+    def disarm(self) -> None:
+        """The suite has ended (or was stopped): no cut may land in the writing of its result."""
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._armed_in == os.getpid():
+            signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+        self.running = None
 
     def _on_time_up(self, signum: int, frame: object) -> None:
-        if self.running is None or self.session is None:
-            return  # between tests: the test before stopped the suite, or the next one's end will
+        if self.running is None or self.session is None or _stopped:
+            return  # between tests (the test before stopped the suite, or the next one's end will), or stopped
         self.unfinished, self.cut = self.running, True
         signal.signal(signum, signal.SIG_IGN)
         raise _Cut("mutagate: the time budget's share for the baseline is spent")
@@ -368,6 +384,8 @@ def baseline(out: str, spec_file: str, pytest_args: list[str]) -> int:
             cov.stop()
     for stop in _STOPS:  # what was measured is written, whatever comes now
         signal.signal(stop, signal.SIG_IGN)
+    if deadline is not None:
+        deadline.disarm()
     if forks is not None and forked.role == "parent":  # stopped while forking: the shards write their own
         leave(1)
     result = {**so_far(code), "modules": _installed_modules(), "wall": time.perf_counter() - started}
