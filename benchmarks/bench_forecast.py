@@ -6,7 +6,8 @@ with its own new database (no stored history: the default survival rate), `--job
 `--history` also the PR once a nightly run of its base is stored (the operators' survival rates from it):
 
 - the forecast: `--json`'s `forecast.seconds` (the number behind the "what is coming" line), against
-  the actual mutant + confirmation phases (`timings.mutants + timings.confirm`);
+  the actual mutant + confirmation phases (`timings.mutants + timings.confirm`), and whether the actual
+  fell inside `forecast.likely` (the range the line gives where survivors may take it past ±30 %);
 - the ETA: every progress line of the mutant phase (one each MUTAGATE_PROGRESS_SECONDS, set to 2 here:
   `mutants 12/51, ...; 4 s so far, about 6 s left`), as the phase's predicted length (so far + left)
   against the phase's actual length, as the worst error over the lines once a tenth of the mutants
@@ -79,6 +80,8 @@ def run(repo: Path, scratch: Path, *flags: str, db: Path | None = None) -> dict:
         "forecast": summary["forecast"],
         "actual_mutants_plus_confirm_seconds": round(actual, 2),
         "forecast_error_pct": round(100 * (forecast - actual) / actual) if actual else None,
+        "actual_within_likely": (summary["forecast"]["likely"][0] <= actual <= summary["forecast"]["likely"][1]
+                                 if summary["forecast"].get("likely") else None),
         "eta_lines": etas,
         "eta_worst_error_pct": max((e["error_pct"] for e in etas), key=abs, default=None),
         "phase_seconds": timings,

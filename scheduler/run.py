@@ -576,15 +576,20 @@ class Expectation:
     def seconds(self, task: Task, later: bool = True) -> float:
         """`later`: with a survivor's confirmation that runs after the mutant phase (not in its own
         child): the forecast's, not the mutant phase's ETA."""
+        return sum(chance * cost for chance, cost in self.outcomes(task, later))
+
+    def outcomes(self, task: Task, later: bool = True) -> tuple[tuple[float, float], ...]:
+        """What `task` may cost, each with its chance: killed, survived (with its confirmation when
+        `later`), timed out."""
         if task.phase == Phase.CONFIRM:  # a survivor against the rest of the suite: most stay survivors
-            return self._run(task, task.tests if not task.full_suite else self.baseline.order)
+            return ((1.0, self._run(task, task.tests if not task.full_suite else self.baseline.order)),)
         survives = self.survival.get(task.mutant.operator, 1.0 - DEFAULT_KILL_RATE)
         tests = task.tests if not task.full_suite else self.baseline.order
         killed = self._run(task, tests[:1]) + self._control(tests[:1])
         confirmation = self._confirmation(task) if later and not task.full_suite else 0.0
         survived = self._run(task, tests + task.then) + confirmation
         times_out = min(self.timeouts.get(task.mutant.operator, 0.0), 1.0 - survives)
-        return (1.0 - survives - times_out) * killed + survives * survived + times_out * task.timeout
+        return ((1.0 - survives - times_out, killed), (survives, survived), (times_out, task.timeout))
 
     def spent(self, task: Task, outcome: Outcome) -> float:
         """What `task` cost by this model, now that its verdict is known (the ETA's pace): a kill in its
@@ -631,23 +636,45 @@ class Forecast:
     fresh: int  # import-time mutants: a fresh run each
     settled: int  # settled without running (stored verdicts, no coverage)
     waits: float = 0.0  # the workers' own start it waits for (none when they started during the baseline)
+    likely: tuple[float, float] | None = None  # where it ends 9 times in 10, as far as survival decides
 
     def text(self) -> str:
         """`51 mutants to run (45 in the fork server, 6 import-time: a fresh interpreter each), 1 settled
-        without running; about 12 s on 2 workers`."""
+        without running; about 12 s on 2 workers (likely 8 s to 20 s, as many survive)`, the range said
+        where it reaches past 30 % of the point either way."""
         how = f"{self.patched} in the fork server" + (
             f", {self.fresh} import-time: a fresh interpreter each" if self.fresh else "")
-        return (f"{self.patched + self.fresh} mutants to run ({how}), {self.settled} settled without running; "
+        said = (f"{self.patched + self.fresh} mutants to run ({how}), {self.settled} settled without running; "
                 f"{_about(_rough(self.seconds))} on {self.workers} worker{'s' if self.workers != 1 else ''}")
+        if self.likely is not None and self.seconds >= 0.5:
+            low, high = self.likely
+            if low < self.seconds * 0.7 or high > self.seconds * 1.3:
+                said += f" (likely {_rough(low)} to {_rough(high)}, as many survive)"
+        return said
+
+
+# Where a forecast's range is drawn: 9 runs in 10 end inside it, if survival is as likely as assumed.
+LIKELY_Z = 1.645
 
 
 def forecast(tasks: list[Task], settled: int, expected: Expectation, jobs: int, warm: bool = False) -> Forecast:
-    """`warm`: the workers' servers started during the baseline (LocalExecutor.warm): no start to wait for."""
+    """`warm`: the workers' servers started during the baseline (LocalExecutor.warm): no start to wait for.
+    The point is the expected cost; the range, which mutants survive, each its own chance (a PR of
+    five mutants whose survivors each run most of the suite ends far from its point either way)."""
     fresh = sum(t.mode == "fresh" for t in tasks)
     workers = max(1, min(jobs, len(tasks)))
     waits = 0.0 if warm else expected.start
-    seconds = waits + sum(expected.seconds(t) for t in tasks) / workers
-    return Forecast(seconds, workers, expected.start, len(tasks) - fresh, fresh, settled, waits)
+    mean = variance = least = most = 0.0
+    for task in tasks:
+        outcomes = [(chance, cost) for chance, cost in expected.outcomes(task) if chance > 0]
+        expected_cost = sum(chance * cost for chance, cost in outcomes)
+        mean += expected_cost
+        variance += sum(chance * cost * cost for chance, cost in outcomes) - expected_cost ** 2
+        least += min(cost for _, cost in outcomes)
+        most += max(cost for _, cost in outcomes)
+    spread = LIKELY_Z * max(0.0, variance) ** 0.5
+    likely = (waits + max(least, mean - spread) / workers, waits + min(most, mean + spread) / workers)
+    return Forecast(waits + mean / workers, workers, expected.start, len(tasks) - fresh, fresh, settled, waits, likely)
 
 
 def _about(rough: str) -> str:

@@ -271,7 +271,8 @@ def summarise(result: RunResult, report: RunReport, source: SourceChoice | None 
         **({"baseline": _baseline_summary(result.baseline)} if result.baseline else {}),
         # The "what is coming" line's figures, to hold against `timings` (mutants + confirm).
         **({"forecast": {"seconds": round(result.forecast.seconds, 2), "workers": result.forecast.workers,
-                         "start": round(result.forecast.start, 3), "waits": round(result.forecast.waits, 3)}}
+                         "start": round(result.forecast.start, 3), "waits": round(result.forecast.waits, 3),
+                         "likely": [round(s, 2) for s in result.forecast.likely] if result.forecast.likely else None}}
            if result.forecast else {}),
         **({"budget": {"seconds": report.budget_seconds, "mutants": len(report.mutants) + len(report.not_run),
                        "run": len(report.mutants), "not_run": len(report.not_run)}}

@@ -10,7 +10,7 @@ import pytest
 from mutator.mutant import Mutant
 from scheduler.baseline import Baseline
 from scheduler.plan import TimeoutPolicy
-from scheduler.run import FORK_SECONDS, PER_TEST_SECONDS, Expectation
+from scheduler.run import FORK_SECONDS, PER_TEST_SECONDS, Expectation, forecast
 from scheduler.worker import Task
 
 MUTANT = Mutant(id="m1", file="pkg/mod.py", line=1, end_line=1, column=1, end_column=2, start=0, end=1,
@@ -45,3 +45,27 @@ def test_a_timeout_is_priced_at_its_operators_timeout_rate() -> None:
     both = replace(plain, survival={"number": 0.9}, timeouts={"number": 0.5})
     assert both.seconds(task, later=False) == pytest.approx(
         0.9 * replace(plain, survival={"number": 1.0}).seconds(task, later=False) + 0.1 * 10.0)
+
+
+def test_a_forecast_says_how_far_survivors_may_take_it_from_its_point() -> None:
+    """Five mutants whose survivors run a 5 s test: the point (one survivor in five) is far from both
+    ends — every one killed by its fast first test, or two surviving — and the line says the range;
+    more such mutants average out, and the range narrows around the point until it goes unsaid."""
+    slow = Baseline({FAST: 0.02, OTHER: 5.0}, {}, order=(FAST, OTHER), seconds=5.02)
+    expected = Expectation(slow, TimeoutPolicy(10.0, 2.0, 0.5), {}, "off")
+
+    def coming(count: int):
+        tasks = [Task(replace(MUTANT, id=f"m{i}"), (FAST, OTHER), 60.0, "patch") for i in range(count)]
+        return forecast(tasks, 0, expected.sharing_controls(tasks, 1), 1, warm=True)
+
+    few = coming(5)
+    low, high = few.likely
+    assert 0 < low < few.seconds * 0.7 and high > few.seconds * 1.3
+    assert high >= few.seconds + 5.0  # at least one more survivor than the point's one
+    assert "(likely " in few.text() and ", as many survive)" in few.text()
+    width = {n: (coming(n).likely[1] - coming(n).likely[0]) / coming(n).seconds for n in (5, 100, 1000)}
+    assert width[5] > width[100] > width[1000]
+    many = coming(1000)
+    low, high = many.likely
+    assert many.seconds * 0.7 < low < many.seconds < high < many.seconds * 1.3
+    assert "likely" not in many.text()
