@@ -646,7 +646,7 @@ class Forecast:
             f", {self.fresh} import-time: a fresh interpreter each" if self.fresh else "")
         said = (f"{self.patched + self.fresh} mutants to run ({how}), {self.settled} settled without running; "
                 f"{_about(_rough(self.seconds))} on {self.workers} worker{'s' if self.workers != 1 else ''}")
-        if self.likely is not None and self.seconds >= 0.5:
+        if self.likely is not None and self.likely[1] >= 0.5:  # a sub-second point may still range far
             low, high = self.likely
             if low < self.seconds * 0.7 or high > self.seconds * 1.3:
                 said += f" (likely {_rough(low)} to {_rough(high)}, as many survive)"
@@ -693,7 +693,7 @@ def _rough(seconds: float) -> str:
         return "under 1 s"  # not "about 0 s": that reads as nothing to do
     if seconds < 9.95:  # whole seconds would be 30-50 % off here (1.4 s is not "about 1 s")
         return f"{seconds:.1f} s"
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s" if seconds < 180 else f"{seconds / 60:.0f} min"  # 90 s and 150 s are not both "2 min"
 
 
 def _mutant_row(m: Mutant, commit: str) -> MutantRow:

@@ -69,3 +69,24 @@ def test_a_forecast_says_how_far_survivors_may_take_it_from_its_point() -> None:
     low, high = many.likely
     assert many.seconds * 0.7 < low < many.seconds < high < many.seconds * 1.3
     assert "likely" not in many.text()
+
+
+def test_the_range_is_the_spread_of_the_outcomes_over_the_workers_after_their_start() -> None:
+    """The range by hand: each mutant killed, surviving or timing out with its operator's rates; the
+    sum's variance, 1.645 standard deviations either side, within every-kill and every-survivor
+    bounds, over 2 workers, after their start (not started during the baseline here)."""
+    slow = Baseline({FAST: 0.02, OTHER: 5.0}, {}, order=(FAST, OTHER), seconds=5.02, collection=0.3)
+    expected = Expectation(slow, TimeoutPolicy(10.0, 2.0, 0.5), {"number": 0.5}, "off", timeouts={"number": 0.1})
+    tasks = [Task(replace(MUTANT, id=f"m{i}"), (FAST, OTHER), 3.0, "patch") for i in range(4)]
+    expected = expected.sharing_controls(tasks, 2)
+    coming = forecast(tasks, 0, expected, 2, warm=False)
+    outcomes = [expected.outcomes(task) for task in tasks]
+    assert [chance for chance, _ in outcomes[0]] == pytest.approx([0.4, 0.5, 0.1])
+    means = [sum(c * s for c, s in o) for o in outcomes]
+    variance = sum(sum(c * s * s for c, s in o) - m * m for o, m in zip(outcomes, means))
+    least, most = sum(min(s for _, s in o) for o in outcomes), sum(max(s for _, s in o) for o in outcomes)
+    start = expected.start
+    assert start == pytest.approx(0.3) and coming.waits == pytest.approx(start)
+    assert coming.seconds == pytest.approx(start + sum(means) / 2)
+    assert coming.likely == pytest.approx((start + max(least, sum(means) - 1.645 * variance ** 0.5) / 2,
+                                           start + min(most, sum(means) + 1.645 * variance ** 0.5) / 2))
