@@ -52,13 +52,11 @@ def answer_hook(protocol: AgentProtocol, hook_input: str, directory: Path, budge
         if judge(check.report, gate, planned=check.report.planned).passed:
             return allow()
         return HookAnswer(json.dumps(protocol.block(block_reason(check, gate, protocol.name, db))) + "\n")
-    except (BadInput, ResultsError) as exc:
-        if (stopped := received()) is not None:  # the hook's deadline, swallowed by a library (DuckDB)
-            raise stopped from exc
-        return allow(f"{prefix}: {exc}")
     except Exception as exc:  # noqa: BLE001 - a hook's own fault never blocks the agent
         if (stopped := received()) is not None:  # the hook's deadline, swallowed by a library (DuckDB)
             raise stopped from exc
+        if isinstance(exc, (BadInput, ResultsError)):
+            return allow(f"{prefix}: {exc}")
         return allow(f"{prefix}: internal error: {type(exc).__name__}: {exc}")
 
 

@@ -210,8 +210,10 @@ def _watch(check: int, life: int, answered_at: mmap.mmap) -> int | None:
             return status
         if stopped_at is not None and time.monotonic() - stopped_at > GRACE_SECONDS:
             return None
-        ready = select.select([life], [], [], TICK_SECONDS)[0] if hook_alive else time.sleep(TICK_SECONDS)
-        if not ready:
+        if not hook_alive:
+            time.sleep(TICK_SECONDS)
+            continue
+        if not select.select([life], [], [], TICK_SECONDS)[0]:
             continue
         if not os.read(life, 1):
             hook_alive = False

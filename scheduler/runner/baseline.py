@@ -205,9 +205,8 @@ class _Deadline:
 
     def disarm(self) -> None:
         """The suite has ended (or was stopped): no cut may land in the writing of its result."""
-        if self._timer is not None:
+        if self._timer is not None:  # armed in this process (not where SIGUSR2 was the suite's)
             self._timer.cancel()
-        if self._armed_in == os.getpid():
             signal.signal(signal.SIGUSR2, signal.SIG_IGN)
         self.running = None
 
